@@ -1,1 +1,44 @@
+/*!
+ctscan: a fast offline analyzer for AWS CloudTrail logs.
 
+The pipeline, one module per step:
+
+1. [`config`] turns command-line [`cli`] arguments into a checked configuration.
+2. [`source`] lists every object of every SOURCE before anything is read.
+3. [`scan`] reads the objects in parallel: [`decode`] inflates gzip, [`format`]
+   splits records without parsing them, [`filter`] skips records that cannot be
+   selected, and only candidates are parsed (simd-json) and normalised by
+   [`record`] into the compact [`events`] table.
+4. [`report`] groups the events into tables; [`export`] writes them as Parquet
+   and CSV; [`terminal`] prints them, escaped by [`sanitize`].
+*/
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod events;
+pub mod export;
+pub mod filter;
+pub mod format;
+pub mod record;
+pub mod report;
+pub mod sanitize;
+pub mod scan;
+pub mod source;
+pub mod terminal;
+pub mod window;
+
+use anyhow::Result;
+
+use cli::{Args, Command};
+use config::Env;
+use error::ExitStatus;
+
+/// Runs one parsed command line.
+pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
+    match args.command {
+        Command::Report(a) => commands::report::run(&config::ReportConfig::from_args(&a, env)?),
+    }
+}

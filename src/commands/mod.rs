@@ -1,0 +1,4 @@
+//! One module per subcommand: glue between a config, the scan and the outputs.
+
+pub mod report;
+pub mod scan_sources;

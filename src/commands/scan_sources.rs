@@ -1,0 +1,69 @@
+//! Listing and scanning a command's SOURCEs with a progress bar: the part every
+//! scanning command shares.
+
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::{ScanConfig, SourceSpec};
+use crate::scan::{scan, LocalFetch, ScanContext, ScanOutcome};
+use crate::source::{self, Listed};
+use crate::terminal::warn;
+
+/// A finished scan and how long it took.
+pub struct Scanned {
+    pub outcome: ScanOutcome,
+    pub elapsed: Duration,
+    pub threads: usize,
+}
+
+/// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
+pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
+    let started = Instant::now();
+    let mut listing: Vec<Listed> = Vec::new();
+    for src in &cfg.sources {
+        match src {
+            SourceSpec::Local(path) => listing.extend(source::local::list(path)),
+        }
+    }
+    let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
+    ctx.progress = cfg.progress.then(progress_bar);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.unwrap_or(0))
+        .build()?;
+    let threads = pool.current_num_threads();
+    let outcome = pool.install(|| scan(listing, &ctx, &LocalFetch));
+    if let Some(bar) = &ctx.progress {
+        bar.finish_and_clear();
+    }
+    for f in &outcome.stats.failures {
+        warn(&f.object, &f.error);
+    }
+    if let Some(first) = &outcome.stats.first_no_event_time {
+        warn(
+            first,
+            &format!(
+                "{} selected record(s) have no usable eventTime and are counted as no_event_time (this file is the first)",
+                outcome.stats.records.no_event_time
+            ),
+        );
+    }
+    Ok(Scanned {
+        outcome,
+        elapsed: started.elapsed(),
+        threads,
+    })
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {per_sec} ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

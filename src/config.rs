@@ -1,0 +1,201 @@
+//! Args → Config: the only place that reads the environment, the clock and
+//! whether stderr is a terminal. Everything fallible about options fails here,
+//! before any scanning.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use jiff::Timestamp;
+
+use crate::cli::{OutputFormat, ReportArgs, ScanArgs};
+use crate::record::{EventSpec, Selection};
+use crate::window::{parse_time_arg, TimeWindow};
+
+/// Environment variable naming the default SOURCE.
+pub const SOURCE_ENV: &str = "CTSCAN_SOURCE";
+
+/// A checked SOURCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    Local(PathBuf),
+}
+
+/// Options common to every scanning command, validated.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub sources: Vec<SourceSpec>,
+    pub window: TimeWindow,
+    pub selection: Selection,
+    pub threads: Option<usize>,
+    pub max_object_size: u64,
+    pub quiet: bool,
+    /// Whether to draw a progress bar (stderr is a terminal and not quiet).
+    pub progress: bool,
+}
+
+/// What the process was asked to do in the environment it runs in.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub now: Timestamp,
+    pub default_source: Option<String>,
+    pub stderr_is_tty: bool,
+}
+
+impl Env {
+    /// Reads the real clock, `$CTSCAN_SOURCE` and stderr.
+    pub fn from_process() -> Env {
+        Env {
+            now: Timestamp::now(),
+            default_source: std::env::var(SOURCE_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            stderr_is_tty: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl ScanConfig {
+    /// Validates the shared scan options.
+    pub fn from_args(args: &ScanArgs, env: &Env) -> Result<ScanConfig> {
+        let since = parse_opt(args.since.as_deref(), env.now, "--since")?;
+        let until = parse_opt(args.until.as_deref(), env.now, "--until")?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s >= u {
+                bail!("--since ({s}) must be before --until ({u})");
+            }
+        }
+        let selection = if args.all_events {
+            Selection::All
+        } else if args.events.is_empty() {
+            Selection::default()
+        } else {
+            let specs: std::result::Result<Vec<_>, _> =
+                args.events.iter().map(|e| EventSpec::parse(e)).collect();
+            Selection::Events(specs.map_err(anyhow::Error::msg)?)
+        };
+        if args.threads == Some(0) {
+            bail!("--threads must be at least 1");
+        }
+        Ok(ScanConfig {
+            sources: resolve_sources(&args.sources, env)?,
+            window: TimeWindow { since, until },
+            selection,
+            threads: args.threads,
+            max_object_size: args.max_object_size,
+            quiet: args.quiet,
+            progress: env.stderr_is_tty && !args.quiet,
+        })
+    }
+}
+
+fn parse_opt(v: Option<&str>, now: Timestamp, flag: &str) -> Result<Option<Timestamp>> {
+    v.map(|s| parse_time_arg(s, now).with_context(|| flag.to_string()))
+        .transpose()
+}
+
+fn resolve_sources(given: &[String], env: &Env) -> Result<Vec<SourceSpec>> {
+    let names: Vec<String> = if given.is_empty() {
+        match &env.default_source {
+            Some(s) => s.split_whitespace().map(str::to_string).collect(),
+            None => bail!(
+                "no SOURCE given: name a directory, a file or s3://bucket/prefix, or set ${SOURCE_ENV}"
+            ),
+        }
+    } else {
+        given.to_vec()
+    };
+    names.iter().map(|n| parse_source(n)).collect()
+}
+
+fn parse_source(name: &str) -> Result<SourceSpec> {
+    if name.starts_with("s3://") {
+        bail!("SOURCE {name}: reading S3 is not available in this build");
+    }
+    let path = PathBuf::from(name);
+    std::fs::metadata(&path).with_context(|| format!("SOURCE {name}"))?;
+    Ok(SourceSpec::Local(path))
+}
+
+/// `report`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub scan: ScanConfig,
+    pub out: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub top: usize,
+}
+
+impl ReportConfig {
+    /// Validates `report`'s options; creates `--out` so a bad path fails early.
+    pub fn from_args(args: &ReportArgs, env: &Env) -> Result<ReportConfig> {
+        let scan = ScanConfig::from_args(&args.scan, env)?;
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        Ok(ReportConfig {
+            scan,
+            out: args.out.clone(),
+            format: args.format,
+            top: args.top,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Args, Command};
+    use clap::Parser;
+
+    fn env() -> Env {
+        Env {
+            now: "2026-11-23T12:00:00Z".parse().unwrap(),
+            default_source: Some(".".into()),
+            stderr_is_tty: true,
+        }
+    }
+
+    fn report(argv: &[&str]) -> Result<ReportConfig> {
+        let argv = crate::cli::with_default_command(argv.iter().map(Into::into).collect());
+        let Command::Report(a) = Args::try_parse_from(argv)?.command;
+        ReportConfig::from_args(&a, &env())
+    }
+
+    #[test]
+    fn since_defaults_to_report_and_env_source() {
+        let c = report(&["ctscan", "--since", "30d"]).unwrap();
+        assert_eq!(
+            c.scan.window.since,
+            Some("2026-10-24T12:00:00Z".parse().unwrap())
+        );
+        assert_eq!(c.scan.sources, vec![SourceSpec::Local(".".into())]);
+        assert_eq!(c.scan.selection, Selection::default());
+        assert!(c.scan.progress);
+    }
+
+    #[test]
+    fn quiet_hides_progress_and_events_select() {
+        let c = report(&["ctscan", "report", ".", "-q", "--event", "ssm:GetParameter"]).unwrap();
+        assert!(!c.scan.progress);
+        assert!(matches!(c.scan.selection, Selection::Events(ref v) if v.len() == 1));
+        let c = report(&["ctscan", ".", "--all-events"]).unwrap();
+        assert_eq!(c.scan.selection, Selection::All);
+    }
+
+    #[test]
+    fn bad_options_fail_before_scanning() {
+        assert!(report(&[
+            "ctscan",
+            ".",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01"
+        ])
+        .is_err());
+        assert!(report(&["ctscan", "/no/such/dir"]).is_err());
+        assert!(report(&["ctscan", ".", "--threads", "0"]).is_err());
+        assert!(report(&["ctscan", ".", "--since", "soon"]).is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Writing [`Table`]s as Parquet and CSV through polars, atomically.
+//!
+//! Every file is written under a temporary name and renamed into place, so an
+//! interrupted run never leaves a half-written file under its final name.
+//! Parquet keeps raw values and UTC timestamp columns; CSV gets RFC 3339
+//! times and spreadsheet-safe string cells.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use polars::prelude::{
+    Column as PlColumn, DataFrame, NamedFrom, ParquetCompression, ParquetWriter, SerWriter, Series,
+    TimeUnit, TimeZone,
+};
+
+use crate::events::EventStore;
+use crate::report::{events_table, Column, Table};
+use crate::sanitize::csv_cell;
+use crate::window::format_utc;
+
+/// Rows per Parquet row group when streaming the events table.
+const EVENT_CHUNK_ROWS: usize = 64 * 1024;
+
+/// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let tmp = temp_sibling(path);
+    let result: Result<()> = (|| {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        write(&mut out)?;
+        out.flush()?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Builds a polars frame with typed columns: counts as u64, times as
+/// microsecond timestamps in UTC.
+fn parquet_frame(table: &Table) -> Result<DataFrame> {
+    let cols = table
+        .columns
+        .iter()
+        .map(|(name, col)| {
+            let name = (*name).into();
+            let series = match col {
+                Column::Str(v) => Series::new(name, v),
+                Column::Count(v) => Series::new(name, v),
+                Column::Bool(v) => Series::new(name, v),
+                Column::Time(v) => {
+                    Series::new(name, v).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                }
+            };
+            PlColumn::from(series)
+        })
+        .collect();
+    Ok(DataFrame::new(table.rows(), cols)?)
+}
+
+/// Builds the CSV view: times as RFC 3339 text, strings neutralised.
+fn csv_frame(table: &Table) -> Result<DataFrame> {
+    let cols = table
+        .columns
+        .iter()
+        .map(|(name, col)| {
+            let name = (*name).into();
+            let series = match col {
+                Column::Str(v) => Series::new(
+                    name,
+                    v.iter()
+                        .map(|s| s.as_deref().map(|s| csv_cell(s).into_owned()))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::Count(v) => Series::new(name, v),
+                Column::Bool(v) => Series::new(name, v),
+                Column::Time(v) => Series::new(
+                    name,
+                    v.iter()
+                        .map(|t| {
+                            t.and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+                                .map(format_utc)
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            };
+            PlColumn::from(series)
+        })
+        .collect();
+    Ok(DataFrame::new(table.rows(), cols)?)
+}
+
+/// Writes `DIR/NAME.parquet`.
+pub fn write_parquet(table: &Table, dir: &Path) -> Result<()> {
+    let mut df = parquet_frame(table)?;
+    write_atomically(&dir.join(format!("{}.parquet", table.name)), |out| {
+        parquet_writer(out).finish(&mut df)?;
+        Ok(())
+    })
+}
+
+fn parquet_writer<W: Write>(out: W) -> ParquetWriter<W> {
+    ParquetWriter::new(out).with_compression(ParquetCompression::Zstd(None))
+}
+
+/// Writes `DIR/NAME.csv`.
+pub fn write_csv(table: &Table, dir: &Path) -> Result<()> {
+    let mut df = csv_frame(table)?;
+    write_atomically(&dir.join(format!("{}.csv", table.name)), |out| {
+        polars::prelude::CsvWriter::new(out)
+            .include_header(true)
+            .finish(&mut df)?;
+        Ok(())
+    })
+}
+
+/// Writes `DIR/events.parquet` in row groups, so the whole table is never
+/// materialised as strings at once.
+pub fn write_events_parquet(store: &EventStore, dir: &Path) -> Result<()> {
+    write_atomically(&dir.join("events.parquet"), |out| {
+        let rows = store.rows();
+        let first = parquet_frame(&events_table(
+            store,
+            &rows[..rows.len().min(EVENT_CHUNK_ROWS)],
+        ))?;
+        let mut writer = parquet_writer(out).batched(first.schema())?;
+        writer.write_batch(&first)?;
+        for chunk in rows.chunks(EVENT_CHUNK_ROWS).skip(1) {
+            writer.write_batch(&parquet_frame(&events_table(store, chunk))?)?;
+        }
+        writer.finish()?;
+        Ok(())
+    })
+}

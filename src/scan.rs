@@ -1,0 +1,414 @@
+//! The parallel scan: listed objects in, matched events and exact accounting out.
+//!
+//! Each rayon worker owns its buffers and partial results; nothing is shared
+//! in the hot loop but the progress bar, touched once per file. Results are
+//! merged once at the end. A file either contributes all its events or, when
+//! it fails part-way, none of them.
+
+use std::collections::BTreeMap;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::decode::{decode, DecodeError};
+use crate::events::EventStore;
+use crate::filter::{HitCursor, Prefilter};
+use crate::format::{looks_like_json, split_records, Layout, RecordText};
+use crate::record::{select_event, Selection};
+use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
+use crate::window::{key_time, TimeWindow};
+
+/// What a scan needs to know, fixed for its whole run.
+pub struct ScanContext {
+    pub selection: Selection,
+    pub window: TimeWindow,
+    pub max_object_size: u64,
+    pub prefilter: Prefilter,
+    pub progress: Option<ProgressBar>,
+}
+
+impl ScanContext {
+    pub fn new(selection: Selection, window: TimeWindow, max_object_size: u64) -> Self {
+        let prefilter = Prefilter::new(&selection);
+        ScanContext {
+            selection,
+            window,
+            max_object_size,
+            prefilter,
+            progress: None,
+        }
+    }
+}
+
+/// How every listed object ended up; `listed = scanned + pruned + skipped + failed`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    pub listed: u64,
+    pub scanned: u64,
+    pub pruned: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub failed: u64,
+}
+
+/// A file that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Failure {
+    pub object: String,
+    pub error: String,
+}
+
+/// Record counts; `read = matched + not_matched + no_event_time`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordCounts {
+    /// Records in the scanned files.
+    pub read: u64,
+    /// Selected records with a usable `eventTime` inside the window.
+    pub matched: u64,
+    /// Records not selected, or selected but outside the window.
+    pub not_matched: u64,
+    /// Selected records whose `eventTime` is missing or unparseable.
+    pub no_event_time: u64,
+    /// Of `matched`, records whose `eventID` was already seen (counted once in reports).
+    pub duplicates: u64,
+}
+
+impl RecordCounts {
+    fn add(&mut self, o: &RecordCounts) {
+        self.read += o.read;
+        self.matched += o.matched;
+        self.not_matched += o.not_matched;
+        self.no_event_time += o.no_event_time;
+        self.duplicates += o.duplicates;
+    }
+}
+
+/// Everything a scan counted.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ScanStats {
+    pub files: FileCounts,
+    pub failures: Vec<Failure>,
+    pub records: RecordCounts,
+    pub bytes_read: u64,
+    pub bytes_decompressed: u64,
+    /// The first object holding a selected record without a usable time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_no_event_time: Option<String>,
+}
+
+impl ScanStats {
+    fn merge(&mut self, o: ScanStats) {
+        let f = &mut self.files;
+        f.listed += o.files.listed;
+        f.scanned += o.files.scanned;
+        f.pruned += o.files.pruned;
+        f.failed += o.files.failed;
+        for (k, v) in o.files.skipped {
+            *f.skipped.entry(k).or_default() += v;
+        }
+        self.failures.extend(o.failures);
+        self.records.add(&o.records);
+        self.bytes_read += o.bytes_read;
+        self.bytes_decompressed += o.bytes_decompressed;
+        self.first_no_event_time = match (self.first_no_event_time.take(), o.first_no_event_time) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn skip(&mut self, reason: &str) {
+        *self.files.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
+    fn fail(&mut self, object: &str, error: String) {
+        self.files.failed += 1;
+        self.failures.push(Failure {
+            object: object.to_string(),
+            error,
+        });
+    }
+}
+
+/// The result of a scan.
+pub struct ScanOutcome {
+    pub events: EventStore,
+    pub stats: ScanStats,
+}
+
+/// Something that turns an object reference into its raw bytes.
+pub trait Fetch: Sync {
+    /// Reads the object's bytes into `buf` (cleared first).
+    fn fetch(&self, obj: &ObjectRef, buf: &mut Vec<u8>) -> anyhow::Result<()>;
+}
+
+/// Reads local files.
+pub struct LocalFetch;
+
+impl Fetch for LocalFetch {
+    fn fetch(&self, obj: &ObjectRef, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        use std::io::Read;
+        let crate::source::Location::File(path) = &obj.location;
+        buf.clear();
+        std::fs::File::open(path)?.read_to_end(buf)?;
+        Ok(())
+    }
+}
+
+/// Scans a listing: classifies and prunes by key, then reads the rest in parallel.
+pub fn scan(listing: Vec<Listed>, ctx: &ScanContext, fetch: &dyn Fetch) -> ScanOutcome {
+    let mut stats = ScanStats::default();
+    let mut todo = Vec::new();
+    for entry in listing {
+        stats.files.listed += 1;
+        match entry {
+            Listed::Unlistable { object, error } => stats.fail(&object, error),
+            Listed::Object(obj) => match classify_key(&obj.key) {
+                ObjectKind::Digest => stats.skip("digest"),
+                ObjectKind::Insight => stats.skip("insight"),
+                ObjectKind::Log if is_pruned(&obj.key, &ctx.window) => stats.files.pruned += 1,
+                ObjectKind::Log => todo.push(obj),
+            },
+        }
+    }
+    if let Some(bar) = &ctx.progress {
+        bar.set_length(todo.len() as u64);
+    }
+    let worker = todo
+        .par_iter()
+        .fold(
+            || Worker::new(ctx),
+            |mut w, obj| {
+                w.scan_object(obj, fetch);
+                w
+            },
+        )
+        .reduce(|| Worker::new(ctx), Worker::merge);
+    let mut events = worker.store;
+    stats.merge(worker.stats);
+    stats.failures.sort();
+    events.sort();
+    let dups = events.dedup_event_ids();
+    stats.records.duplicates = dups;
+    ScanOutcome { events, stats }
+}
+
+fn is_pruned(key: &str, window: &TimeWindow) -> bool {
+    if window.is_unbounded() {
+        return false;
+    }
+    key_time(key).is_some_and(|kt| !window.may_overlap(kt.start, kt.end))
+}
+
+/// One worker's reusable buffers and partial results.
+struct Worker<'c> {
+    ctx: &'c ScanContext,
+    raw: Vec<u8>,
+    inflated: Vec<u8>,
+    parse: ParseScratch,
+    store: EventStore,
+    stats: ScanStats,
+}
+
+/// Buffers for parsing candidate records, reused across records.
+struct ParseScratch {
+    record: Vec<u8>,
+    hits: Vec<usize>,
+    simd: simd_json::Buffers,
+}
+
+/// Above this, a buffer is released after use instead of kept warm.
+const KEEP_BUFFER_BYTES: usize = 64 << 20;
+
+impl<'c> Worker<'c> {
+    fn new(ctx: &'c ScanContext) -> Self {
+        Worker {
+            ctx,
+            raw: Vec::new(),
+            inflated: Vec::new(),
+            parse: ParseScratch {
+                record: Vec::new(),
+                hits: Vec::new(),
+                simd: simd_json::Buffers::default(),
+            },
+            store: EventStore::default(),
+            stats: ScanStats::default(),
+        }
+    }
+
+    fn merge(mut self, other: Worker<'c>) -> Worker<'c> {
+        self.store.merge(other.store);
+        self.stats.merge(other.stats);
+        self
+    }
+
+    fn scan_object(&mut self, obj: &ObjectRef, fetch: &dyn Fetch) {
+        let mut raw = std::mem::take(&mut self.raw);
+        match fetch.fetch(obj, &mut raw) {
+            Ok(()) => self.scan_bytes(&obj.key, &raw),
+            Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        }
+        if raw.capacity() <= KEEP_BUFFER_BYTES {
+            self.raw = raw;
+        }
+        if let Some(bar) = &self.ctx.progress {
+            bar.inc(1);
+        }
+    }
+
+    /// Decodes, splits and filters one object's bytes, and accounts for it.
+    fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
+        self.stats.bytes_read += raw.len() as u64;
+        let mut inflated = std::mem::take(&mut self.inflated);
+        let outcome = match decode(raw, &mut inflated, self.ctx.max_object_size) {
+            Ok(text) => {
+                self.stats.bytes_decompressed += text.len() as u64;
+                self.scan_text(key, text)
+            }
+            Err(DecodeError::Empty) if !name_claims_json(key) => FileOutcome::Skipped("empty"),
+            Err(e) => FileOutcome::Failed(e.to_string()),
+        };
+        if inflated.capacity() <= KEEP_BUFFER_BYTES {
+            self.inflated = inflated;
+        }
+        match outcome {
+            FileOutcome::Scanned(counts) => {
+                self.stats.files.scanned += 1;
+                self.stats.records.add(&counts);
+            }
+            FileOutcome::Skipped(reason) => self.stats.skip(reason),
+            FileOutcome::Failed(error) => self.stats.fail(key, error),
+        }
+    }
+
+    fn scan_text(&mut self, key: &str, text: &[u8]) -> FileOutcome {
+        if !looks_like_json(text) {
+            if name_claims_json(key) {
+                return FileOutcome::Failed(describe_non_json(text));
+            }
+            return FileOutcome::Skipped("not_json");
+        }
+        if let Err(e) = std::str::from_utf8(text) {
+            return FileOutcome::Failed(format!("invalid UTF-8 at offset {}", e.valid_up_to()));
+        }
+        let rows_before = self.store.len();
+        let mut file = FileScan {
+            ctx: self.ctx,
+            key,
+            text,
+            parse: &mut self.parse,
+            store: &mut self.store,
+            counts: RecordCounts::default(),
+            error: None,
+            first_no_time: false,
+        };
+        match file.run() {
+            Ok(Layout::Digest) => {
+                self.store.truncate(rows_before);
+                FileOutcome::Skipped("digest")
+            }
+            Ok(_) => {
+                if file.first_no_time && self.stats.first_no_event_time.is_none() {
+                    self.stats.first_no_event_time = Some(key.to_string());
+                }
+                FileOutcome::Scanned(file.counts)
+            }
+            Err(e) => {
+                self.store.truncate(rows_before);
+                FileOutcome::Failed(e)
+            }
+        }
+    }
+}
+
+enum FileOutcome {
+    Scanned(RecordCounts),
+    Skipped(&'static str),
+    Failed(String),
+}
+
+fn describe_non_json(text: &[u8]) -> String {
+    let head: String = text
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("neither gzip nor JSON (starts with bytes {head})")
+}
+
+/// The state of scanning one file's text.
+struct FileScan<'a, 'c> {
+    ctx: &'c ScanContext,
+    key: &'a str,
+    text: &'a [u8],
+    parse: &'a mut ParseScratch,
+    store: &'a mut EventStore,
+    counts: RecordCounts,
+    error: Option<String>,
+    first_no_time: bool,
+}
+
+impl FileScan<'_, '_> {
+    fn run(&mut self) -> Result<Layout, String> {
+        let mut hits = std::mem::take(&mut self.parse.hits);
+        self.ctx.prefilter.find_hits(self.text, &mut hits);
+        let everything = self.ctx.prefilter.passes_everything();
+        let mut cursor = HitCursor::new(&hits);
+        let text = self.text;
+        let mut index = 0usize;
+        let result = split_records(text, |rec| {
+            if self.error.is_some() {
+                return;
+            }
+            self.counts.read += 1;
+            match rec {
+                RecordText::Range(a, b) => {
+                    if everything || cursor.any_in(a, b) {
+                        self.candidate(&text[a..b], index);
+                    } else {
+                        self.counts.not_matched += 1;
+                    }
+                }
+                RecordText::Decoded(t) => self.candidate(t, index),
+            }
+            index += 1;
+        });
+        self.parse.hits = hits;
+        let layout = result.map_err(|e| e.to_string())?;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(layout),
+        }
+    }
+
+    /// Parses one candidate record and, if selected, files its event.
+    fn candidate(&mut self, bytes: &[u8], index: usize) {
+        self.parse.record.clear();
+        self.parse.record.extend_from_slice(bytes);
+        let value = match simd_json::to_borrowed_value_with_buffers(
+            &mut self.parse.record,
+            &mut self.parse.simd,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error = Some(format!("invalid JSON in record {index}: {e}"));
+                return;
+            }
+        };
+        let Some(event) = select_event(&value, &self.ctx.selection) else {
+            self.counts.not_matched += 1;
+            return;
+        };
+        let Some(t) = event.event_time else {
+            self.counts.no_event_time += 1;
+            self.first_no_time = true;
+            return;
+        };
+        if !self.ctx.window.contains(t) {
+            self.counts.not_matched += 1;
+            return;
+        }
+        self.counts.matched += 1;
+        self.store.push(&event, t.as_microsecond(), self.key);
+    }
+}

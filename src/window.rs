@@ -1,0 +1,283 @@
+//! The time window: parsing `--since`/`--until`, exact event-time checks, and
+//! key-based pruning with a day of slack.
+//!
+//! Owns every conversion from text to UTC instants. It must not read the clock
+//! itself: callers pass `now`, so tests are deterministic.
+
+use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
+
+/// How far a file's name may sit from the window and still be opened: names
+/// carry the *delivery* time, and deliveries can be late or cross midnight.
+pub const PRUNE_SLACK: SignedDuration = SignedDuration::from_hours(24);
+
+/// An error in a `--since`/`--until` value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid time {input:?}: {reason} (use a duration such as 90m, 12h, 30d, 2w, or a date such as 2026-01-01 or 2026-01-01T08:00:00Z)")]
+pub struct TimeParseError {
+    input: String,
+    reason: String,
+}
+
+/// A half-open UTC interval `[since, until)`; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+impl TimeWindow {
+    /// Whether an exact event time falls inside the window.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// Whether a file whose key dates it to `[start, end)` may hold events in the
+    /// window, allowing [`PRUNE_SLACK`] on both sides.
+    pub fn may_overlap(&self, start: Timestamp, end: Timestamp) -> bool {
+        let after_since = self
+            .since
+            .is_none_or(|s| end.checked_add(PRUNE_SLACK).is_ok_and(|e| e > s));
+        let before_until = self
+            .until
+            .is_none_or(|u| start.checked_sub(PRUNE_SLACK).is_ok_and(|b| b < u));
+        after_since && before_until
+    }
+
+    /// True when neither end is set, so nothing can be pruned.
+    pub fn is_unbounded(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+}
+
+/// Parses a `--since`/`--until` value relative to `now`: a duration back from now
+/// (`90m`, `12h`, `30d`, `2w`, `45s`) or an RFC 3339 date or timestamp.
+pub fn parse_time_arg(input: &str, now: Timestamp) -> Result<Timestamp, TimeParseError> {
+    let err = |reason: &str| TimeParseError {
+        input: input.to_string(),
+        reason: reason.to_string(),
+    };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("empty"));
+    }
+    if let Some(seconds) = parse_duration_secs(s) {
+        let back = SignedDuration::from_secs(seconds.ok_or_else(|| err("duration too large"))?);
+        return now.checked_sub(back).map_err(|_| err("duration too large"));
+    }
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(date) = s.parse::<civil::Date>() {
+        return date
+            .to_zoned(TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| err(&e.to_string()));
+    }
+    if let Ok(dt) = s.parse::<civil::DateTime>() {
+        return dt
+            .to_zoned(TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| err(&e.to_string()));
+    }
+    Err(err("not a duration or an RFC 3339 date/timestamp"))
+}
+
+/// `Some(Some(secs))` for a well-formed duration, `Some(None)` when it overflows,
+/// `None` when the text is not a duration at all.
+fn parse_duration_secs(s: &str) -> Option<Option<i64>> {
+    let unit = s.chars().last()?;
+    let digits = &s[..s.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let per_unit: i64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return None,
+    };
+    Some(
+        digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(per_unit)),
+    )
+}
+
+/// Parses a CloudTrail `eventTime`: RFC 3339 with optional fractional seconds
+/// and an explicit offset, normalised to UTC. `None` when unusable.
+pub fn parse_event_time(s: &str) -> Option<Timestamp> {
+    s.trim().parse::<Timestamp>().ok()
+}
+
+/// Formats an instant as RFC 3339 UTC with second precision, as every output does.
+pub fn format_utc(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Truncates an instant to the start of its UTC hour.
+pub fn hour_floor(t: Timestamp) -> Timestamp {
+    let secs = t.as_second();
+    Timestamp::from_second(secs - secs.rem_euclid(3_600)).unwrap_or(t)
+}
+
+/// What a key says about when its events happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTime {
+    /// Start of the span the key dates.
+    pub start: Timestamp,
+    /// End of that span (exclusive).
+    pub end: Timestamp,
+}
+
+/// Dates an object from its key: the delivery timestamp in the file name
+/// (`…_20260102T0305Z_…` or `…-20200930T2300.json`), else the `YYYY/MM/DD`
+/// folders of the S3 layout. `None` when the key carries no date.
+pub fn key_time(key: &str) -> Option<KeyTime> {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    if let Some(t) = name_timestamp(name) {
+        return Some(KeyTime { start: t, end: t });
+    }
+    folder_date(key).map(|start| KeyTime {
+        start,
+        end: start + SignedDuration::from_hours(24),
+    })
+}
+
+/// Finds `YYYYMMDDTHHMM` (optionally `SS`, optionally `Z`) in a file name.
+fn name_timestamp(name: &str) -> Option<Timestamp> {
+    let b = name.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (0..b.len().saturating_sub(12)).find_map(|i| {
+        let w = &b[i..];
+        let boundary = i == 0 || !b[i - 1].is_ascii_digit();
+        if !(boundary && w.len() >= 13 && digits(&w[..8]) && w[8] == b'T' && digits(&w[9..13])) {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| std::str::from_utf8(&w[r]).ok()?.parse::<i16>().ok();
+        let sec = if w.len() >= 15 && digits(&w[13..15]) {
+            num(13..15)?
+        } else {
+            0
+        };
+        let dt = civil::DateTime::new(
+            num(0..4)?,
+            num(4..6)? as i8,
+            num(6..8)? as i8,
+            num(9..11)? as i8,
+            num(11..13)? as i8,
+            sec as i8,
+            0,
+        )
+        .ok()?;
+        dt.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
+    })
+}
+
+/// Finds `…/YYYY/MM/DD/…` folders in a key.
+fn folder_date(key: &str) -> Option<Timestamp> {
+    let parts: Vec<&str> = key.split('/').collect();
+    parts.windows(3).rev().find_map(|w| {
+        let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !(ok(w[0], 4) && ok(w[1], 2) && ok(w[2], 2)) {
+            return None;
+        }
+        let date =
+            civil::Date::new(w[0].parse().ok()?, w[1].parse().ok()?, w[2].parse().ok()?).ok()?;
+        date.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn durations_count_back_from_now() {
+        let now = ts("2026-11-23T12:00:00Z");
+        assert_eq!(
+            parse_time_arg("30d", now).unwrap(),
+            ts("2026-10-24T12:00:00Z")
+        );
+        assert_eq!(
+            parse_time_arg("90m", now).unwrap(),
+            ts("2026-11-23T10:30:00Z")
+        );
+        assert_eq!(
+            parse_time_arg("2w", now).unwrap(),
+            ts("2026-11-09T12:00:00Z")
+        );
+        assert_eq!(
+            parse_time_arg("12h", now).unwrap(),
+            ts("2026-11-23T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn dates_and_timestamps_are_utc() {
+        let now = ts("2026-11-23T12:00:00Z");
+        assert_eq!(
+            parse_time_arg("2026-01-01", now).unwrap(),
+            ts("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_time_arg("2026-01-01T08:00:00+02:00", now).unwrap(),
+            ts("2026-01-01T06:00:00Z")
+        );
+        assert!(parse_time_arg("yesterday", now).is_err());
+        assert!(parse_time_arg("30x", now).is_err());
+        assert!(parse_time_arg("99999999999999999d", now).is_err());
+    }
+
+    #[test]
+    fn event_times_accept_fractions_and_offsets() {
+        assert_eq!(
+            parse_event_time("2026-01-01T00:00:01.250Z")
+                .unwrap()
+                .as_second(),
+            1767225601
+        );
+        assert_eq!(
+            parse_event_time("2026-01-01T02:00:00+02:00").unwrap(),
+            ts("2026-01-01T00:00:00Z")
+        );
+        assert!(parse_event_time("").is_none());
+        assert!(parse_event_time("2026-13-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn keys_are_dated_by_name_then_folders() {
+        let k = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/02/111122223333_CloudTrail_us-east-1_20260102T0305Z_abcdEFGH12345678.json.gz";
+        assert_eq!(key_time(k).unwrap().start, ts("2026-01-02T03:05:00Z"));
+        let umccr = "AWSLogs/o-abcd/811596193553/CloudTrail/us-east-1/2020/09/30/811596193553_CloudTrail_us-east-1-20200930T2300.json";
+        assert_eq!(key_time(umccr).unwrap().start, ts("2020-09-30T23:00:00Z"));
+        let folder = "x/2026/02/03/events.json";
+        let kt = key_time(folder).unwrap();
+        assert_eq!(
+            (kt.start, kt.end),
+            (ts("2026-02-03T00:00:00Z"), ts("2026-02-04T00:00:00Z"))
+        );
+        assert!(key_time("dump/events.json").is_none());
+    }
+
+    #[test]
+    fn pruning_keeps_a_day_of_slack() {
+        let w = TimeWindow {
+            since: Some(ts("2026-01-10T00:00:00Z")),
+            until: Some(ts("2026-01-11T00:00:00Z")),
+        };
+        let at = |s: &str| w.may_overlap(ts(s), ts(s));
+        assert!(at("2026-01-09T00:00:01Z"));
+        assert!(!at("2026-01-09T00:00:00Z"));
+        assert!(at("2026-01-11T23:59:59Z"));
+        assert!(!at("2026-01-12T00:00:00Z"));
+        assert!(w.contains(ts("2026-01-10T00:00:00Z")));
+        assert!(!w.contains(ts("2026-01-11T00:00:00Z")));
+    }
+}
