@@ -154,8 +154,52 @@ impl Fetch for LocalFetch {
     }
 }
 
+/// A second consumer of records beside the report's selection, for commands
+/// that match records their own way (filter patterns, rule packs, tampering).
+///
+/// `wants` is asked of every record's raw JSON text and must be cheap (a byte
+/// prefilter); wanted records are passed to `visit`. State is per worker, and
+/// merged once at the end.
+pub trait RecordVisitor: Sync {
+    type State: Send;
+    /// A fresh per-worker state.
+    fn new_state(&self) -> Self::State;
+    /// Whether this record's text may interest the visitor.
+    fn wants(&self, raw: &[u8]) -> bool;
+    /// Takes a wanted record, found as record `index` of object `key`.
+    fn visit(&self, state: &mut Self::State, key: &str, index: usize, raw: &[u8]);
+    /// Ends an object: `ok` false means it failed and its records must be discarded.
+    fn end_object(&self, state: &mut Self::State, key: &str, ok: bool);
+    /// Combines two workers' states.
+    fn merge(&self, a: Self::State, b: Self::State) -> Self::State;
+}
+
+/// The visitor that wants nothing (plain `report`).
+pub struct NoVisitor;
+
+impl RecordVisitor for NoVisitor {
+    type State = ();
+    fn new_state(&self) {}
+    fn wants(&self, _: &[u8]) -> bool {
+        false
+    }
+    fn visit(&self, _: &mut (), _: &str, _: usize, _: &[u8]) {}
+    fn end_object(&self, _: &mut (), _: &str, _: bool) {}
+    fn merge(&self, _: (), _: ()) {}
+}
+
 /// Scans a listing: classifies and prunes by key, then reads the rest in parallel.
 pub fn scan(listing: Vec<Listed>, ctx: &ScanContext, fetch: &dyn Fetch) -> ScanOutcome {
+    scan_with(listing, ctx, fetch, &NoVisitor).0
+}
+
+/// [`scan`], also feeding every record a [`RecordVisitor`] wants to it.
+pub fn scan_with<V: RecordVisitor>(
+    listing: Vec<Listed>,
+    ctx: &ScanContext,
+    fetch: &dyn Fetch,
+    visitor: &V,
+) -> (ScanOutcome, V::State) {
     let mut stats = ScanStats::default();
     let mut todo = Vec::new();
     for entry in listing {
@@ -176,20 +220,21 @@ pub fn scan(listing: Vec<Listed>, ctx: &ScanContext, fetch: &dyn Fetch) -> ScanO
     let worker = todo
         .par_iter()
         .fold(
-            || Worker::new(ctx),
+            || Worker::new(ctx, visitor),
             |mut w, obj| {
                 w.scan_object(obj, fetch);
                 w
             },
         )
-        .reduce(|| Worker::new(ctx), Worker::merge);
+        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
     let mut events = worker.store;
+    let visited = worker.visited;
     stats.merge(worker.stats);
     stats.failures.sort();
     events.sort();
     let dups = events.dedup_event_ids();
     stats.records.duplicates = dups;
-    ScanOutcome { events, stats }
+    (ScanOutcome { events, stats }, visited)
 }
 
 fn is_pruned(key: &str, window: &TimeWindow) -> bool {
@@ -200,8 +245,10 @@ fn is_pruned(key: &str, window: &TimeWindow) -> bool {
 }
 
 /// One worker's reusable buffers and partial results.
-struct Worker<'c> {
+struct Worker<'c, V: RecordVisitor> {
     ctx: &'c ScanContext,
+    visitor: &'c V,
+    visited: V::State,
     raw: Vec<u8>,
     inflated: Vec<u8>,
     parse: ParseScratch,
@@ -219,10 +266,12 @@ struct ParseScratch {
 /// Above this, a buffer is released after use instead of kept warm.
 const KEEP_BUFFER_BYTES: usize = 64 << 20;
 
-impl<'c> Worker<'c> {
-    fn new(ctx: &'c ScanContext) -> Self {
+impl<'c, V: RecordVisitor> Worker<'c, V> {
+    fn new(ctx: &'c ScanContext, visitor: &'c V) -> Self {
         Worker {
             ctx,
+            visitor,
+            visited: visitor.new_state(),
             raw: Vec::new(),
             inflated: Vec::new(),
             parse: ParseScratch {
@@ -235,7 +284,8 @@ impl<'c> Worker<'c> {
         }
     }
 
-    fn merge(mut self, other: Worker<'c>) -> Worker<'c> {
+    fn merge(mut self, other: Worker<'c, V>) -> Worker<'c, V> {
+        self.visited = self.visitor.merge(self.visited, other.visited);
         self.store.merge(other.store);
         self.stats.merge(other.stats);
         self
@@ -293,6 +343,8 @@ impl<'c> Worker<'c> {
         let rows_before = self.store.len();
         let mut file = FileScan {
             ctx: self.ctx,
+            visitor: self.visitor,
+            visited: &mut self.visited,
             key,
             text,
             parse: &mut self.parse,
@@ -301,16 +353,24 @@ impl<'c> Worker<'c> {
             error: None,
             first_no_time: false,
         };
-        match file.run() {
+        let result = file.run();
+        let counts = std::mem::take(&mut file.counts);
+        let first_no_time = file.first_no_time;
+        self.visitor.end_object(
+            &mut self.visited,
+            key,
+            matches!(result, Ok(l) if l != Layout::Digest),
+        );
+        match result {
             Ok(Layout::Digest) => {
                 self.store.truncate(rows_before);
                 FileOutcome::Skipped("digest")
             }
             Ok(_) => {
-                if file.first_no_time && self.stats.first_no_event_time.is_none() {
+                if first_no_time && self.stats.first_no_event_time.is_none() {
                     self.stats.first_no_event_time = Some(key.to_string());
                 }
-                FileOutcome::Scanned(file.counts)
+                FileOutcome::Scanned(counts)
             }
             Err(e) => {
                 self.store.truncate(rows_before);
@@ -337,8 +397,10 @@ fn describe_non_json(text: &[u8]) -> String {
 }
 
 /// The state of scanning one file's text.
-struct FileScan<'a, 'c> {
+struct FileScan<'a, 'c, V: RecordVisitor> {
     ctx: &'c ScanContext,
+    visitor: &'c V,
+    visited: &'a mut V::State,
     key: &'a str,
     text: &'a [u8],
     parse: &'a mut ParseScratch,
@@ -348,7 +410,7 @@ struct FileScan<'a, 'c> {
     first_no_time: bool,
 }
 
-impl FileScan<'_, '_> {
+impl<V: RecordVisitor> FileScan<'_, '_, V> {
     fn run(&mut self) -> Result<Layout, String> {
         let mut hits = std::mem::take(&mut self.parse.hits);
         self.ctx.prefilter.find_hits(self.text, &mut hits);
@@ -361,15 +423,22 @@ impl FileScan<'_, '_> {
                 return;
             }
             self.counts.read += 1;
-            match rec {
+            let raw = match rec {
                 RecordText::Range(a, b) => {
                     if everything || cursor.any_in(a, b) {
                         self.candidate(&text[a..b], index);
                     } else {
                         self.counts.not_matched += 1;
                     }
+                    &text[a..b]
                 }
-                RecordText::Decoded(t) => self.candidate(t, index),
+                RecordText::Decoded(t) => {
+                    self.candidate(t, index);
+                    t
+                }
+            };
+            if self.visitor.wants(raw) {
+                self.visitor.visit(self.visited, self.key, index, raw);
             }
             index += 1;
         });
