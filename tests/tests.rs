@@ -1,1 +1,6 @@
+//! The integration test binary: runs `ctscan` on fixtures and checks what a
+//! user would check, exactly.
 
+mod differential;
+mod report;
+mod util;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need first, so it works
+# on a fresh machine. Reuses a target directory outside the clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ctscan-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+if [ ! -d ../shared/data ]; then
+  echo "test.sh: ../shared/data is missing: the tests read the public samples there" >&2
+  exit 2
+fi
+cargo test --locked --all-targets "$@"

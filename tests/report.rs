@@ -1,0 +1,747 @@
+//! `ctscan report` end to end: exact counts on known data, accounting of every
+//! file, the time window, and the files it writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::util::*;
+
+/// Runs `report` into a fresh `--out` and returns (exit, stdout, stderr, out dir).
+fn report(sources: &[&Path], extra: &[&str]) -> (i32, String, String, TestDir) {
+    let out = TestDir::new();
+    let mut args: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
+    args.extend(["--out".to_string(), out.path().display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = outputs(&ctscan(&argv));
+    (code, stdout, stderr, out)
+}
+
+/// One CSV report as key → row.
+fn by_key(out: &Path, name: &str, key: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
+    Csv::read(&out.join(format!("{name}.csv")))
+        .maps()
+        .into_iter()
+        .map(|m| {
+            (
+                key.iter()
+                    .map(|k| m[*k].clone())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                m,
+            )
+        })
+        .collect()
+}
+
+fn cells<'a>(row: &'a BTreeMap<String, String>, cols: &[&str]) -> Vec<&'a str> {
+    cols.iter().map(|c| row[*c].as_str()).collect()
+}
+
+// ---------------------------------------------------------------- sample-logs
+
+/// One line of the generator's truth file.
+#[derive(serde::Deserialize)]
+struct Truth {
+    time: i64,
+    event_name: String,
+    principal: String,
+    principal_type: String,
+    source_ip: String,
+    secret: Option<String>,
+    failed: bool,
+}
+
+fn truth() -> (serde_json::Value, Vec<Truth>) {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/sample-logs.truth.jsonl")).unwrap();
+    let mut lines = text.lines();
+    let head = serde_json::from_str(lines.next().unwrap()).unwrap();
+    (
+        head,
+        lines.map(|l| serde_json::from_str(l).unwrap()).collect(),
+    )
+}
+
+fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Expected report rows computed from the generator's own record of what it wrote.
+#[derive(Default)]
+struct Expect {
+    events: u64,
+    reads: u64,
+    batch: u64,
+    failed: u64,
+    first: i64,
+    last: i64,
+    secrets: BTreeSet<String>,
+    principals: BTreeSet<String>,
+    ips: BTreeSet<String>,
+}
+
+impl Expect {
+    fn add(&mut self, t: &Truth) {
+        if self.events == 0 || t.time < self.first {
+            self.first = t.time;
+        }
+        self.last = self.last.max(t.time);
+        self.events += 1;
+        self.reads += u64::from(t.event_name == "GetSecretValue");
+        self.batch += u64::from(t.event_name == "BatchGetSecretValue");
+        self.failed += u64::from(t.failed);
+        self.secrets.extend(t.secret.clone());
+        self.principals.insert(t.principal.clone());
+        self.ips.insert(t.source_ip.clone());
+    }
+}
+
+fn expect_by(truth: &[Truth], key: impl Fn(&Truth) -> Option<String>) -> BTreeMap<String, Expect> {
+    let mut m: BTreeMap<String, Expect> = BTreeMap::new();
+    for t in truth {
+        if let Some(k) = key(t) {
+            m.entry(k).or_default().add(t);
+        }
+    }
+    m
+}
+
+#[test]
+fn sample_logs_match_the_generators_record_exactly() {
+    let (head, truth) = truth();
+    let (code, stdout, stderr, out) = report(&[&root().join("sample-logs")], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("by_principal (top 10 of"), "{stdout}");
+    let s = summary(out.path());
+    assert_accounted(&s);
+    assert_eq!(s["files"]["listed"], head["objects"]);
+    assert_eq!(s["files"]["skipped"]["digest"], head["digests"]);
+    assert_eq!(s["files"]["skipped"]["insight"], head["insights"]);
+    assert_eq!(s["files"]["failed"], 0);
+    assert_eq!(s["records"]["read"], head["records"]);
+    assert_eq!(s["records"]["matched"], head["selected"]);
+    assert_eq!(s["events"].as_u64().unwrap(), truth.len() as u64);
+
+    let principals = by_key(out.path(), "by_principal", &["principal", "principal_type"]);
+    let want = expect_by(&truth, |t| {
+        Some(format!("{}|{}", t.principal, t.principal_type))
+    });
+    assert_eq!(principals.len(), want.len());
+    for (k, e) in &want {
+        let row = &principals[k];
+        let got = cells(
+            row,
+            &[
+                "events",
+                "reads",
+                "batch_calls",
+                "failed",
+                "secrets",
+                "source_ips",
+                "first_seen",
+                "last_seen",
+            ],
+        );
+        let expected = [
+            e.events.to_string(),
+            e.reads.to_string(),
+            e.batch.to_string(),
+            e.failed.to_string(),
+            e.secrets.len().to_string(),
+            e.ips.len().to_string(),
+            rfc3339(e.first),
+            rfc3339(e.last),
+        ];
+        assert_eq!(
+            got,
+            expected.iter().map(String::as_str).collect::<Vec<_>>(),
+            "principal {k}"
+        );
+    }
+
+    let hours = by_key(out.path(), "by_hour", &["hour"]);
+    let want = expect_by(&truth, |t| Some(rfc3339(t.time - t.time.rem_euclid(3600))));
+    assert_eq!(hours.len(), want.len());
+    for (k, e) in &want {
+        let got = cells(&hours[k], &["events", "failed", "principals"]);
+        assert_eq!(
+            got,
+            [
+                e.events.to_string(),
+                e.failed.to_string(),
+                e.principals.len().to_string()
+            ],
+            "hour {k}"
+        );
+    }
+
+    let ips = by_key(out.path(), "by_source_ip", &["source_ip"]);
+    let want = expect_by(&truth, |t| Some(t.source_ip.clone()));
+    assert_eq!(ips.len(), want.len());
+    for (k, e) in &want {
+        let got = cells(
+            &ips[k],
+            &["events", "failed", "principals", "first_seen", "last_seen"],
+        );
+        let expected = [
+            e.events.to_string(),
+            e.failed.to_string(),
+            e.principals.len().to_string(),
+            rfc3339(e.first),
+            rfc3339(e.last),
+        ];
+        assert_eq!(
+            got,
+            expected.iter().map(String::as_str).collect::<Vec<_>>(),
+            "ip {k}"
+        );
+    }
+
+    let secrets = by_key(out.path(), "by_secret", &["secret"]);
+    let want = expect_by(&truth, |t| {
+        (t.event_name == "GetSecretValue")
+            .then(|| t.secret.clone())
+            .flatten()
+    });
+    assert_eq!(secrets.len(), want.len());
+    for (k, e) in &want {
+        let got = cells(&secrets[k], &["events", "failed", "principals"]);
+        assert_eq!(
+            got,
+            [
+                e.events.to_string(),
+                e.failed.to_string(),
+                e.principals.len().to_string()
+            ],
+            "secret {k}"
+        );
+    }
+}
+
+#[test]
+fn reports_are_sorted_by_events_then_key() {
+    let (_, _, _, out) = report(&[&root().join("sample-logs")], &["-q"]);
+    for (name, key) in [
+        ("by_principal", "principal"),
+        ("by_source_ip", "source_ip"),
+        ("by_secret", "secret"),
+    ] {
+        let rows = Csv::read(&out.join(&format!("{name}.csv"))).maps();
+        let order: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| (-r["events"].parse::<i64>().unwrap(), r[key].clone()))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted, "{name}");
+    }
+}
+
+// ------------------------------------------------------------- shared datasets
+
+#[test]
+fn stratus_red_team_has_twenty_reads_and_five_batch_calls() {
+    // Counted by hand with jq over the folder: 20 GetSecretValue records from
+    // user/christophe in account 903144391865 (20 distinct secrets, one IP), and
+    // 5 BatchGetSecretValue records with tag filters from account 165109126369.
+    let (code, _, stderr, out) = report(&[&shared_data("stratus-red-team")], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let s = summary(out.path());
+    assert_accounted(&s);
+    assert_eq!(
+        (
+            s["files"]["listed"].as_u64(),
+            s["files"]["scanned"].as_u64()
+        ),
+        (Some(35), Some(35))
+    );
+    assert_eq!(s["records"]["read"], 310);
+    assert_eq!(s["records"]["matched"], 25);
+    let p = by_key(out.path(), "by_principal", &["principal"]);
+    assert_eq!(
+        cells(
+            &p["arn:aws:iam::903144391865:user/christophe"],
+            &[
+                "events",
+                "reads",
+                "batch_calls",
+                "failed",
+                "secrets",
+                "source_ips"
+            ]
+        ),
+        ["20", "20", "0", "0", "20", "1"]
+    );
+    assert_eq!(
+        cells(
+            &p["arn:aws:iam::165109126369:user/christophe"],
+            &["events", "reads", "batch_calls", "secrets"]
+        ),
+        ["5", "0", "5", "0"]
+    );
+    let secrets = by_key(out.path(), "by_secret", &["secret"]);
+    assert_eq!(secrets.len(), 20);
+    assert_eq!(
+        secrets["stratus-red-team-retrieve-secret-18"]["events"],
+        "1"
+    );
+    let events = read_parquet(&out.join("events.parquet"));
+    assert_eq!(events.rows, 25);
+    let batch = events
+        .values
+        .iter()
+        .filter(|r| r["event_name"].to_string().contains("BatchGetSecretValue"))
+        .map(|r| r["batch_request"].to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(batch.len(), 5);
+    assert!(batch.iter().all(|b| b.contains("tag-key")), "{batch:?}");
+}
+
+#[test]
+fn umccr_org_trail_is_read_whole() {
+    // Five objects (plain and gzip, one with empty Records), 185 records; the only
+    // Secrets Manager calls are ListSecrets and GetRandomPassword by user/Level6,
+    // both AccessDenied.
+    let dir = shared_data("umccr-orgtrail");
+    let (code, _, stderr, out) = report(&[&dir], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let s = summary(out.path());
+    assert_eq!(
+        (
+            s["files"]["scanned"].as_u64(),
+            s["records"]["read"].as_u64(),
+            s["records"]["matched"].as_u64()
+        ),
+        (Some(5), Some(185), Some(0))
+    );
+    let (code, _, _, out) = report(
+        &[&dir],
+        &[
+            "--event",
+            "secretsmanager:ListSecrets",
+            "--event",
+            "GetRandomPassword",
+        ],
+    );
+    assert_eq!(code, 0);
+    let p = by_key(out.path(), "by_principal", &["principal"]);
+    assert_eq!(
+        cells(
+            &p["arn:aws:iam::811596193553:user/Level6"],
+            &["events", "failed", "source_ips"]
+        ),
+        ["2", "2", "1"]
+    );
+}
+
+#[test]
+fn otrf_records_without_event_time_are_counted_not_dropped() {
+    // 103 NDJSON records shipped through Logstash: @timestamp, no eventTime. The
+    // folder also holds the dataset's YAML description, which is not a log.
+    let dir = shared_data("otrf");
+    let (code, _, _, out) = report(&[&dir], &[]);
+    assert_eq!(code, 0);
+    let s = summary(out.path());
+    assert_eq!(s["files"]["skipped"]["not_json"], 1);
+    assert_eq!(
+        (
+            s["records"]["read"].as_u64(),
+            s["records"]["matched"].as_u64()
+        ),
+        (Some(103), Some(0))
+    );
+    let (code, _, stderr, out) = report(&[&dir], &["--all-events"]);
+    assert_eq!(code, 0);
+    let s = summary(out.path());
+    assert_accounted(&s);
+    assert_eq!(
+        (
+            s["records"]["no_event_time"].as_u64(),
+            s["records"]["matched"].as_u64()
+        ),
+        (Some(103), Some(0))
+    );
+    assert!(
+        stderr.contains("ec2_proxy_s3_exfiltration.ndjson")
+            && stderr.contains("no usable eventTime"),
+        "{stderr}"
+    );
+    assert_eq!(read_parquet(&out.join("events.parquet")).rows, 0);
+}
+
+// ----------------------------------------------------------------------- traps
+
+#[test]
+fn traps_are_not_counted_and_every_shape_is_read() {
+    // Hand-checked: see tests/fixtures/traps. Selected with a usable time: the batch
+    // call, its two children, the shuffled failed read, the \u0047-escaped name
+    // (records.json); one read each from the pretty array, the NDJSON export and the
+    // lookup-events output. Two reads have no usable eventTime. Not selected: the
+    // IAM policy, the nested EventBridge eventName, kms GetSecretValue and
+    // GetSecretValueExtra.
+    let (code, _, stderr, out) = report(&[&root().join("tests/fixtures/traps")], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let s = summary(out.path());
+    assert_accounted(&s);
+    let r = &s["records"];
+    assert_eq!(
+        [
+            &r["read"],
+            &r["matched"],
+            &r["no_event_time"],
+            &r["not_matched"]
+        ],
+        [17, 8, 2, 7]
+    );
+    let p = by_key(out.path(), "by_principal", &["principal", "principal_type"]);
+    let cols = [
+        "events",
+        "reads",
+        "batch_calls",
+        "failed",
+        "secrets",
+        "source_ips",
+    ];
+    assert_eq!(
+        cells(&p["arn:aws:iam::111122223333:role/app|AssumedRole"], &cols),
+        ["3", "2", "1", "0", "2", "1"]
+    );
+    assert_eq!(
+        cells(&p["arn:aws:iam::111122223333:user/bob|IAMUser"], &cols),
+        ["2", "2", "0", "1", "2", "1"]
+    );
+    assert_eq!(
+        cells(&p["lambda.amazonaws.com|AWSService"], &cols),
+        ["1", "1", "0", "0", "1", "1"]
+    );
+    assert_eq!(p.len(), 5);
+    let secrets = Csv::read(&out.join("by_secret.csv")).maps();
+    let got: Vec<(String, String, String)> = secrets
+        .iter()
+        .map(|r| {
+            (
+                r["secret"].clone(),
+                r["events"].clone(),
+                r["principals"].clone(),
+            )
+        })
+        .collect();
+    let want = [
+        ("prod/a", "3", "3"),
+        ("prod/b", "2", "2"),
+        ("ci/token", "1", "1"),
+        ("prod/c", "1", "1"),
+    ];
+    assert_eq!(
+        got,
+        want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+    let bob_escaped = Csv::read(&out.join("by_hour.csv")).maps();
+    assert!(
+        bob_escaped
+            .iter()
+            .any(|r| r["hour"] == "2026-03-01T10:00:00Z" && r["events"] == "4"),
+        "{:?}",
+        bob_escaped
+            .iter()
+            .map(|r| (&r["hour"], &r["events"]))
+            .collect::<Vec<_>>()
+    );
+}
+
+// ------------------------------------------------------------------ accounting
+
+fn ct_record(id: &str, time: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"1.09","eventTime":"{time}","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u"}},"requestParameters":{{"secretId":"s"}},"sourceIPAddress":"198.51.100.1","eventID":"{id}"}}"#
+    )
+}
+
+fn ct_file(records: &[String]) -> String {
+    format!(r#"{{"Records":[{}]}}"#, records.join(","))
+}
+
+#[test]
+fn every_listed_file_is_accounted_for_and_failures_are_named() {
+    let t = TestDir::new();
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10";
+    t.write_gz(
+        &format!("{day}/111122223333_CloudTrail_us-east-1_20260110T0100Z_good.json.gz"),
+        &ct_file(&[ct_record("a", "2026-01-10T00:58:00Z")]),
+    );
+    let good = gzip(ct_file(&[ct_record("b", "2026-01-10T01:00:00Z")]).as_bytes());
+    t.write(
+        &format!("{day}/111122223333_CloudTrail_us-east-1_20260110T0105Z_trunc.json.gz"),
+        &good[..good.len() / 2],
+    );
+    t.write(
+        &format!("{day}/111122223333_CloudTrail_us-east-1_20260110T0110Z_notgz.json.gz"),
+        b"\x00\x01binary junk",
+    );
+    t.write(
+        &format!("{day}/111122223333_CloudTrail_us-east-1_20260110T0115Z_empty.json"),
+        b"",
+    );
+    t.write_gz(&format!("{day}/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20260110T010000Z.json.gz"), r#"{"digestEndTime":"2026-01-10T01:00:00Z","logFiles":[]}"#);
+    t.write_gz(
+        &format!("{day}/renamed-digest.json.gz"),
+        r#"{"awsAccountId":"1","digestEndTime":"2026-01-10T01:00:00Z","logFiles":[]}"#,
+    );
+    t.write(&format!("{day}/README.txt"), b"notes from the responder");
+    let (code, _, stderr, out) = report(&[t.path()], &[]);
+    assert_eq!(code, 2, "a failed input must exit 2: {stderr}");
+    let s = summary(out.path());
+    assert_accounted(&s);
+    assert_eq!(s["files"]["listed"], 7);
+    assert_eq!(s["files"]["scanned"], 1);
+    assert_eq!(
+        s["files"]["skipped"],
+        serde_json::json!({"digest": 2, "not_json": 1})
+    );
+    assert_eq!(s["files"]["failed"], 3);
+    assert_eq!(s["records"]["matched"], 1);
+    for name in ["_trunc.json.gz", "_notgz.json.gz", "_empty.json"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no message for {name}: {stderr}"));
+        assert!(line.starts_with("ctscan: "), "{line}");
+        assert!(s["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["object"].as_str().unwrap().ends_with(name)));
+    }
+    assert!(
+        stderr.contains("invalid gzip data")
+            && stderr.contains("neither gzip nor JSON")
+            && stderr.contains("empty file"),
+        "{stderr}"
+    );
+    // The reports are still written.
+    assert_eq!(Csv::read(&out.join("by_secret.csv")).rows.len(), 1);
+}
+
+#[test]
+fn no_source_and_bad_options_fail_with_one_line_before_scanning() {
+    let (code, stdout, stderr) = outputs(&ctscan(&[]));
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no SOURCE given") && stderr.contains("CTSCAN_SOURCE"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = outputs(&ctscan(&["/definitely/not/here"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/definitely/not/here"), "{stderr}");
+    let (code, _, stderr) = outputs(&ctscan(&[".", "--since", "sometime"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--since") && stderr.contains("sometime"),
+        "{stderr}"
+    );
+}
+
+// ----------------------------------------------------------------- time window
+
+#[test]
+fn window_boundaries_are_exact_and_pruning_keeps_a_day_of_slack() {
+    let t = TestDir::new();
+    let base = "AWSLogs/111122223333/CloudTrail/eu-west-1";
+    // Delivered on the 10th: one event on each side of midnight.
+    t.write_gz(
+        &format!("{base}/2026/01/10/111122223333_CloudTrail_eu-west-1_20260110T0005Z_a.json.gz"),
+        &ct_file(&[
+            ct_record("before", "2026-01-09T23:59:59Z"),
+            ct_record("at", "2026-01-10T00:00:00Z"),
+        ]),
+    );
+    // Delivered late, after the window's end, but holding an event inside it.
+    t.write_gz(
+        &format!("{base}/2026/01/11/111122223333_CloudTrail_eu-west-1_20260111T0310Z_b.json.gz"),
+        &ct_file(&[ct_record("late", "2026-01-10T23:58:00Z")]),
+    );
+    // Far outside: pruned by name, never opened (its content is not even gzip).
+    t.write(
+        &format!("{base}/2026/01/20/111122223333_CloudTrail_eu-west-1_20260120T0000Z_c.json.gz"),
+        b"never read",
+    );
+    t.write(
+        &format!("{base}/2026/01/02/111122223333_CloudTrail_eu-west-1_20260102T0000Z_d.json.gz"),
+        b"never read",
+    );
+
+    let ids = |out: &Path| -> Vec<String> {
+        read_parquet(&out.join("events.parquet"))
+            .values
+            .iter()
+            .map(|r| r["event_id"].to_string().trim_matches('"').to_string())
+            .collect()
+    };
+    let (code, _, stderr, out) = report(
+        &[t.path()],
+        &["--since", "2026-01-10", "--until", "2026-01-11"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ids(out.path()), ["at", "late"]);
+    let s = summary(out.path());
+    assert_accounted(&s);
+    assert_eq!(
+        (
+            s["files"]["pruned"].as_u64(),
+            s["files"]["scanned"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["window"]["since"], "2026-01-10T00:00:00Z");
+
+    let (_, _, _, out) = report(
+        &[t.path()],
+        &[
+            "--since",
+            "2026-01-09T12:00:00Z",
+            "--until",
+            "2026-01-10T00:00:00Z",
+        ],
+    );
+    assert_eq!(ids(out.path()), ["before"]);
+    let (_, _, _, out) = report(
+        &[t.path()],
+        &[
+            "--since",
+            "2026-01-10T23:58:00Z",
+            "--until",
+            "2026-01-10T23:58:01Z",
+        ],
+    );
+    assert_eq!(ids(out.path()), ["late"]);
+}
+
+#[test]
+fn since_as_a_duration_counts_back_from_now() {
+    let t = TestDir::new();
+    let now = jiff::Timestamp::now();
+    let recent = (now - jiff::SignedDuration::from_hours(24 * 3))
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let old = (now - jiff::SignedDuration::from_hours(24 * 45))
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    t.write_gz(
+        "dump/events.json.gz",
+        &ct_file(&[ct_record("recent", &recent), ct_record("old", &old)]),
+    );
+    let (code, _, _, out) = report(&[t.path()], &["--since", "30d"]);
+    assert_eq!(code, 0);
+    assert_eq!(summary(out.path())["events"], 1);
+    // `report` is the default command and $CTSCAN_SOURCE the default source.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"))
+        .args(["--since", "30d", "--format", "json"])
+        .env("CTSCAN_SOURCE", t.path())
+        .output()
+        .unwrap();
+    let (code, stdout, _) = outputs(&o);
+    assert_eq!(code, 0);
+    let s: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (s["records"]["read"].as_u64(), s["events"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
+// --------------------------------------------------------------- output files
+
+#[test]
+fn parquet_files_read_back_with_an_independent_reader() {
+    let (_, _, _, out) = report(&[&root().join("sample-logs")], &["-q"]);
+    let mut seen = 0;
+    for name in ["by_principal", "by_hour", "by_source_ip", "by_secret"] {
+        let pq = read_parquet(&out.join(&format!("{name}.parquet")));
+        let csv = Csv::read(&out.join(&format!("{name}.csv")));
+        assert_eq!(pq.rows, csv.rows.len(), "{name}");
+        let names: Vec<&str> = pq.columns.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(
+            names,
+            csv.header.iter().map(String::as_str).collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (col, physical, logical) in &pq.columns {
+            if ["first_seen", "last_seen", "hour"].contains(&col.as_str()) {
+                assert_eq!(physical, "INT64");
+                assert!(
+                    logical.contains("Timestamp")
+                        && logical.contains("is_adjusted_to_u_t_c: true")
+                        && logical.contains("MICROS"),
+                    "{col}: {logical}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 1 + 2 + 2 + 2);
+    let events = read_parquet(&out.join("events.parquet"));
+    let want = [
+        "event_time",
+        "event_source",
+        "event_name",
+        "principal",
+        "principal_type",
+        "account_id",
+        "region",
+        "source_ip",
+        "user_agent",
+        "secret",
+        "error_code",
+        "event_id",
+        "request_id",
+        "read_only",
+        "object",
+    ];
+    let names: Vec<&str> = events.columns.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(&names[..want.len()], want);
+    assert_eq!(
+        events.rows as u64,
+        summary(out.path())["events"].as_u64().unwrap()
+    );
+    assert!(events.columns[0].2.contains("is_adjusted_to_u_t_c: true"));
+}
+
+#[test]
+fn hostile_log_text_is_neutralised_in_terminal_and_csv_but_kept_raw_in_parquet() {
+    let t = TestDir::new();
+    let ua = "\u{1b}]52;c;ZXZpbA==\u{7}=cmd|' /C calc'!A0<script>";
+    let principal = "=HYPERLINK(\"http://x\")";
+    let rec = serde_json::json!({
+        "eventTime": "2026-02-01T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
+        "userIdentity": {"type": "IAMUser", "arn": principal}, "userAgent": ua, "sourceIPAddress": "@evil",
+        "requestParameters": {"secretId": "-2+3\u{1b}[31m"}, "eventID": "x"
+    });
+    t.write(
+        "hostile.json",
+        serde_json::json!({"Records": [rec]}).to_string().as_bytes(),
+    );
+    let (code, stdout, stderr, out) = report(&[t.path()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "raw escape reached the terminal"
+    );
+    assert!(stdout.contains("\\x1b[31m"), "{stdout}");
+    let p = Csv::read(&out.join("by_principal.csv")).maps();
+    assert_eq!(p[0]["principal"], format!("'{principal}"));
+    let s = Csv::read(&out.join("by_secret.csv")).maps();
+    assert_eq!(s[0]["secret"], "'-2+3\u{1b}[31m");
+    let ip = Csv::read(&out.join("by_source_ip.csv")).maps();
+    assert_eq!(ip[0]["source_ip"], "'@evil");
+    let events = read_parquet(&out.join("events.parquet"));
+    let raw = match &events.values[0]["user_agent"] {
+        parquet::record::Field::Str(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(raw, ua);
+}
