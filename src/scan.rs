@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::decode::{decode, DecodeError};
+use crate::decode::{DecodeError, Decoder};
 use crate::events::EventStore;
 use crate::filter::{HitCursor, Prefilter};
 use crate::format::{looks_like_json, split_records, Layout, RecordText};
@@ -251,6 +251,7 @@ struct Worker<'c, V: RecordVisitor> {
     visited: V::State,
     raw: Vec<u8>,
     inflated: Vec<u8>,
+    decoder: Decoder,
     parse: ParseScratch,
     store: EventStore,
     stats: ScanStats,
@@ -274,6 +275,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             visited: visitor.new_state(),
             raw: Vec::new(),
             inflated: Vec::new(),
+            decoder: Decoder::default(),
             parse: ParseScratch {
                 record: Vec::new(),
                 hits: Vec::new(),
@@ -309,7 +311,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
         self.stats.bytes_read += raw.len() as u64;
         let mut inflated = std::mem::take(&mut self.inflated);
-        let outcome = match decode(raw, &mut inflated, self.ctx.max_object_size) {
+        let outcome = match self.decoder.decode(raw, &mut inflated, self.ctx.max_object_size) {
             Ok(text) => {
                 self.stats.bytes_decompressed += text.len() as u64;
                 self.scan_text(key, text)

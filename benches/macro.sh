@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The macro benchmark: ctscan `report` against the decompression floor and the
+# peers (jq, DuckDB) over the same generated mirror, in one run.
+#
+#   benches/macro.sh [SIZE_MB]        (default 2200: about 2.1 GB of JSON)
+#
+# Installs what it needs (Debian: libdeflate-tools jq time; PyPI: duckdb),
+# generates the corpus once under $BENCH_DIR (default ~/.cache/ctscan-bench),
+# checks ctscan's counts against the generator's record, and prints wall time,
+# CPU time and peak RSS for each command, with ratios. SKIP_PEERS=1 skips jq
+# and DuckDB (slow); SMOKE=1 runs a tiny corpus as a smoke check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MB="${1:-2200}"
+[ "${SMOKE:-0}" = 1 ] && SIZE_MB=20
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ctscan-target}"
+BENCH_DIR="${BENCH_DIR:-$HOME/.cache/ctscan-bench}"
+DAYS=40
+CORPUS="$BENCH_DIR/corpus-${SIZE_MB}mb"
+CORPUS2="$BENCH_DIR/corpus-${SIZE_MB}mb-b"
+mkdir -p "$BENCH_DIR"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+install_tools() {
+  local pkgs=()
+  need libdeflate-gunzip || pkgs+=(libdeflate-tools)
+  need jq || pkgs+=(jq)
+  [ -x /usr/bin/time ] || pkgs+=(time)
+  if [ ${#pkgs[@]} -gt 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq "${pkgs[@]}") >/dev/null
+  fi
+  python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install -q duckdb
+}
+
+generate() { # DIR SEED
+  if [ ! -f "$1.truth" ]; then
+    rm -rf "$1"
+    "$CARGO_TARGET_DIR/release/examples/gen-logs" --out "$1" --truth "$1.truth" \
+      --size-mb "$SIZE_MB" --days "$DAYS" --seed "$2" >&2
+  fi
+}
+
+RESULTS=()
+# measure NAME CMD... : runs CMD under GNU time; records wall, cpu, peak RSS.
+measure() {
+  local name="$1"; shift
+  local tf; tf="$(mktemp)"
+  /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >/dev/null
+  read -r wall user sys rss <"$tf"; rm -f "$tf"
+  RESULTS+=("$name|$wall|$(echo "$user + $sys" | bc)|$((rss / 1024))")
+  printf '  %-34s %8.2f s wall\n' "$name" "$wall" >&2
+}
+wall_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n w _ _ <<<"$r"; [ "$n" = "$1" ] && echo "$w"; done; }
+rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" = "$1" ] && echo "$m"; done; }
+
+install_tools
+cargo build --release --quiet --bin ctscan --example gen-logs
+generate "$CORPUS" 1
+CTSCAN="$CARGO_TARGET_DIR/release/ctscan"
+mapfile -t GZ < <(find "$CORPUS" -name '*.json.gz' -path '*/CloudTrail/*' | sort)
+echo "corpus: $CORPUS: ${#GZ[@]} log objects, $(du -sh "$CORPUS" | cut -f1) on disk" >&2
+cat "${GZ[@]}" >/dev/null # warm the page cache
+
+OUT="$(mktemp -d)"
+LIST="$(mktemp)"; printf '%s\0' "${GZ[@]}" >"$LIST"
+JQ="$(mktemp)"
+cat >"$JQ" <<'JQF'
+.Records[] | select(.eventSource == "secretsmanager.amazonaws.com" and (.eventName == "GetSecretValue" or .eventName == "BatchGetSecretValue")) | [.userIdentity.arn, .eventName]
+JQF
+
+echo "timing:" >&2
+measure "ctscan report" "$CTSCAN" report "$CORPUS" --out "$OUT/full" -q
+measure "floor: libdeflate-gunzip x2" sh -c "xargs -0 -P2 -n 64 libdeflate-gunzip -c <'$LIST' >/dev/null"
+measure "ctscan report --threads 1" "$CTSCAN" report "$CORPUS" --threads 1 -q
+SINCE="$(python3 -c "import json,datetime;t=[json.loads(l)['time'] for l in open('$CORPUS.truth') if l.startswith('{\"time')];print(datetime.datetime.fromtimestamp(max(t)-7*86400,datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))")"
+measure "ctscan report --since 7d" "$CTSCAN" report "$CORPUS" --since "$SINCE" -q
+if [ "${SKIP_PEERS:-0}" != 1 ]; then
+  measure "jq (2 processes)" sh -c "xargs -0 -P2 -n 64 sh -c 'for f; do gzip -dc \"\$f\" | jq -c -f $JQ; done' _ <'$LIST' >/dev/null"
+  measure "duckdb (2 threads)" python3 benches/duckdb_query.py "$LIST"
+fi
+
+# Memory as the corpus doubles: a second corpus of the same size, scanned with the first.
+generate "$CORPUS2" 2
+cat $(find "$CORPUS2" -name '*.json.gz') >/dev/null
+measure "ctscan report (2x corpus)" "$CTSCAN" report "$CORPUS" "$CORPUS2" -q
+
+# Check the answers against the generator's record.
+python3 - "$OUT/full/summary.json" "$CORPUS.truth" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); head = json.loads(open(sys.argv[2]).readline())
+ok = s["records"]["read"] == head["records"] and s["records"]["matched"] == head["selected"] and s["files"]["failed"] == 0
+print(f"counts: read {s['records']['read']} (expected {head['records']}), matched {s['records']['matched']} (expected {head['selected']}), "
+      f"{s['bytes_decompressed']/1e9:.2f} GB JSON: {'OK' if ok else 'MISMATCH'}")
+sys.exit(0 if ok else 1)
+PY
+
+echo
+printf '| %-30s | %9s | %9s | %9s | %-12s |\n' command "wall (s)" "cpu (s)" "RSS (MiB)" "ctscan / it"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------" "-----------" "-----------" "-----------" "--------------"
+CT="$(wall_of "ctscan report")"
+for r in "${RESULTS[@]}"; do
+  IFS='|' read -r n w c m <<<"$r"
+  printf '| %-30s | %9.2f | %9.2f | %9d | %12s |\n' "$n" "$w" "$c" "$m" "$(echo "scale=3; $CT / $w" | bc)"
+done
+echo
+echo "targets: floor ratio $(echo "scale=2; $CT / $(wall_of 'floor: libdeflate-gunzip x2')" | bc) (<= 1.5);" \
+  "1 thread / 2 threads $(echo "scale=2; $(wall_of 'ctscan report --threads 1') / $CT" | bc) (<= 2.1);" \
+  "--since 7d / full $(echo "scale=2; $(wall_of 'ctscan report --since 7d') / $CT" | bc) (<= 0.25);" \
+  "RSS $(rss_of 'ctscan report') MiB (<= 128), 2x corpus $(rss_of 'ctscan report (2x corpus)') MiB (< +10%)"
+rm -rf "$OUT" "$LIST" "$JQ"
