@@ -212,6 +212,9 @@ mod tests {
         let mut lying = one.clone();
         let n = lying.len();
         lying[n - 4..].copy_from_slice(&2u32.to_le_bytes());
-        assert!(matches!(d.decode(&lying, &mut out, 100), Err(DecodeError::Gzip(_))));
+        assert!(matches!(
+            d.decode(&lying, &mut out, 100),
+            Err(DecodeError::Gzip(_))
+        ));
     }
 }

@@ -311,7 +311,10 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
         self.stats.bytes_read += raw.len() as u64;
         let mut inflated = std::mem::take(&mut self.inflated);
-        let outcome = match self.decoder.decode(raw, &mut inflated, self.ctx.max_object_size) {
+        let outcome = match self
+            .decoder
+            .decode(raw, &mut inflated, self.ctx.max_object_size)
+        {
             Ok(text) => {
                 self.stats.bytes_decompressed += text.len() as u64;
                 self.scan_text(key, text)

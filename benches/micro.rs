@@ -1,0 +1,162 @@
+//! Micro benchmarks of the hot path, in MB/s and records/s, over the bundled
+//! `sample-logs/` mirror: decompression, the prefilter, record splitting,
+//! candidate parsing and aggregation.
+//!
+//! `cargo bench --bench micro`
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use ctscan::decode::Decoder;
+use ctscan::events::EventStore;
+use ctscan::filter::Prefilter;
+use ctscan::format::{split_records, RecordText};
+use ctscan::record::{select_event, Selection};
+use ctscan::report::all_reports;
+use ctscan::source::{local, Listed};
+
+/// The gzip log objects of sample-logs, raw and inflated.
+fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let mut raw = Vec::new();
+    for entry in local::list(&root) {
+        if let Listed::Object(o) = entry {
+            if o.key.contains("/CloudTrail/") {
+                raw.push(std::fs::read(&o.key).expect("read sample log"));
+            }
+        }
+    }
+    let mut dec = Decoder::default();
+    let text = raw
+        .iter()
+        .map(|r| {
+            let mut out = Vec::new();
+            dec.decode(r, &mut out, 1 << 30).expect("decode").to_vec()
+        })
+        .collect();
+    (raw, text)
+}
+
+fn bench(c: &mut Criterion) {
+    let (raw, text) = corpus();
+    let json_bytes: u64 = text.iter().map(|t| t.len() as u64).sum();
+    let mut records = 0u64;
+    for t in &text {
+        split_records(t, |_| records += 1).expect("split");
+    }
+    let selection = Selection::default();
+    let prefilter = Prefilter::new(&selection);
+
+    let mut g = c.benchmark_group("bytes");
+    g.throughput(Throughput::Bytes(json_bytes));
+    g.bench_function("decompress (libdeflate one-shot)", |b| {
+        let (mut dec, mut out) = (Decoder::default(), Vec::new());
+        b.iter(|| {
+            raw.iter()
+                .map(|r| {
+                    dec.decode(r, &mut out, 1 << 30)
+                        .map(|t| t.len())
+                        .unwrap_or(0)
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("decompress (flate2 streaming)", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            raw.iter()
+                .map(|r| {
+                    use std::io::Read;
+                    out.clear();
+                    flate2::read::MultiGzDecoder::new(&r[..])
+                        .read_to_end(&mut out)
+                        .unwrap_or(0)
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("prefilter", |b| {
+        let mut hits = Vec::new();
+        b.iter(|| {
+            text.iter()
+                .map(|t| {
+                    prefilter.find_hits(t, &mut hits);
+                    hits.len()
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("split records", |b| {
+        b.iter(|| {
+            text.iter()
+                .map(|t| {
+                    let mut n = 0;
+                    split_records(t, |_| n += 1).unwrap();
+                    n
+                })
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    let candidates: Vec<Vec<u8>> = text
+        .iter()
+        .flat_map(|t| {
+            let mut v = Vec::new();
+            split_records(t, |r| {
+                if let RecordText::Range(a, b) = r {
+                    if memchr::memmem::find(&t[a..b], b"GetSecretValue\"").is_some() {
+                        v.push(t[a..b].to_vec());
+                    }
+                }
+            })
+            .unwrap();
+            v
+        })
+        .collect();
+    let mut g = c.benchmark_group("records");
+    g.throughput(Throughput::Elements(candidates.len() as u64));
+    g.bench_function("parse + normalise candidates (simd-json)", |b| {
+        let (mut buf, mut simd) = (Vec::new(), simd_json::Buffers::default());
+        b.iter(|| {
+            candidates
+                .iter()
+                .filter(|c| {
+                    buf.clear();
+                    buf.extend_from_slice(c);
+                    let v = simd_json::to_borrowed_value_with_buffers(&mut buf, &mut simd).unwrap();
+                    select_event(&v, &selection).is_some()
+                })
+                .count()
+        })
+    });
+    g.bench_function("aggregate (store + four reports)", |b| {
+        let values: Vec<serde_json::Value> = candidates
+            .iter()
+            .map(|c| serde_json::from_slice(c).unwrap())
+            .collect();
+        b.iter(|| {
+            let mut store = EventStore::default();
+            for v in &values {
+                if let Some(ev) = select_event(v, &selection) {
+                    store.push(
+                        &ev,
+                        ev.event_time.map_or(0, |t| t.as_microsecond()),
+                        "object",
+                    );
+                }
+            }
+            all_reports(&store).len()
+        })
+    });
+    g.finish();
+    eprintln!(
+        "corpus: {} objects, {json_bytes} bytes of JSON, {records} records, {} candidates",
+        raw.len(),
+        candidates.len()
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
