@@ -6,6 +6,7 @@
 //! it fails part-way, none of them.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -26,6 +27,15 @@ pub struct ScanContext {
     pub max_object_size: u64,
     pub prefilter: Prefilter,
     pub progress: Option<ProgressBar>,
+    /// Running totals shown on the progress bar, bumped once per file.
+    shown: ProgressTotals,
+}
+
+/// Totals for the progress bar's message; relaxed atomics, touched per file.
+#[derive(Default)]
+struct ProgressTotals {
+    bytes: AtomicU64,
+    matched: AtomicU64,
 }
 
 impl ScanContext {
@@ -37,6 +47,7 @@ impl ScanContext {
             max_object_size,
             prefilter,
             progress: None,
+            shown: ProgressTotals::default(),
         }
     }
 }
@@ -255,6 +266,8 @@ struct Worker<'c, V: RecordVisitor> {
     parse: ParseScratch,
     store: EventStore,
     stats: ScanStats,
+    /// (bytes, matched) already added to the progress bar.
+    reported: (u64, u64),
 }
 
 /// Buffers for parsing candidate records, reused across records.
@@ -283,6 +296,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             },
             store: EventStore::default(),
             stats: ScanStats::default(),
+            reported: (0, 0),
         }
     }
 
@@ -290,6 +304,10 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         self.visited = self.visitor.merge(self.visited, other.visited);
         self.store.merge(other.store);
         self.stats.merge(other.stats);
+        self.reported = (
+            self.reported.0 + other.reported.0,
+            self.reported.1 + other.reported.1,
+        );
         self
     }
 
@@ -303,8 +321,26 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             self.raw = raw;
         }
         if let Some(bar) = &self.ctx.progress {
-            bar.inc(1);
+            self.show_progress(bar);
         }
+    }
+
+    /// Adds this worker's news since its last report to the bar: files, bytes
+    /// decompressed and events matched (with their rate).
+    fn show_progress(&mut self, bar: &ProgressBar) {
+        let shown = &self.ctx.shown;
+        let bytes = self.stats.bytes_decompressed - self.reported.0;
+        let matched = self.stats.records.matched - self.reported.1;
+        self.reported = (self.stats.bytes_decompressed, self.stats.records.matched);
+        let bytes = shown.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let matched = shown.matched.fetch_add(matched, Ordering::Relaxed) + matched;
+        let secs = bar.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!(
+            "{} JSON, {matched} events ({:.0} events/s)",
+            crate::terminal::human_bytes(bytes),
+            matched as f64 / secs
+        ));
+        bar.inc(1);
     }
 
     /// Decodes, splits and filters one object's bytes, and accounts for it.

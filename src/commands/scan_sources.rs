@@ -59,7 +59,7 @@ fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {per_sec} ({eta} left)",
+            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {msg} ({eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
