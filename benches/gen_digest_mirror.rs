@@ -83,16 +83,25 @@ fn parse_args() -> Opts {
             _ => opts.root = PathBuf::from(a),
         }
     }
-    assert!(!opts.root.as_os_str().is_empty(), "usage: gen-digest-mirror DIR [--logs N] [--records R] [--unsigned]");
+    assert!(
+        !opts.root.as_os_str().is_empty(),
+        "usage: gen-digest-mirror DIR [--logs N] [--records R] [--unsigned]"
+    );
     opts
 }
 
 fn iso(t: i64) -> String {
-    jiff::Timestamp::from_second(t).unwrap().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::from_second(t)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn folder(t: i64) -> String {
-    jiff::Timestamp::from_second(t).unwrap().strftime("%Y/%m/%d").to_string()
+    jiff::Timestamp::from_second(t)
+        .unwrap()
+        .strftime("%Y/%m/%d")
+        .to_string()
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -108,10 +117,18 @@ fn write(root: &Path, key: &str, bytes: &[u8]) {
 }
 
 fn record(region: &str, t: i64, n: usize) -> Value {
-    let (source, name, params) = if n % 997 == 0 {
-        ("cloudtrail.amazonaws.com", "StopLogging", json!({"name": TRAIL}))
+    let (source, name, params) = if n.is_multiple_of(997) {
+        (
+            "cloudtrail.amazonaws.com",
+            "StopLogging",
+            json!({"name": TRAIL}),
+        )
     } else {
-        ("ec2.amazonaws.com", "DescribeInstances", json!({"instancesSet": {}, "filterSet": {}}))
+        (
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            json!({"instancesSet": {}, "filterSet": {}}),
+        )
     };
     json!({
         "eventVersion": "1.09",
@@ -143,7 +160,12 @@ fn record(region: &str, t: i64, n: usize) -> Value {
 }
 
 /// Writes one region's hours: log files, digests, sidecars. Returns (logs, digests).
-fn region_chain(o: &Opts, key: Option<&SigningKey<Sha256>>, r: usize, hours: usize) -> (usize, usize) {
+fn region_chain(
+    o: &Opts,
+    key: Option<&SigningKey<Sha256>>,
+    r: usize,
+    hours: usize,
+) -> (usize, usize) {
     let region = REGIONS[r];
     let mut prev: Option<(String, String, String)> = None;
     let mut logs_written = 0;
@@ -157,7 +179,9 @@ fn region_chain(o: &Opts, key: Option<&SigningKey<Sha256>>, r: usize, hours: usi
             }
             let at = start + 60 * (5 * j as i64 + 1);
             let n = (r * 1_000_000) + logs_written;
-            let recs: Vec<Value> = (0..o.records).map(|i| record(region, at - 30 + i as i64, n * 64 + i)).collect();
+            let recs: Vec<Value> = (0..o.records)
+                .map(|i| record(region, at - 30 + i as i64, n * 64 + i))
+                .collect();
             let text = serde_json::to_vec(&json!({"Records": recs})).unwrap();
             let key = format!(
                 "AWSLogs/{ACCOUNT}/CloudTrail/{region}/{}/{ACCOUNT}_CloudTrail_{region}_{}_{:016X}.json.gz",
@@ -196,7 +220,11 @@ fn region_chain(o: &Opts, key: Option<&SigningKey<Sha256>>, r: usize, hours: usi
                 let sts = format!("{}\n{BUCKET}/{dkey}\n{hash}\n{prev_sig}", iso(end));
                 let sig = hex::encode(k.sign(sts.as_bytes()).to_vec());
                 let sidecar = json!({"key": dkey, "bucket": BUCKET, "metadata": {"signature": sig, "signature-algorithm": "SHA256withRSA"}});
-                write(&o.root, &format!(".ctscan-meta/{dkey}.json"), &serde_json::to_vec(&sidecar).unwrap());
+                write(
+                    &o.root,
+                    &format!(".ctscan-meta/{dkey}.json"),
+                    &serde_json::to_vec(&sidecar).unwrap(),
+                );
                 sig
             }
             None => String::new(),
@@ -208,7 +236,9 @@ fn region_chain(o: &Opts, key: Option<&SigningKey<Sha256>>, r: usize, hours: usi
 
 fn main() {
     let o = parse_args();
-    let key = o.signed.then(|| RsaPrivateKey::new(&mut CounterRng(42), 2048).expect("key"));
+    let key = o
+        .signed
+        .then(|| RsaPrivateKey::new(&mut CounterRng(42), 2048).expect("key"));
     let signer = key.as_ref().map(|k| SigningKey::<Sha256>::new(k.clone()));
     let per_region = o.logs.div_ceil(REGIONS.len());
     let hours = per_region.div_ceil(PER_HOUR);
@@ -221,11 +251,18 @@ fn main() {
         let doc = json!({"PublicKeyList": [{"Value": base64::engine::general_purpose::STANDARD.encode(der.as_bytes()),
             "ValidityStartTime": "2025-01-01T00:00:00Z", "ValidityEndTime": "2027-01-01T00:00:00Z",
             "Fingerprint": FINGERPRINT}]});
-        let path = o.root.parent().unwrap_or(Path::new(".")).join("public-keys.json");
+        let path = o
+            .root
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("public-keys.json");
         std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
         eprintln!("public keys: {}", path.display());
     }
     let logs: usize = done.iter().map(|d| d.0).sum();
     let digests: usize = done.iter().map(|d| d.1).sum();
-    eprintln!("wrote {logs} log files and {digests} digests under {}", o.root.display());
+    eprintln!(
+        "wrote {logs} log files and {digests} digests under {}",
+        o.root.display()
+    );
 }

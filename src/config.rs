@@ -189,7 +189,8 @@ impl VerifyConfig {
             .with_context(|| format!("--gap {}: not a duration such as 90m, 2h or 1d", args.gap))?;
         let mut keys: Option<crate::verify::PublicKeys> = None;
         for file in &args.public_keys {
-            let bytes = std::fs::read(file).with_context(|| format!("--public-keys {}", file.display()))?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("--public-keys {}", file.display()))?;
             let parsed = crate::verify::PublicKeys::from_json(&bytes)
                 .with_context(|| format!("--public-keys {}", file.display()))?;
             keys.get_or_insert_with(Default::default).merge(parsed);

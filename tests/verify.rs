@@ -77,10 +77,7 @@ impl Mirror {
     }
 
     fn run(&self) -> Run {
-        verify(
-            &self.root,
-            &["--public-keys", self.keys.to_str().unwrap()],
-        )
+        verify(&self.root, &["--public-keys", self.keys.to_str().unwrap()])
     }
 
     fn run_out(&self, out: &Path) -> Run {
@@ -158,7 +155,9 @@ fn without_public_keys_signatures_are_not_checked_and_it_says_why() {
         line(&r, "signatures"),
         "0 of 4 valid, 0 failed, 4 not checked: no --public-keys FILE given (save `aws cloudtrail list-public-keys` output) (4)"
     );
-    assert!(r.stdout.contains("hashes prove the mirror consistent, not authentic"));
+    assert!(r
+        .stdout
+        .contains("hashes prove the mirror consistent, not authentic"));
     assert_eq!(line(&r, "verdict"), "PASS");
 }
 
@@ -239,7 +238,10 @@ fn edited_digest_exits_1() {
     // The edited digest fails its signature and the next digest's hash link.
     assert_eq!(line(&r, "digests"), "4 in window, 2 valid");
     assert_eq!(line(&r, "signatures"), "3 of 4 valid, 1 failed");
-    assert_eq!(line(&r, "level"), "partly authentic (signatures on 3 of 4 digests, the rest hashes only)");
+    assert_eq!(
+        line(&r, "level"),
+        "partly authentic (signatures on 3 of 4 digests, the rest hashes only)"
+    );
     assert_eq!(line(&r, "verdict"), "FAIL");
 }
 
@@ -250,7 +252,11 @@ fn wrong_signature_exits_1() {
     let r = m.run();
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert_eq!(line(&r, "signatures"), "3 of 4 valid, 1 failed");
-    assert!(r.stdout.contains("signature verification failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("signature verification failed"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(line(&r, "verdict"), "FAIL");
 }
 
@@ -334,7 +340,10 @@ fn six_hour_hole_is_reported_once_and_quiet_region_is_not() {
         ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(line(&r, "coverage"), "2 regions, 1 gaps with no delivery evidence");
+    assert_eq!(
+        line(&r, "coverage"),
+        "2 regions, 1 gaps with no delivery evidence"
+    );
     assert_eq!(line(&r, "chain"), "0 missing digests, 1 restarts");
     let gaps = csv_rows(&out.path().join("coverage_gaps.csv"));
     assert_eq!(gaps.len(), 1, "{gaps:?}");
@@ -350,8 +359,14 @@ fn six_hour_hole_is_reported_once_and_quiet_region_is_not() {
     assert_eq!(g["length_seconds"], "21600");
     assert_eq!(g["kind"], "hole");
     let coverage = csv_rows(&out.path().join("coverage.csv"));
-    let quiet = coverage.iter().find(|c| c["region"] == "eu-west-1").unwrap();
-    assert_eq!((quiet["gaps"].as_str(), quiet["log_files"].as_str()), ("0", "0"));
+    let quiet = coverage
+        .iter()
+        .find(|c| c["region"] == "eu-west-1")
+        .unwrap();
+    assert_eq!(
+        (quiet["gaps"].as_str(), quiet["log_files"].as_str()),
+        ("0", "0")
+    );
     assert_eq!(quiet["no_activity_hours"], "13");
 }
 
@@ -416,7 +431,10 @@ fn stratus_red_team_tampering_events() {
             ],
         ]
     );
-    assert!(rows[1]["detail"].contains("readWriteType ReadOnly"), "{rows:?}");
+    assert!(
+        rows[1]["detail"].contains("readWriteType ReadOnly"),
+        "{rows:?}"
+    );
     assert!(rows[1]["detail"].contains("management events excluded"));
     assert!(stdout.contains("3 events (2 critical, 1 high)"), "{stdout}");
 }

@@ -28,8 +28,8 @@ use crate::source::{self, Listed};
 use crate::terminal::{print_table, warn};
 use crate::verify::signature::NotCheckedReason;
 use crate::verify::{
-    tamper_finding_in, ChainGapKind, Level, LocalMirror, LogStatus, SignatureStatus,
-    TamperFinding, TamperScope, UncoveredContext, VerifyOptions, VerifyReport,
+    tamper_finding_in, ChainGapKind, Level, LocalMirror, LogStatus, SignatureStatus, TamperFinding,
+    TamperScope, UncoveredContext, VerifyOptions, VerifyReport,
 };
 use crate::window::{parse_event_time, TimeWindow};
 
@@ -95,9 +95,11 @@ impl TamperVisitor {
     }
 
     /// The value after one `"eventName"`, if it is a plain string.
-    fn value_after<'r>(raw: &'r [u8], at: usize) -> Option<&'r [u8]> {
+    fn value_after(raw: &[u8], at: usize) -> Option<&[u8]> {
         let rest = &raw[at + b"\"eventName\"".len()..];
-        let start = rest.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))?;
+        let start = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))?;
         let rest = rest[start..].strip_prefix(b"\"")?;
         let end = memchr::memchr2(b'"', b'\\', rest)?;
         Some(&rest[..end])
@@ -259,7 +261,9 @@ pub fn run(cfg: &VerifyConfig) -> Result<ExitStatus> {
             serde_json::to_writer_pretty(&mut stdout, &json)?;
             writeln!(stdout)?;
         }
-        OutputFormat::Table if !cfg.scan.quiet => print_all(&mut stdout, &results, &tamper, status)?,
+        OutputFormat::Table if !cfg.scan.quiet => {
+            print_all(&mut stdout, &results, &tamper, status)?
+        }
         OutputFormat::Table => {}
     }
     stdout.flush()?;
@@ -455,7 +459,12 @@ fn print_source(out: &mut impl Write, r: &SourceResult) -> std::io::Result<()> {
     writeln!(out, "verify {}", terminal(&r.source))?;
     let Some(rep) = &r.report else {
         let err = r.error.as_deref().unwrap_or("?");
-        return writeln!(out, "{:<12}could not be verified: {}", "error", terminal(err));
+        return writeln!(
+            out,
+            "{:<12}could not be verified: {}",
+            "error",
+            terminal(err)
+        );
     };
     for (label, text) in verdict_lines(rep) {
         writeln!(out, "{label:<12}{}", terminal(&text))?;
@@ -554,7 +563,10 @@ fn verdict_lines(rep: &VerifyReport) -> Vec<(&'static str, String)> {
             format!("{} keys whose names do not parse", rep.unrecognized.len()),
         ));
     }
-    lines.push(("result", if report_fails(rep) { "FAIL" } else { "ok" }.into()));
+    lines.push((
+        "result",
+        if report_fails(rep) { "FAIL" } else { "ok" }.into(),
+    ));
     lines
 }
 
@@ -634,7 +646,10 @@ fn digests_table(results: &[SourceResult], failing_only: bool) -> Table {
                     s(p.join("; "))
                 }),
             ),
-            ("signature", str_col(&rows, |r| s(signature_text(&r.1.signature).0))),
+            (
+                "signature",
+                str_col(&rows, |r| s(signature_text(&r.1.signature).0)),
+            ),
             (
                 "signature_detail",
                 str_col(&rows, |r| s(signature_text(&r.1.signature).1)),
@@ -654,8 +669,14 @@ fn logs_table(results: &[SourceResult], failing_only: bool) -> Table {
         columns: vec![
             ("source", str_col(&rows, |r| s(r.0))),
             ("key", str_col(&rows, |r| s(&r.1.key))),
-            ("status", str_col(&rows, |r| s(log_status_text(&r.1.status).0))),
-            ("detail", str_col(&rows, |r| s(log_status_text(&r.1.status).1))),
+            (
+                "status",
+                str_col(&rows, |r| s(log_status_text(&r.1.status).0)),
+            ),
+            (
+                "detail",
+                str_col(&rows, |r| s(log_status_text(&r.1.status).1)),
+            ),
             ("digest", str_col(&rows, |r| s(&r.1.digest))),
         ],
     }
@@ -672,7 +693,10 @@ fn uncovered_table(results: &[SourceResult]) -> Table {
             ("region", str_col(&rows, |r| s(&r.1.region))),
             ("delivered", time_col(&rows, |r| us(Some(r.1.delivered)))),
             ("context", str_col(&rows, |r| s(context_text(r.1.context)))),
-            ("fails", bool_col(&rows, |r| is_failing_uncovered(r.1.context))),
+            (
+                "fails",
+                bool_col(&rows, |r| is_failing_uncovered(r.1.context)),
+            ),
         ],
     }
 }
@@ -712,7 +736,10 @@ fn coverage_table(results: &[SourceResult]) -> Table {
             ("source", str_col(&rows, |r| s(r.0))),
             ("account", str_col(&rows, |r| s(&r.1.account))),
             ("region", str_col(&rows, |r| s(&r.1.region))),
-            ("window_start", time_col(&rows, |r| us(Some(r.1.window_start)))),
+            (
+                "window_start",
+                time_col(&rows, |r| us(Some(r.1.window_start))),
+            ),
             ("window_end", time_col(&rows, |r| us(Some(r.1.window_end)))),
             ("log_files", count_col(&rows, |r| r.1.log_files as u64)),
             ("digests", count_col(&rows, |r| r.1.digests as u64)),
@@ -764,7 +791,10 @@ fn tamper_table(rows: &[TamperRow]) -> Table {
         columns: vec![
             ("event_time", time_col(rows, |r| r.time_us)),
             ("event_name", str_col(rows, |r| s(&r.finding.event_name))),
-            ("severity", str_col(rows, |r| s(severity_word(r.finding.severity)))),
+            (
+                "severity",
+                str_col(rows, |r| s(severity_word(r.finding.severity))),
+            ),
             ("attempt", bool_col(rows, |r| r.finding.attempt)),
             ("principal", str_col(rows, |r| s(&r.finding.principal))),
             ("account", str_col(rows, |r| s(&r.finding.account))),
