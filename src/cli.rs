@@ -20,6 +20,8 @@ pub struct Args {
 pub enum Command {
     /// Report secret access per principal, hour, source IP and secret (default).
     Report(ReportArgs),
+    /// Verify log files against their digests, find coverage gaps and trail tampering.
+    Verify(VerifyArgs),
 }
 
 /// Options shared by every command that scans SOURCEs.
@@ -67,6 +69,47 @@ pub struct ReportArgs {
     pub top: usize,
 }
 
+/// `ctscan verify`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct VerifyArgs {
+    /// Local mirrors of a trail bucket (the directory holding `AWSLogs/`); defaults to $CTSCAN_SOURCE.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Start of the window (inclusive, by delivery time), in the forms of `report --since`.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// End of the window (exclusive), in the same forms as --since.
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// `aws cloudtrail list-public-keys` output; without it signatures are not checked.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+    /// Report stretches longer than this with no delivery evidence (90m, 2h, 1d).
+    #[arg(long, value_name = "DURATION", default_value = "2h")]
+    pub gap: String,
+    /// Write every finding as Parquet and CSV, plus verify.json, into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// A bucket holding trail logs: bucket policy and lifecycle changes elsewhere are ignored; repeatable.
+    #[arg(long = "trail-bucket", value_name = "NAME")]
+    pub trail_buckets: Vec<String>,
+    /// The bucket the mirror was copied from (enables the bucket half of the "moved" check).
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// The S3 key prefix the mirror root stands for (`myprefix/`).
+    #[arg(long, value_name = "P")]
+    pub prefix: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar and no terminal tables (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Terminal output of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -76,7 +119,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 2] = ["report", "help"];
+const SUBCOMMANDS: [&str; 3] = ["report", "verify", "help"];
 
 /// Inserts the default `report` subcommand when the first argument names no
 /// subcommand, so `ctscan --since 30d` works.

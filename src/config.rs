@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use jiff::Timestamp;
 
-use crate::cli::{OutputFormat, ReportArgs, ScanArgs};
+use crate::cli::{OutputFormat, ReportArgs, ScanArgs, VerifyArgs};
 use crate::record::{EventSpec, Selection};
 use crate::window::{parse_time_arg, TimeWindow};
 
@@ -142,6 +142,81 @@ impl ReportConfig {
     }
 }
 
+/// `verify`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// Mirrors (directories) and window; `selection` selects nothing, since
+    /// the scan only feeds the tampering visitor.
+    pub scan: ScanConfig,
+    /// The keys of every `--public-keys` file, or `None` (signatures unchecked).
+    pub public_keys: Option<crate::verify::PublicKeys>,
+    pub gap: std::time::Duration,
+    pub out: Option<PathBuf>,
+    pub format: OutputFormat,
+    /// `--trail-bucket` names plus `--bucket`; `None` when neither is given.
+    pub trail_buckets: Option<std::collections::BTreeSet<String>>,
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+}
+
+impl VerifyConfig {
+    /// Validates `verify`'s options and loads the public keys, so a bad
+    /// option or key file fails before anything is read.
+    pub fn from_args(args: &VerifyArgs, env: &Env) -> Result<VerifyConfig> {
+        let scan_args = ScanArgs {
+            sources: args.sources.clone(),
+            since: args.since.clone(),
+            until: args.until.clone(),
+            events: Vec::new(),
+            all_events: false,
+            threads: args.threads,
+            max_object_size: crate::decode::DEFAULT_MAX_DECOMPRESSED,
+            quiet: args.quiet,
+        };
+        let mut scan = ScanConfig::from_args(&scan_args, env)?;
+        scan.selection = Selection::Events(Vec::new());
+        for SourceSpec::Local(path) in &scan.sources {
+            if !path.is_dir() {
+                bail!(
+                    "SOURCE {}: verify needs the directory a bucket was mirrored into (the one holding AWSLogs/)",
+                    path.display()
+                );
+            }
+        }
+        let gap = crate::window::parse_duration(&args.gap)
+            .filter(|d| d.is_positive())
+            .and_then(|d| std::time::Duration::try_from(d).ok())
+            .with_context(|| format!("--gap {}: not a duration such as 90m, 2h or 1d", args.gap))?;
+        let mut keys: Option<crate::verify::PublicKeys> = None;
+        for file in &args.public_keys {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("--public-keys {}", file.display()))?;
+            let parsed = crate::verify::PublicKeys::from_json(&bytes)
+                .with_context(|| format!("--public-keys {}", file.display()))?;
+            keys.get_or_insert_with(Default::default).merge(parsed);
+        }
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        let trail_buckets: std::collections::BTreeSet<String> = args
+            .trail_buckets
+            .iter()
+            .chain(args.bucket.as_ref())
+            .cloned()
+            .collect();
+        Ok(VerifyConfig {
+            scan,
+            public_keys: keys,
+            gap,
+            out: args.out.clone(),
+            format: args.format,
+            trail_buckets: (!trail_buckets.is_empty()).then_some(trail_buckets),
+            bucket: args.bucket.clone(),
+            prefix: args.prefix.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +233,9 @@ mod tests {
 
     fn report(argv: &[&str]) -> Result<ReportConfig> {
         let argv = crate::cli::with_default_command(argv.iter().map(Into::into).collect());
-        let Command::Report(a) = Args::try_parse_from(argv)?.command;
+        let Command::Report(a) = Args::try_parse_from(argv)?.command else {
+            panic!("not report");
+        };
         ReportConfig::from_args(&a, &env())
     }
 
@@ -197,5 +274,30 @@ mod tests {
         assert!(report(&["ctscan", "/no/such/dir"]).is_err());
         assert!(report(&["ctscan", ".", "--threads", "0"]).is_err());
         assert!(report(&["ctscan", ".", "--since", "soon"]).is_err());
+    }
+
+    fn verify(argv: &[&str]) -> Result<VerifyConfig> {
+        let argv = crate::cli::with_default_command(argv.iter().map(Into::into).collect());
+        let Command::Verify(a) = Args::try_parse_from(argv)?.command else {
+            panic!("not verify");
+        };
+        VerifyConfig::from_args(&a, &env())
+    }
+
+    #[test]
+    fn verify_options() {
+        let c = verify(&["ctscan", "verify", ".", "--gap", "90m", "--bucket", "b"]).unwrap();
+        assert_eq!(c.gap, std::time::Duration::from_secs(5400));
+        assert_eq!(c.scan.selection, Selection::Events(Vec::new()));
+        assert_eq!(c.trail_buckets, Some(["b".to_string()].into()));
+        assert!(c.public_keys.is_none());
+        let c = verify(&["ctscan", "verify"]).unwrap();
+        assert_eq!(c.gap, std::time::Duration::from_secs(7200));
+        assert_eq!(c.trail_buckets, None);
+        assert!(verify(&["ctscan", "verify", ".", "--gap", "2026-01-01"]).is_err());
+        assert!(verify(&["ctscan", "verify", ".", "--gap", "0h"]).is_err());
+        assert!(verify(&["ctscan", "verify", "Cargo.toml"]).is_err());
+        assert!(verify(&["ctscan", "verify", "s3://bucket/x"]).is_err());
+        assert!(verify(&["ctscan", "verify", ".", "--public-keys", "/no/such"]).is_err());
     }
 }

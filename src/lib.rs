@@ -11,6 +11,9 @@ The pipeline, one module per step:
    [`record`] into the compact [`events`] table.
 4. [`report`] groups the events into tables; [`export`] writes them as Parquet
    and CSV; [`terminal`] prints them, escaped by [`sanitize`].
+
+`verify` ([`verify`]) checks a local mirror against its digest chain and
+finds tampering events in one [`scan::scan_with`] pass.
 */
 
 pub mod cli;
@@ -28,6 +31,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod terminal;
+pub mod verify;
 pub mod window;
 
 use anyhow::Result;
@@ -40,5 +44,6 @@ use error::ExitStatus;
 pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
     match args.command {
         Command::Report(a) => commands::report::run(&config::ReportConfig::from_args(&a, env)?),
+        Command::Verify(a) => commands::verify::run(&config::VerifyConfig::from_args(&a, env)?),
     }
 }

@@ -82,6 +82,11 @@ pub fn parse_time_arg(input: &str, now: Timestamp) -> Result<Timestamp, TimePars
     Err(err("not a duration or an RFC 3339 date/timestamp"))
 }
 
+/// Parses a duration such as `90m`, `2h` or `1d` (units s, m, h, d, w).
+pub fn parse_duration(input: &str) -> Option<SignedDuration> {
+    parse_duration_secs(input.trim())?.map(SignedDuration::from_secs)
+}
+
 /// `Some(Some(secs))` for a well-formed duration, `Some(None)` when it overflows,
 /// `None` when the text is not a duration at all.
 fn parse_duration_secs(s: &str) -> Option<Option<i64>> {

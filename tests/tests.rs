@@ -4,3 +4,4 @@
 mod differential;
 mod report;
 mod util;
+mod verify;

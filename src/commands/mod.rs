@@ -2,3 +2,4 @@
 
 pub mod report;
 pub mod scan_sources;
+pub mod verify;
