@@ -300,48 +300,13 @@ fn scan_object_keys(
 pub fn skip_value(buf: &[u8], pos: usize) -> Result<usize, FormatError> {
     match buf.get(pos) {
         Some(b'"') => skip_string(buf, pos),
-        Some(b'{') | Some(b'[') => skip_container(buf, pos),
+        Some(b'{') | Some(b'[') => crate::structural::skip_container(buf, pos),
         Some(_) => skip_scalar(buf, pos),
         None => Err(FormatError::Truncated {
             what: "a value",
             offset: pos,
         }),
     }
-}
-
-/// Skips a nested object or array iteratively (no recursion, so deep nesting
-/// cannot overflow the stack), checking that brackets pair up.
-fn skip_container(buf: &[u8], open: usize) -> Result<usize, FormatError> {
-    let mut stack: Vec<u8> = Vec::new();
-    let mut i = open;
-    while i < buf.len() {
-        match buf[i] {
-            b'"' => {
-                i = skip_string(buf, i)?;
-                continue;
-            }
-            c @ (b'{' | b'[') => stack.push(c),
-            c @ (b'}' | b']') => {
-                let want = if c == b'}' { b'{' } else { b'[' };
-                if stack.pop() != Some(want) {
-                    return Err(malformed(i, "mismatched bracket"));
-                }
-                if stack.is_empty() {
-                    return Ok(i + 1);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    Err(FormatError::Truncated {
-        what: if buf[open] == b'{' {
-            "an object"
-        } else {
-            "an array"
-        },
-        offset: open,
-    })
 }
 
 /// Returns the offset just past the string whose opening quote is at `open`.
@@ -496,6 +461,19 @@ mod tests {
             FormatError::Malformed { .. }
         ));
         assert!(split("").is_err());
+    }
+
+    #[test]
+    fn garbage_tokens_inside_records_are_caught() {
+        assert!(matches!(
+            split(r#"{"Records":[{"a":1},{"eventName": nope}]}"#).unwrap_err(),
+            FormatError::NotJson { byte: b'o', .. }
+        ));
+        assert!(split(r#"[{"a":[true,false,null,-1.5e+3,{"b":[]}]}]"#).is_ok());
+        assert!(matches!(
+            split(r#"[{"a":[1,2}]}]"#).unwrap_err(),
+            FormatError::Malformed { .. }
+        ));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod report;
 pub mod sanitize;
 pub mod scan;
 pub mod source;
+pub mod structural;
 pub mod terminal;
 pub mod verify;
 pub mod window;

@@ -1,0 +1,213 @@
+//! Hostile and broken inputs: each case has one exact outcome. The rule for
+//! all of them: no panic, no hang, the file accounted for in `summary.json`
+//! with a reason, a message on stderr naming it, the rest of the scan
+//! unaffected, and exit status 2 when anything failed.
+
+use std::path::Path;
+
+use crate::util::*;
+
+fn record(id: &str, extra: &str) -> String {
+    format!(
+        r#"{{"eventTime":"2026-01-01T00:00:00Z","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/u"}},"requestParameters":{{"secretId":"s"}},"eventID":"{id}"{extra}}}"#
+    )
+}
+
+fn records(recs: &[String]) -> String {
+    format!(r#"{{"Records":[{}]}}"#, recs.join(","))
+}
+
+/// Scans `dir` next to one good file and returns (exit, stderr, summary).
+fn scan_with_good_file(t: &TestDir, extra_args: &[&str]) -> (i32, String, serde_json::Value) {
+    t.write("good.json", records(&[record("good", "")]).as_bytes());
+    let out = TestDir::new();
+    let mut args = vec![
+        t.path().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra_args);
+    let (code, _, stderr) = outputs(&ctscan(&args));
+    let s = summary(out.path());
+    assert_accounted(&s);
+    (code, stderr, s)
+}
+
+/// Asserts that exactly the file `name` failed, with `cause`, and that the good
+/// file's event still counts.
+fn assert_only_failure(t: &TestDir, name: &str, cause: &str, extra_args: &[&str]) {
+    let (code, stderr, s) = scan_with_good_file(t, extra_args);
+    assert_eq!(code, 2, "{name}: {stderr}");
+    let failures = s["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{name}: {failures:?}");
+    let object = failures[0]["object"].as_str().unwrap();
+    assert!(Path::new(object).ends_with(name), "{object}");
+    let error = failures[0]["error"].as_str().unwrap();
+    assert!(error.contains(cause), "{name}: {error}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(name))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.contains(cause), "{line}");
+    assert!(
+        s["events"].as_u64().unwrap() >= 1,
+        "the good file must still count"
+    );
+}
+
+#[test]
+fn invalid_json_inside_a_record_fails_the_file() {
+    let t = TestDir::new();
+    t.write(
+        "invalid.json",
+        format!(
+            r#"{{"Records":[{},{{"eventName": nope}}]}}"#,
+            record("a", "")
+        )
+        .as_bytes(),
+    );
+    assert_only_failure(&t, "invalid.json", "not JSON: unexpected byte 0x6f", &[]);
+}
+
+#[test]
+fn json_that_is_not_cloudtrail_fails() {
+    let t = TestDir::new();
+    t.write("hello.json", br#"{"hello":"world"}"#);
+    assert_only_failure(&t, "hello.json", "no Records array", &[]);
+    let t = TestDir::new();
+    t.write("wrong.json", br#"{"Records":"oops"}"#);
+    assert_only_failure(
+        &t,
+        "wrong.json",
+        "\"Records\" is a string, not an array",
+        &[],
+    );
+    let t = TestDir::new();
+    t.write(
+        "wrong-element.json",
+        format!(r#"{{"Records":[{},"oops"]}}"#, record("w", "")).as_bytes(),
+    );
+    assert_only_failure(
+        &t,
+        "wrong-element.json",
+        "record 1 is a string, not an object",
+        &[],
+    );
+}
+
+#[test]
+fn invalid_utf8_fails_with_its_offset() {
+    let t = TestDir::new();
+    let mut bytes = records(&[record("u", "")]).into_bytes();
+    let at = bytes.iter().position(|&b| b == b's').unwrap();
+    bytes.insert(at, 0xff);
+    t.write("latin1.json", &bytes);
+    assert_only_failure(&t, "latin1.json", "invalid UTF-8 at offset", &[]);
+}
+
+#[test]
+fn ten_thousand_levels_deep_fail_cleanly() {
+    let t = TestDir::new();
+    let deep = format!(
+        r#","deep":{}1{}"#,
+        r#"{"a":"#.repeat(10_000),
+        "}".repeat(10_000)
+    );
+    t.write("deep.json", records(&[record("d", &deep)]).as_bytes());
+    assert_only_failure(&t, "deep.json", "DepthLimitExceeded", &[]);
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_limit() {
+    let t = TestDir::new();
+    t.write("bomb.json.gz", &gzip(&vec![b' '; 64 << 20]));
+    assert_only_failure(
+        &t,
+        "bomb.json.gz",
+        "exceeds the limit of 8388608 bytes",
+        &["--max-object-size", "8388608"],
+    );
+}
+
+#[test]
+fn a_large_single_record_is_read() {
+    let t = TestDir::new();
+    let big = format!(r#","blob":"{}""#, "x".repeat(24 << 20));
+    t.write("big.json", records(&[record("big", &big)]).as_bytes());
+    let (code, stderr, s) = scan_with_good_file(&t, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["events"], 2);
+}
+
+#[test]
+fn symlink_loops_and_dangling_links_are_failures_not_hangs() {
+    let t = TestDir::new();
+    std::fs::create_dir_all(t.join("sub")).unwrap();
+    std::os::unix::fs::symlink(t.path(), t.join("sub/loop")).unwrap();
+    let (code, stderr, s) = scan_with_good_file(&t, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("sub/loop") && stderr.contains("symlink loop"),
+        "{stderr}"
+    );
+    assert_eq!(s["files"]["failed"], 1);
+    let t = TestDir::new();
+    std::os::unix::fs::symlink("/nonexistent/ctscan-test", t.join("gone.json")).unwrap();
+    assert_only_failure(&t, "gone.json", "No such file or directory", &[]);
+}
+
+#[test]
+fn duplicate_event_ids_are_reported_and_counted_once() {
+    let t = TestDir::new();
+    t.write(
+        "a.json",
+        records(&[record("dup", ""), record("dup", ""), record("other", "")]).as_bytes(),
+    );
+    t.write("copy/a.json", records(&[record("dup", "")]).as_bytes());
+    let (code, _, s) = scan_with_good_file(&t, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (
+            s["records"]["matched"].as_u64(),
+            s["records"]["duplicates"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
+    assert_eq!(s["events"], 3);
+}
+
+#[test]
+fn totals_do_not_depend_on_the_thread_count() {
+    let args = |threads: &str, out: &Path| {
+        let o = ctscan(&[
+            root().join("sample-logs").to_str().unwrap(),
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+    };
+    let (one, two) = (TestDir::new(), TestDir::new());
+    args("1", one.path());
+    args("2", two.path());
+    let (a, b) = (summary(one.path()), summary(two.path()));
+    assert_eq!(
+        (&a["files"], &a["records"], &a["events"]),
+        (&b["files"], &b["records"], &b["events"])
+    );
+    for name in [
+        "by_principal.csv",
+        "by_hour.csv",
+        "by_source_ip.csv",
+        "by_secret.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(one.join(name)).unwrap(),
+            std::fs::read(two.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
