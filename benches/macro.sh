@@ -46,12 +46,12 @@ measure() {
   local name="$1"; shift
   local tf; tf="$(mktemp)"
   /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >/dev/null
-  read -r wall user sys rss <"$tf"; rm -f "$tf"
-  RESULTS+=("$name|$wall|$(echo "$user + $sys" | bc)|$((rss / 1024))")
+  read -r wall user sys rss < <(tail -n 1 "$tf"); rm -f "$tf"
+  RESULTS+=("$name|$wall|$(awk "BEGIN{print $user + $sys}")|$((rss / 1024))")
   printf '  %-34s %8.2f s wall\n' "$name" "$wall" >&2
 }
-wall_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n w _ _ <<<"$r"; [ "$n" = "$1" ] && echo "$w"; done; }
-rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" = "$1" ] && echo "$m"; done; }
+wall_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n w _ _ <<<"$r"; [ "$n" = "$1" ] && echo "$w"; done; true; }
+rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" = "$1" ] && echo "$m"; done; true; }
 
 install_tools
 cargo build --release --quiet --bin ctscan --example gen-logs
@@ -100,11 +100,12 @@ printf '|%s|%s|%s|%s|%s|\n' "--------------------------------" "-----------" "--
 CT="$(wall_of "ctscan report")"
 for r in "${RESULTS[@]}"; do
   IFS='|' read -r n w c m <<<"$r"
-  printf '| %-30s | %9.2f | %9.2f | %9d | %12s |\n' "$n" "$w" "$c" "$m" "$(echo "scale=3; $CT / $w" | bc)"
+  printf '| %-30s | %9.2f | %9.2f | %9d | %12s |\n' "$n" "$w" "$c" "$m" "$(awk "BEGIN{printf \"%.3f\", $CT / $w}")"
 done
 echo
-echo "targets: floor ratio $(echo "scale=2; $CT / $(wall_of 'floor: libdeflate-gunzip x2')" | bc) (<= 1.5);" \
-  "1 thread / 2 threads $(echo "scale=2; $(wall_of 'ctscan report --threads 1') / $CT" | bc) (<= 2.1);" \
-  "--since 7d / full $(echo "scale=2; $(wall_of 'ctscan report --since 7d') / $CT" | bc) (<= 0.25);" \
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
+echo "targets: floor ratio $(ratio "$CT" "$(wall_of 'floor: libdeflate-gunzip x2')") (<= 1.5);" \
+  "1 thread / 2 threads $(ratio "$(wall_of 'ctscan report --threads 1')" "$CT") (<= 2.1);" \
+  "--since 7d / full $(ratio "$(wall_of 'ctscan report --since 7d')" "$CT") (<= 0.25);" \
   "RSS $(rss_of 'ctscan report') MiB (<= 128), 2x corpus $(rss_of 'ctscan report (2x corpus)') MiB (< +10%)"
 rm -rf "$OUT" "$LIST" "$JQ"
