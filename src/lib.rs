@@ -13,6 +13,7 @@ The pipeline, one module per step:
    and CSV; [`terminal`] prints them, escaped by [`sanitize`].
 */
 
+pub mod alarm;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -23,7 +24,9 @@ pub mod export;
 pub mod filter;
 pub mod format;
 pub mod record;
+pub mod pattern;
 pub mod report;
+pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod source;
