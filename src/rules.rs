@@ -279,6 +279,17 @@ impl RuleSet {
         self.eval(&ev, |p| p.prefilter().may_match(raw))
     }
 
+    /// False only if no rule can match this raw record (every prefilter rejects it).
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        self.patterns.iter().any(|p| p.prefilter().may_match(raw))
+    }
+
+    /// [`RuleSet::matching_rules`] over an event the caller already wraps
+    /// (so it can reuse the parse); `raw` are the bytes `ev` was made from.
+    pub fn matching_rules_cached(&self, ev: &EventCache, raw: &[u8]) -> RuleMatches {
+        self.eval(ev, |p| p.prefilter().may_match(raw))
+    }
+
     /// Rules matching a CloudWatch message (already compact JSON or text).
     pub fn matching_rules_event(&self, ev: &LogEvent) -> RuleMatches {
         let bytes = ev.message.as_bytes();

@@ -1,4 +1,7 @@
 //! One module per subcommand: glue between a config, the scan and the outputs.
 
+pub mod alarm;
+pub mod events;
 pub mod report;
 pub mod scan_sources;
+pub mod test_pattern;
