@@ -168,13 +168,23 @@ pub struct AlarmArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
     /// The metric filter pattern (required unless --rules is given).
-    #[arg(long, value_name = "P", allow_hyphen_values = true, required_unless_present = "rules")]
+    #[arg(
+        long,
+        value_name = "P",
+        allow_hyphen_values = true,
+        required_unless_present = "rules"
+    )]
     pub pattern: Option<String>,
     /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
     #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
     pub rules: Option<String>,
     /// metricValue: the number each matching event emits.
-    #[arg(long, value_name = "V", default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "V",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
     pub metric_value: f64,
     /// defaultValue: the number each non-matching event emits.
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
@@ -195,10 +205,19 @@ pub struct AlarmArgs {
     #[arg(long, value_name = "M")]
     pub datapoints_to_alarm: Option<u32>,
     /// Threshold.
-    #[arg(long, value_name = "X", default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
     pub threshold: f64,
     /// ComparisonOperator (GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold).
-    #[arg(long, value_name = "OP", default_value = "GreaterThanOrEqualToThreshold")]
+    #[arg(
+        long,
+        value_name = "OP",
+        default_value = "GreaterThanOrEqualToThreshold"
+    )]
     pub comparison: String,
     /// TreatMissingData: missing, notBreaching, breaching or ignore.
     #[arg(long, value_name = "HOW", default_value = "missing")]
@@ -210,7 +229,11 @@ pub struct AlarmArgs {
     #[arg(long, value_name = "NAME", default_value = "ctscan-alarm")]
     pub alarm_name: String,
     /// Topic the alarm's actions publish to (appears in SNS messages).
-    #[arg(long, value_name = "ARN", default_value = "arn:aws:sns:us-east-1:123456789012:ctscan-alarm")]
+    #[arg(
+        long,
+        value_name = "ARN",
+        default_value = "arn:aws:sns:us-east-1:123456789012:ctscan-alarm"
+    )]
     pub sns_topic_arn: String,
     /// Say why the alarm fired or never did, and what other statistics would have done.
     #[arg(long)]

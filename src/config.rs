@@ -231,8 +231,8 @@ impl AlarmCommandConfig {
         let mut rules = match (&args.rules, &args.pattern) {
             (Some(r), _) if r == "cis" => cis_rules(),
             (Some(file), _) => {
-                let text = std::fs::read_to_string(file)
-                    .with_context(|| format!("--rules {file}"))?;
+                let text =
+                    std::fs::read_to_string(file).with_context(|| format!("--rules {file}"))?;
                 parse_rules_json(&text).with_context(|| format!("--rules {file}"))?
             }
             (None, Some(p)) => {
@@ -241,8 +241,10 @@ impl AlarmCommandConfig {
                 alarm.namespace = "ctscan".into();
                 alarm.statistic = args.statistic.parse().context("--statistic")?;
                 alarm.comparison = args.comparison.parse().context("--comparison")?;
-                alarm.treat_missing_data =
-                    args.treat_missing_data.parse().context("--treat-missing-data")?;
+                alarm.treat_missing_data = args
+                    .treat_missing_data
+                    .parse()
+                    .context("--treat-missing-data")?;
                 alarm.period_secs = args.period;
                 alarm.evaluation_periods = args.evaluation_periods;
                 alarm.datapoints_to_alarm = args.datapoints_to_alarm;

@@ -24,8 +24,8 @@ pub mod export;
 pub mod filter;
 pub mod format;
 pub mod lookup;
-pub mod record;
 pub mod pattern;
+pub mod record;
 pub mod report;
 pub mod rules;
 pub mod sanitize;
@@ -45,9 +45,7 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
     match args.command {
         Command::Report(a) => commands::report::run(&config::ReportConfig::from_args(&a, env)?),
         Command::Events(a) => commands::events::run(&config::EventsConfig::from_args(&a, env)?),
-        Command::Alarm(a) => {
-            commands::alarm::run(&config::AlarmCommandConfig::from_args(&a, env)?)
-        }
+        Command::Alarm(a) => commands::alarm::run(&config::AlarmCommandConfig::from_args(&a, env)?),
         Command::TestPattern(a) => {
             commands::test_pattern::run(&config::TestPatternConfig::from_args(&a)?)
         }

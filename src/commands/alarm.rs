@@ -206,8 +206,12 @@ fn floor_minute(t: i64) -> i64 {
 /// The replay range: `--since`/`--until` when given, else from the first
 /// sample's minute to when the last sample has left every fetched window.
 fn replay_range(samples: &[Sample], cfg: &AlarmConfig, window: &TimeWindow) -> Option<(i64, i64)> {
-    let first = samples.first().map(|s| floor_minute(s.timestamp.as_second()));
-    let last = samples.last().map(|s| s.timestamp.as_second() + tail_secs(cfg));
+    let first = samples
+        .first()
+        .map(|s| floor_minute(s.timestamp.as_second()));
+    let last = samples
+        .last()
+        .map(|s| s.timestamp.as_second() + tail_secs(cfg));
     let start = window.since.map(|t| t.as_second()).or(first)?;
     let end = window.until.map(|t| t.as_second() - 1).or(last)?;
     (end >= start).then_some((start, end))
@@ -264,10 +268,7 @@ pub fn replay_segmented(
 }
 
 /// Replays every rule of the config over the collected hits.
-pub fn replay_rules<'r>(
-    cfg: &'r AlarmCommandConfig,
-    hits: &[Hit],
-) -> Result<Vec<RuleOutcome<'r>>> {
+pub fn replay_rules<'r>(cfg: &'r AlarmCommandConfig, hits: &[Hit]) -> Result<Vec<RuleOutcome<'r>>> {
     cfg.rules
         .iter()
         .enumerate()
@@ -275,7 +276,10 @@ pub fn replay_rules<'r>(
             let samples = samples_for(rule, i, hits, cfg.default_mode);
             let matched = hits.iter().filter(|h| h.rules.contains(i));
             let replay = replay_segmented(&samples, &rule.alarm, &cfg.scan.window)?;
-            let explanation = match (cfg.explain, replay_range(&samples, &rule.alarm, &cfg.scan.window)) {
+            let explanation = match (
+                cfg.explain,
+                replay_range(&samples, &rule.alarm, &cfg.scan.window),
+            ) {
                 (true, Some((s, e))) => Some(explain(&samples, &rule.alarm, &options(s, e)?)?),
                 (true, None) => Some("no event matched, so the metric has no data".to_string()),
                 (false, _) => None,
@@ -320,10 +324,13 @@ pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
             .flat_map(|o| o.replay.notifications.iter().map(sns_envelope))
             .collect();
         write_atomically(&dir.join("notifications.json"), |out| {
-            serde_json::to_writer_pretty(&mut *out, &json!({
-                "alarm_notifications": all,
-                "cloudtrail_notifications": state.log_files,
-            }))?;
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({
+                    "alarm_notifications": all,
+                    "cloudtrail_notifications": state.log_files,
+                }),
+            )?;
             out.write_all(b"\n")?;
             Ok(())
         })?;
@@ -354,10 +361,19 @@ fn print_outcomes(
         print_table(out, &tables[0], usize::MAX)?;
     } else {
         let o = &outcomes[0];
-        writeln!(out, "{} events matched; alarm entered ALARM {} time(s)", o.matches, o.alarms())?;
+        writeln!(
+            out,
+            "{} events matched; alarm entered ALARM {} time(s)",
+            o.matches,
+            o.alarms()
+        )?;
         print_table(out, &tables[1], cfg.top)?;
         print_table(out, &tables[2], usize::MAX)?;
-        writeln!(out, "\nsns_notifications ({})", o.replay.notifications.len())?;
+        writeln!(
+            out,
+            "\nsns_notifications ({})",
+            o.replay.notifications.len()
+        )?;
         for n in &o.replay.notifications {
             writeln!(out, "  {}", terminal(&sns_envelope(n).to_string()))?;
         }
@@ -479,7 +495,9 @@ mod tests {
 
     #[test]
     fn event_time_from_raw_bytes() {
-        let t = raw_event_time(br#"{"eventVersion":"1.08", "eventTime" : "2024-07-31T13:06:24Z","x":1}"#);
+        let t = raw_event_time(
+            br#"{"eventVersion":"1.08", "eventTime" : "2024-07-31T13:06:24Z","x":1}"#,
+        );
         assert_eq!(t, Some("2024-07-31T13:06:24Z".parse().unwrap()));
         assert_eq!(raw_event_time(br#"{"eventTime":5}"#), None);
         assert_eq!(raw_event_time(b"{}"), None);
@@ -492,11 +510,21 @@ mod tests {
             ..AlarmConfig::cis("a", "m")
         };
         let ts = |s: &str| s.parse::<Timestamp>().unwrap();
-        let samples: Vec<Sample> = ["2024-01-01T10:02:30Z", "2024-01-01T10:03:00Z", "2024-01-03T08:00:00Z"]
-            .iter()
-            .map(|t| Sample { timestamp: ts(t), value: 1.0 })
-            .collect();
-        let w = TimeWindow { since: None, until: None };
+        let samples: Vec<Sample> = [
+            "2024-01-01T10:02:30Z",
+            "2024-01-01T10:03:00Z",
+            "2024-01-03T08:00:00Z",
+        ]
+        .iter()
+        .map(|t| Sample {
+            timestamp: ts(t),
+            value: 1.0,
+        })
+        .collect();
+        let w = TimeWindow {
+            since: None,
+            until: None,
+        };
         let seg = replay_segmented(&samples, &cfg, &w).unwrap();
         let (s, e) = replay_range(&samples, &cfg, &w).unwrap();
         let full = replay(&samples, &cfg, &options(s, e).unwrap()).unwrap();

@@ -257,7 +257,10 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_neutralised() {
-        assert_eq!(csv_quote(&csv_cell("=cmd|' /C calc'!A0")), "'=cmd|' /C calc'!A0");
+        assert_eq!(
+            csv_quote(&csv_cell("=cmd|' /C calc'!A0")),
+            "'=cmd|' /C calc'!A0"
+        );
         assert_eq!(csv_quote("a,\"b\""), "\"a,\"\"b\"\"\"");
     }
 }
