@@ -249,6 +249,9 @@ impl RuleMatches {
 pub struct RuleSet {
     rules: Vec<Rule>,
     patterns: Vec<Pattern>,
+    /// Top-level keys every pattern can look at (plus `eventTime`), when
+    /// all are JSON patterns without root wildcards.
+    projection: Option<Vec<String>>,
 }
 
 impl RuleSet {
@@ -263,7 +266,22 @@ impl RuleSet {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RuleSet { rules, patterns })
+        let projection = patterns
+            .iter()
+            .map(Pattern::root_keys)
+            .collect::<Option<Vec<_>>>()
+            .map(|keys| {
+                let mut all: Vec<String> = keys.into_iter().flatten().collect();
+                all.push("eventTime".into());
+                all.sort();
+                all.dedup();
+                all
+            });
+        Ok(RuleSet {
+            rules,
+            patterns,
+            projection,
+        })
     }
 
     /// The rules, indexed like [`RuleMatches`].
@@ -275,8 +293,23 @@ impl RuleSet {
     /// Rules whose prefilter rejects the bytes are skipped; the record is
     /// parsed at most once, and re-serialized at most once for term rules.
     pub fn matching_rules(&self, raw: &[u8]) -> RuleMatches {
-        let ev = EventCache::from_raw(raw);
+        let ev = self.event(raw);
         self.eval(&ev, |p| p.prefilter().may_match(raw))
+    }
+
+    /// The event the rules see for one raw record: when every rule is a
+    /// JSON pattern on known top-level keys, parsed keeping only those keys
+    /// (and `eventTime`), which skips allocating the rest of the record.
+    pub fn event<'a>(&self, raw: &'a [u8]) -> EventCache<'a> {
+        if let Some(keys) = &self.projection {
+            let mut de = serde_json::Deserializer::from_slice(raw);
+            if let Ok(v) = serde::Deserializer::deserialize_map(&mut de, Projection(keys)) {
+                if de.end().is_ok() {
+                    return EventCache::from_projection(raw, v);
+                }
+            }
+        }
+        EventCache::from_raw(raw)
     }
 
     /// False only if no rule can match this raw record (every prefilter rejects it).
@@ -304,6 +337,55 @@ impl RuleSet {
             }
         }
         out
+    }
+}
+
+/// Deserializes a JSON object keeping only the listed keys.
+struct Projection<'k>(&'k [String]);
+
+impl<'de> serde::de::Visitor<'de> for Projection<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
+            match key {
+                Some(k) => {
+                    let v = map.next_value::<serde_json::Value>()?;
+                    out.insert(k, v);
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+/// A map key: `Some(key)` when it is one of the wanted keys.
+struct KeySeed<'k>(&'k [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().any(|w| w == k).then(|| k.to_string()))
     }
 }
 

@@ -26,7 +26,6 @@ use crate::commands::scan_sources::scan_sources_with;
 use crate::config::AlarmCommandConfig;
 use crate::error::ExitStatus;
 use crate::export::{write_atomically, write_csv, write_parquet};
-use crate::pattern::EventCache;
 use crate::report::{Column, Table};
 use crate::rules::{Rule, RuleMatches, RuleSet};
 use crate::sanitize::terminal;
@@ -90,8 +89,8 @@ impl RecordVisitor for AlarmVisitor<'_> {
         if raw.len() > MAX_CWL_EVENT_BYTES && compact_json(raw).len() > MAX_CWL_EVENT_BYTES {
             return;
         }
-        let (rules, time) = if self.set.may_match(raw) {
-            let ev = EventCache::from_raw(raw);
+        let (rules, time) = if !self.keep_all || self.set.may_match(raw) {
+            let ev = self.set.event(raw);
             let rules = self.set.matching_rules_cached(&ev, raw);
             let time = if rules.is_empty() {
                 raw_event_time(raw)

@@ -383,6 +383,23 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Adds the top-level keys every selector starts with to `out`; false
+    /// when a selector starts with a wildcard or an index (needs the whole root).
+    pub fn root_keys(&self, out: &mut Vec<String>) -> bool {
+        match self {
+            Expr::Or(v) | Expr::And(v) => v.iter().all(|e| e.root_keys(out)),
+            Expr::Cond(c) => match c.steps.first() {
+                Some(Step::Key(k)) => {
+                    out.push(k.clone());
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
 /// All values a selector reaches (several with a wildcard step).
 fn resolve<'v>(root: &'v Value, steps: &[Step]) -> Vec<&'v Value> {
     let mut cur = vec![root];

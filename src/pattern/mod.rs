@@ -343,6 +343,7 @@ pub struct EventCache<'a> {
 enum Source<'a> {
     Message(&'a str),
     Raw(&'a [u8]),
+    Projected(&'a [u8]),
 }
 
 impl<'a> EventCache<'a> {
@@ -365,12 +366,23 @@ impl<'a> EventCache<'a> {
         }
     }
 
+    /// Wrap raw record bytes with a parse that may hold only some of the
+    /// top-level keys (see [`Pattern::root_keys`]); the message is still the
+    /// compact re-serialization of the whole record.
+    pub fn from_projection(raw: &'a [u8], projected: Value) -> Self {
+        EventCache {
+            source: Source::Projected(raw),
+            json: OnceCell::from(Some(projected)),
+            message: OnceCell::new(),
+        }
+    }
+
     /// The parsed JSON, if the event is valid JSON.
     pub fn json(&self) -> Option<&Value> {
         self.json
             .get_or_init(|| match self.source {
                 Source::Message(m) => serde_json::from_str(m).ok(),
-                Source::Raw(r) => serde_json::from_slice(r).ok(),
+                Source::Raw(r) | Source::Projected(r) => serde_json::from_slice(r).ok(),
             })
             .as_ref()
     }
@@ -383,6 +395,13 @@ impl<'a> EventCache<'a> {
                 Some(v) => v.to_string(),
                 None => String::from_utf8_lossy(r).into_owned(),
             }),
+            Source::Projected(r) => {
+                self.message
+                    .get_or_init(|| match serde_json::from_slice::<Value>(r) {
+                        Ok(v) => v.to_string(),
+                        Err(_) => String::from_utf8_lossy(r).into_owned(),
+                    })
+            }
         }
     }
 }
@@ -509,6 +528,17 @@ impl Pattern {
     /// The byte prefilter (see [`Prefilter`] for the soundness contract).
     pub fn prefilter(&self) -> &Prefilter {
         &self.prefilter
+    }
+
+    /// The top-level keys of the event a JSON pattern can look at, or `None`
+    /// when it may need the whole event (non-JSON pattern, root wildcard).
+    /// Evaluating on an object holding only these keys gives the same result.
+    pub fn root_keys(&self) -> Option<Vec<String>> {
+        let Kind::Json(e) = &self.kind else {
+            return None;
+        };
+        let mut keys = Vec::new();
+        e.root_keys(&mut keys).then_some(keys)
     }
 
     /// Required literals in conjunctive normal form: every inner list is an
