@@ -96,6 +96,13 @@ fn sum_alarms_once_on_three_reads() {
     );
     assert_eq!(text.matches("\"Subject\":\"ALARM: ").count(), 1, "{text}");
     assert!(
+        text.contains(
+            "  2026-01-10T10:02:00Z  OK -> ALARM  Threshold Crossed: 1 datapoint [1.0 (10/01/26 09:57:00)] \
+             was greater than or equal to the threshold (1.0).\n"
+        ),
+        "{text}"
+    );
+    assert!(
         text.contains("CloudTrail direct SNS notifications: 1 "),
         "{text}"
     );

@@ -367,7 +367,17 @@ fn print_outcomes(
             o.alarms()
         )?;
         print_table(out, &tables[1], cfg.top)?;
-        print_table(out, &tables[2], usize::MAX)?;
+        writeln!(out, "\nstate_history ({})", o.replay.history.len())?;
+        for c in &o.replay.history {
+            writeln!(
+                out,
+                "  {}  {} -> {}  {}",
+                crate::window::format_utc(c.time),
+                c.old,
+                c.new,
+                terminal(&c.reason)
+            )?;
+        }
         writeln!(
             out,
             "\nsns_notifications ({})",

@@ -39,6 +39,10 @@ pub fn run(cfg: &TestPatternConfig) -> Result<ExitStatus> {
 /// Tests every record of `raw` (gzip or plain, any layout) and prints the
 /// matches, numbered from 1 in input order, then the totals.
 pub fn test_bytes(pattern: &Pattern, raw: &[u8], out: &mut impl Write) -> Result<()> {
+    if raw.is_empty() {
+        writeln!(out, "found 0 matches out of 0 events")?;
+        return Ok(());
+    }
     let mut inflated = Vec::new();
     let text = decode(raw, &mut inflated, DEFAULT_MAX_DECOMPRESSED)?;
     let mut total = 0usize;
