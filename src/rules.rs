@@ -252,6 +252,98 @@ pub struct RuleSet {
     /// Top-level keys every pattern can look at (plus `eventTime`), when
     /// all are JSON patterns without root wildcards.
     projection: Option<Vec<String>>,
+    literals: LiteralIndex,
+}
+
+/// Every rule's prefilter literals indexed by their first two bytes, so a
+/// record is scanned once for all rules instead of once per literal.
+#[derive(Debug, Clone)]
+struct LiteralIndex {
+    literals: Vec<Vec<u8>>,
+    /// Literal ids by first two bytes (`b0 << 8 | b1`); empty when unused.
+    by_prefix: Vec<Vec<usize>>,
+    /// Literals shorter than two bytes, checked on their own.
+    short: Vec<usize>,
+    /// Per rule: `None` = no prefilter; else CNF clauses of literal ids.
+    clauses: Vec<Option<Vec<Vec<usize>>>>,
+}
+
+impl LiteralIndex {
+    fn new(patterns: &[Pattern]) -> LiteralIndex {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut id = |l: &[u8]| match literals.iter().position(|x| x == l) {
+            Some(i) => i,
+            None => {
+                literals.push(l.to_vec());
+                literals.len() - 1
+            }
+        };
+        let clauses = patterns
+            .iter()
+            .map(|p| {
+                p.prefilter().clauses().map(|cnf| {
+                    cnf.iter()
+                        .map(|c| c.iter().map(|l| id(l)).collect())
+                        .collect()
+                })
+            })
+            .collect();
+        let mut by_prefix = vec![Vec::new(); 1 << 16];
+        let mut short = Vec::new();
+        for (i, l) in literals.iter().enumerate() {
+            match l.as_slice() {
+                [a, b, ..] => by_prefix[usize::from(*a) << 8 | usize::from(*b)].push(i),
+                _ => short.push(i),
+            }
+        }
+        LiteralIndex {
+            literals,
+            by_prefix,
+            short,
+            clauses,
+        }
+    }
+
+    /// Marks every literal occurring in `raw`.
+    fn present(&self, raw: &[u8]) -> Vec<bool> {
+        let mut present = vec![false; self.literals.len()];
+        for &i in &self.short {
+            present[i] = self.literals[i]
+                .first()
+                .is_none_or(|b| memchr::memchr(*b, raw).is_some());
+        }
+        for (pos, w) in raw.windows(2).enumerate() {
+            let ids = &self.by_prefix[usize::from(w[0]) << 8 | usize::from(w[1])];
+            for &i in ids {
+                if !present[i] && raw[pos..].starts_with(&self.literals[i]) {
+                    present[i] = true;
+                }
+            }
+        }
+        present
+    }
+
+    /// Rules whose prefilter passes `raw` (same contract as [`crate::pattern::Prefilter::may_match`]).
+    fn candidates(&self, raw: &[u8]) -> RuleMatches {
+        let mut out = RuleMatches::default();
+        let all = memchr::memchr(b'\\', raw).is_some();
+        let present = if all || self.literals.is_empty() {
+            Vec::new()
+        } else {
+            self.present(raw)
+        };
+        for (i, c) in self.clauses.iter().enumerate() {
+            let pass = match c {
+                None => true,
+                Some(_) if all => true,
+                Some(cnf) => cnf.iter().all(|cl| cl.iter().any(|&l| present[l])),
+            };
+            if pass {
+                out.set(i);
+            }
+        }
+        out
+    }
 }
 
 impl RuleSet {
@@ -277,10 +369,12 @@ impl RuleSet {
                 all.dedup();
                 all
             });
+        let literals = LiteralIndex::new(&patterns);
         Ok(RuleSet {
             rules,
             patterns,
             projection,
+            literals,
         })
     }
 
@@ -293,8 +387,11 @@ impl RuleSet {
     /// Rules whose prefilter rejects the bytes are skipped; the record is
     /// parsed at most once, and re-serialized at most once for term rules.
     pub fn matching_rules(&self, raw: &[u8]) -> RuleMatches {
-        let ev = self.event(raw);
-        self.eval(&ev, |p| p.prefilter().may_match(raw))
+        let candidates = self.candidates(raw);
+        if candidates.is_empty() {
+            return candidates;
+        }
+        self.matching_candidates(&self.event(raw), &candidates)
     }
 
     /// The event the rules see for one raw record: when every rule is a
@@ -314,13 +411,24 @@ impl RuleSet {
 
     /// False only if no rule can match this raw record (every prefilter rejects it).
     pub fn may_match(&self, raw: &[u8]) -> bool {
-        self.patterns.iter().any(|p| p.prefilter().may_match(raw))
+        !self.candidates(raw).is_empty()
     }
 
-    /// [`RuleSet::matching_rules`] over an event the caller already wraps
-    /// (so it can reuse the parse); `raw` are the bytes `ev` was made from.
-    pub fn matching_rules_cached(&self, ev: &EventCache, raw: &[u8]) -> RuleMatches {
-        self.eval(ev, |p| p.prefilter().may_match(raw))
+    /// The rules whose byte prefilter lets this raw record through, found
+    /// in one scan of the record for all rules.
+    pub fn candidates(&self, raw: &[u8]) -> RuleMatches {
+        self.literals.candidates(raw)
+    }
+
+    /// The rules among `candidates` that match the event.
+    pub fn matching_candidates(&self, ev: &EventCache, candidates: &RuleMatches) -> RuleMatches {
+        let mut out = RuleMatches::default();
+        for i in candidates.iter() {
+            if self.patterns[i].matches_cached(ev) {
+                out.set(i);
+            }
+        }
+        out
     }
 
     /// Rules matching a CloudWatch message (already compact JSON or text).
@@ -622,5 +730,19 @@ mod tests {
             parse_rules_json(r#"[{"name":"a","pattern":"x","bogus":1}]"#),
             Err(RulesError::Json(_))
         ));
+    }
+
+    #[test]
+    fn one_scan_candidates_equal_per_rule_prefilters() {
+        let set = RuleSet::new(cis_rules()).unwrap();
+        for (_, yes, no) in CASES {
+            for raw in [yes, no, &"{\"eventName\":\"Create\\u0050olicy\"}"] {
+                let want: Vec<usize> = (0..set.rules().len())
+                    .filter(|&i| set.patterns[i].prefilter().may_match(raw.as_bytes()))
+                    .collect();
+                let got: Vec<usize> = set.candidates(raw.as_bytes()).iter().collect();
+                assert_eq!(got, want, "{raw}");
+            }
+        }
     }
 }

@@ -89,9 +89,12 @@ impl RecordVisitor for AlarmVisitor<'_> {
         if raw.len() > MAX_CWL_EVENT_BYTES && compact_json(raw).len() > MAX_CWL_EVENT_BYTES {
             return;
         }
-        let (rules, time) = if !self.keep_all || self.set.may_match(raw) {
+        let candidates = self.set.candidates(raw);
+        let (rules, time) = if candidates.is_empty() {
+            (candidates, raw_event_time(raw))
+        } else {
             let ev = self.set.event(raw);
-            let rules = self.set.matching_rules_cached(&ev, raw);
+            let rules = self.set.matching_candidates(&ev, &candidates);
             let time = if rules.is_empty() {
                 raw_event_time(raw)
             } else {
@@ -101,8 +104,6 @@ impl RecordVisitor for AlarmVisitor<'_> {
                     .and_then(parse_event_time)
             };
             (rules, time)
-        } else {
-            (RuleMatches::default(), raw_event_time(raw))
         };
         if rules.is_empty() && !self.keep_all {
             return;
