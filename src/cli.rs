@@ -22,6 +22,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Verify log files against their digests, find coverage gaps and trail tampering.
     Verify(VerifyArgs),
+    /// List events (no 90-day limit), filtered by a pattern and lookup attributes.
+    Events(EventsArgs),
+    /// Replay a metric filter and its CloudWatch alarm (or a rule pack) over the logs.
+    Alarm(AlarmArgs),
+    /// Show which records of a file a filter pattern matches, like the console's "Test pattern".
+    TestPattern(TestPatternArgs),
 }
 
 /// Options shared by every command that scans SOURCEs.
@@ -119,7 +125,14 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["report", "verify", "help"];
+const SUBCOMMANDS: [&str; 6] = [
+    "report",
+    "verify",
+    "events",
+    "alarm",
+    "test-pattern",
+    "help",
+];
 
 /// Inserts the default `report` subcommand when the first argument names no
 /// subcommand, so `ctscan --since 30d` works.
@@ -138,4 +151,168 @@ pub fn with_default_command(argv: Vec<OsString>) -> Vec<OsString> {
     out.push("report".into());
     out.extend(it);
     out
+}
+
+/// `ctscan test-pattern`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct TestPatternArgs {
+    /// The CloudWatch Logs filter pattern.
+    #[arg(value_name = "PATTERN", allow_hyphen_values = true)]
+    pub pattern: String,
+    /// A file of CloudTrail records in any format ctscan reads; `-` or nothing for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// `ctscan events`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Only events this CloudWatch Logs filter pattern matches.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub pattern: Option<String>,
+    /// LookupEvents attribute EventName (exact).
+    #[arg(long, value_name = "N")]
+    pub event_name: Option<String>,
+    /// LookupEvents attribute EventSource (exact, e.g. iam.amazonaws.com).
+    #[arg(long, value_name = "S")]
+    pub event_source: Option<String>,
+    /// LookupEvents attribute Username: userIdentity.userName, else the tail of userIdentity.arn.
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
+    /// LookupEvents attribute AccessKeyId (userIdentity.accessKeyId).
+    #[arg(long, value_name = "K")]
+    pub access_key_id: Option<String>,
+    /// LookupEvents attribute ResourceName: a resources[].ARN or a requestParameters name/id/ARN value.
+    #[arg(long, value_name = "R")]
+    pub resource_name: Option<String>,
+    /// LookupEvents attribute ReadOnly.
+    #[arg(long, value_name = "BOOL")]
+    pub read_only: Option<bool>,
+    /// LookupEvents attribute EventId (eventID).
+    #[arg(long, value_name = "ID")]
+    pub event_id: Option<String>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = EventsFormat::Table)]
+    pub format: EventsFormat,
+    /// Print at most N events (the earliest N).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Output of `events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    /// An aligned table, escaped for the terminal.
+    Table,
+    /// The original records, compacted, one per line.
+    Jsonl,
+    /// CSV with formula-like cells neutralised.
+    Csv,
+}
+
+/// `ctscan alarm`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct AlarmArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// The metric filter pattern (required unless --rules is given).
+    #[arg(
+        long,
+        value_name = "P",
+        allow_hyphen_values = true,
+        required_unless_present = "rules"
+    )]
+    pub pattern: Option<String>,
+    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
+    #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
+    pub rules: Option<String>,
+    /// metricValue: the number each matching event emits.
+    #[arg(
+        long,
+        value_name = "V",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
+    pub metric_value: f64,
+    /// defaultValue: the number each non-matching event emits.
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
+    pub default_value: Option<f64>,
+    /// [INF] defaultValue granularity: one sample per non-matching event, or per minute without a match.
+    #[arg(long, value_enum, default_value_t = DefaultModeArg::PerEvent)]
+    pub default_mode: DefaultModeArg,
+    /// Sum, Average, SampleCount, Minimum, Maximum or pNN.
+    #[arg(long, value_name = "STAT", default_value = "Sum")]
+    pub statistic: String,
+    /// Period in seconds (10, 20, 30 or a multiple of 60).
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    pub period: u32,
+    /// EvaluationPeriods (N).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub evaluation_periods: u32,
+    /// DatapointsToAlarm (M, default N).
+    #[arg(long, value_name = "M")]
+    pub datapoints_to_alarm: Option<u32>,
+    /// Threshold.
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
+    pub threshold: f64,
+    /// ComparisonOperator (GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold).
+    #[arg(
+        long,
+        value_name = "OP",
+        default_value = "GreaterThanOrEqualToThreshold"
+    )]
+    pub comparison: String,
+    /// TreatMissingData: missing, notBreaching, breaching or ignore.
+    #[arg(long, value_name = "HOW", default_value = "missing")]
+    pub treat_missing_data: String,
+    /// [INF] Timestamp of each metric sample: the record's eventTime, or the delivery minute in its object key.
+    #[arg(long, value_enum, default_value_t = ClockArg::EventTime)]
+    pub clock: ClockArg,
+    /// Alarm name used in history and SNS messages.
+    #[arg(long, value_name = "NAME", default_value = "ctscan-alarm")]
+    pub alarm_name: String,
+    /// Topic the alarm's actions publish to (appears in SNS messages).
+    #[arg(
+        long,
+        value_name = "ARN",
+        default_value = "arn:aws:sns:us-east-1:123456789012:ctscan-alarm"
+    )]
+    pub sns_topic_arn: String,
+    /// Say why the alarm fired or never did, and what other statistics would have done.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when any alarm reached ALARM.
+    #[arg(long)]
+    pub fail_on_alarm: bool,
+    /// Write metric series, state history and rule rows as Parquet and CSV, and notifications as JSON, into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Rows of each table shown on the terminal.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+}
+
+/// See [`AlarmArgs::default_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DefaultModeArg {
+    /// One default sample per non-matching event.
+    PerEvent,
+    /// One default sample per minute that had events but no match.
+    PerMinute,
+}
+
+/// See [`AlarmArgs::clock`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockArg {
+    /// The record's eventTime.
+    EventTime,
+    /// The delivery minute in the object key (…_20260102T0305Z_…).
+    Delivery,
 }

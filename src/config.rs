@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use jiff::Timestamp;
 
-use crate::cli::{OutputFormat, ReportArgs, ScanArgs, VerifyArgs};
+use crate::cli::{
+    AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, OutputFormat, ReportArgs,
+    ScanArgs, TestPatternArgs, VerifyArgs,
+};
 use crate::record::{EventSpec, Selection};
 use crate::window::{parse_time_arg, TimeWindow};
 
@@ -217,6 +220,148 @@ impl VerifyConfig {
     }
 }
 
+/// Parses a filter pattern given on the command line.
+pub fn parse_pattern(text: &str) -> Result<crate::pattern::Pattern> {
+    crate::pattern::Pattern::parse(text).context("invalid pattern")
+}
+
+/// The shared scan options of a command that matches records its own way:
+/// the report selection (`--event`, `--all-events`) does not apply.
+fn visitor_scan(args: &ScanArgs, env: &Env) -> Result<ScanConfig> {
+    if args.all_events || !args.events.is_empty() {
+        bail!("--event and --all-events apply to report; use --pattern or --event-name");
+    }
+    let mut scan = ScanConfig::from_args(args, env)?;
+    scan.selection = Selection::Events(Vec::new());
+    Ok(scan)
+}
+
+/// `test-pattern`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct TestPatternConfig {
+    pub pattern: crate::pattern::Pattern,
+    /// `None` reads stdin.
+    pub input: Option<PathBuf>,
+}
+
+impl TestPatternConfig {
+    pub fn from_args(args: &TestPatternArgs) -> Result<TestPatternConfig> {
+        Ok(TestPatternConfig {
+            pattern: parse_pattern(&args.pattern)?,
+            input: args.file.clone().filter(|f| f.as_os_str() != "-"),
+        })
+    }
+}
+
+/// `events`' options, validated.
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    pub scan: ScanConfig,
+    pub pattern: Option<crate::pattern::Pattern>,
+    pub lookup: crate::lookup::LookupFilters,
+    pub format: EventsFormat,
+    pub limit: Option<usize>,
+}
+
+impl EventsConfig {
+    pub fn from_args(args: &EventsArgs, env: &Env) -> Result<EventsConfig> {
+        let pattern = args.pattern.as_deref().map(parse_pattern).transpose()?;
+        Ok(EventsConfig {
+            scan: visitor_scan(&args.scan, env)?,
+            pattern,
+            lookup: crate::lookup::LookupFilters {
+                event_name: args.event_name.clone(),
+                event_source: args.event_source.clone(),
+                username: args.username.clone(),
+                access_key_id: args.access_key_id.clone(),
+                resource_name: args.resource_name.clone(),
+                read_only: args.read_only,
+                event_id: args.event_id.clone(),
+            },
+            format: args.format,
+            limit: args.limit,
+        })
+    }
+}
+
+/// `alarm`'s options, validated: one rule per alarm to replay.
+#[derive(Debug, Clone)]
+pub struct AlarmCommandConfig {
+    pub scan: ScanConfig,
+    pub rules: Vec<crate::rules::Rule>,
+    /// Whether the rules came from `--rules` (one summary row per rule).
+    pub pack: bool,
+    pub default_mode: DefaultModeArg,
+    pub clock: ClockArg,
+    pub explain: bool,
+    pub fail_on_alarm: bool,
+    pub out: Option<PathBuf>,
+    pub top: usize,
+}
+
+impl AlarmCommandConfig {
+    pub fn from_args(args: &AlarmArgs, env: &Env) -> Result<AlarmCommandConfig> {
+        use crate::rules::{cis_rules, parse_rules_json, Rule};
+        let scan = visitor_scan(&args.scan, env)?;
+        let mut rules = match (&args.rules, &args.pattern) {
+            (Some(r), _) if r == "cis" => cis_rules(),
+            (Some(file), _) => {
+                let text =
+                    std::fs::read_to_string(file).with_context(|| format!("--rules {file}"))?;
+                parse_rules_json(&text).with_context(|| format!("--rules {file}"))?
+            }
+            (None, Some(p)) => {
+                parse_pattern(p)?;
+                let mut alarm = crate::alarm::AlarmConfig::cis(&args.alarm_name, &args.alarm_name);
+                alarm.namespace = "ctscan".into();
+                alarm.statistic = args.statistic.parse().context("--statistic")?;
+                alarm.comparison = args.comparison.parse().context("--comparison")?;
+                alarm.treat_missing_data = args
+                    .treat_missing_data
+                    .parse()
+                    .context("--treat-missing-data")?;
+                alarm.period_secs = args.period;
+                alarm.evaluation_periods = args.evaluation_periods;
+                alarm.datapoints_to_alarm = args.datapoints_to_alarm;
+                alarm.threshold = args.threshold;
+                alarm.validate().context("alarm")?;
+                if !args.metric_value.is_finite() {
+                    bail!("--metric-value must be a finite number");
+                }
+                vec![Rule {
+                    id: args.alarm_name.clone(),
+                    title: args.alarm_name.clone(),
+                    pattern: p.clone(),
+                    metric_name: args.alarm_name.clone(),
+                    metric_value: args.metric_value,
+                    default_value: args.default_value,
+                    alarm,
+                }]
+            }
+            (None, None) => bail!("alarm needs --pattern P or --rules cis|FILE"),
+        };
+        for r in &mut rules {
+            if r.alarm.sns_topic_arn.is_none() {
+                r.alarm.sns_topic_arn = Some(args.sns_topic_arn.clone());
+            }
+        }
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        Ok(AlarmCommandConfig {
+            scan,
+            rules,
+            pack: args.rules.is_some(),
+            default_mode: args.default_mode,
+            clock: args.clock,
+            explain: args.explain,
+            fail_on_alarm: args.fail_on_alarm,
+            out: args.out.clone(),
+            top: args.top,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +379,7 @@ mod tests {
     fn report(argv: &[&str]) -> Result<ReportConfig> {
         let argv = crate::cli::with_default_command(argv.iter().map(Into::into).collect());
         let Command::Report(a) = Args::try_parse_from(argv)?.command else {
-            panic!("not report");
+            anyhow::bail!("not report");
         };
         ReportConfig::from_args(&a, &env())
     }

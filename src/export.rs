@@ -63,6 +63,7 @@ fn parquet_frame(table: &Table) -> Result<DataFrame> {
                 Column::Str(v) => Series::new(name, v),
                 Column::Count(v) => Series::new(name, v),
                 Column::Bool(v) => Series::new(name, v),
+                Column::Float(v) => Series::new(name, v),
                 Column::Time(v) => {
                     Series::new(name, v).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
                 }
@@ -89,6 +90,7 @@ fn csv_frame(table: &Table) -> Result<DataFrame> {
                 ),
                 Column::Count(v) => Series::new(name, v),
                 Column::Bool(v) => Series::new(name, v),
+                Column::Float(v) => Series::new(name, v),
                 Column::Time(v) => Series::new(
                     name,
                     v.iter()

@@ -16,6 +16,7 @@ The pipeline, one module per step:
 finds tampering events in one [`scan::scan_with`] pass.
 */
 
+pub mod alarm;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -25,8 +26,11 @@ pub mod events;
 pub mod export;
 pub mod filter;
 pub mod format;
+pub mod lookup;
+pub mod pattern;
 pub mod record;
 pub mod report;
+pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod source;
@@ -46,5 +50,10 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
     match args.command {
         Command::Report(a) => commands::report::run(&config::ReportConfig::from_args(&a, env)?),
         Command::Verify(a) => commands::verify::run(&config::VerifyConfig::from_args(&a, env)?),
+        Command::Events(a) => commands::events::run(&config::EventsConfig::from_args(&a, env)?),
+        Command::Alarm(a) => commands::alarm::run(&config::AlarmCommandConfig::from_args(&a, env)?),
+        Command::TestPattern(a) => {
+            commands::test_pattern::run(&config::TestPatternConfig::from_args(&a)?)
+        }
     }
 }

@@ -20,6 +20,7 @@ pub enum Column {
     /// Microseconds since the epoch, UTC.
     Time(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
+    Float(Vec<Option<f64>>),
 }
 
 impl Column {
@@ -30,6 +31,7 @@ impl Column {
             Column::Count(v) => v.len(),
             Column::Time(v) => v.len(),
             Column::Bool(v) => v.len(),
+            Column::Float(v) => v.len(),
         }
     }
 

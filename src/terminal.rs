@@ -16,6 +16,7 @@ fn cell(col: &Column, row: usize) -> String {
         Column::Str(v) => v[row].clone().unwrap_or_default(),
         Column::Count(v) => v[row].to_string(),
         Column::Bool(v) => v[row].map(|b| b.to_string()).unwrap_or_default(),
+        Column::Float(v) => v[row].map(|x| x.to_string()).unwrap_or_default(),
         Column::Time(v) => v[row]
             .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
             .map(format_utc)

@@ -1,6 +1,7 @@
 //! The integration test binary: runs `ctscan` on fixtures and checks what a
 //! user would check, exactly.
 
+mod alarm;
 mod bad_input;
 mod differential;
 mod report;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
-use crate::scan::{scan, LocalFetch, ScanContext, ScanOutcome};
+use crate::scan::{scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext, ScanOutcome};
 use crate::source::{self, Listed};
 use crate::terminal::warn;
 
@@ -19,6 +19,14 @@ pub struct Scanned {
 
 /// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
 pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
+    scan_sources_with(cfg, &NoVisitor).map(|(s, ())| s)
+}
+
+/// [`scan_sources`], also feeding the records `visitor` wants to it.
+pub fn scan_sources_with<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    visitor: &V,
+) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
     let mut listing: Vec<Listed> = Vec::new();
     for src in &cfg.sources {
@@ -32,7 +40,7 @@ pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
-    let outcome = pool.install(|| scan(listing, &ctx, &LocalFetch));
+    let (outcome, state) = pool.install(|| scan_with(listing, &ctx, &LocalFetch, visitor));
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
@@ -48,11 +56,12 @@ pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ),
         );
     }
-    Ok(Scanned {
+    let scanned = Scanned {
         outcome,
         elapsed: started.elapsed(),
         threads,
-    })
+    };
+    Ok((scanned, state))
 }
 
 fn progress_bar() -> ProgressBar {

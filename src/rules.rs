@@ -1,0 +1,748 @@
+//! Rule packs: the CIS AWS Foundations 4.1–4.15 metric filters as data, a
+//! JSON user-rules format, and [`RuleSet`], which compiles every pattern
+//! once and evaluates all rules against one record with the byte prefilter
+//! and a single shared JSON parse. It owns no alarm logic (`crate::alarm`)
+//! and no pattern semantics (`crate::pattern`).
+//!
+//! User rules file (JSON; either this object or a bare array of rules):
+//! ```json
+//! {"rules": [{"name": "secret-reads", "pattern": "{ $.eventName = GetSecretValue }",
+//!   "metric_value": 1, "default_value": 0,
+//!   "alarm": {"statistic": "Sum", "period": 300, "evaluation_periods": 1,
+//!             "datapoints_to_alarm": 1, "threshold": 1,
+//!             "comparison": "GreaterThanOrEqualToThreshold",
+//!             "treat_missing_data": "missing"}}]}
+//! ```
+//! Every `alarm` field is optional and defaults to the CIS shape
+//! (Sum ≥ 1 over 300 s, 1 period, missing).
+
+use serde::Deserialize;
+
+use crate::alarm::{AlarmConfig, AlarmError, Comparison, MetricTransform, Statistic, TreatMissing};
+use crate::pattern::{EventCache, LogEvent, Pattern, PatternError};
+
+/// One metric filter plus the alarm on its metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Short id, e.g. `cis-4.3`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Filter pattern text.
+    pub pattern: String,
+    /// Metric name (CIS naming for the pack).
+    pub metric_name: String,
+    /// metricValue (literal).
+    pub metric_value: f64,
+    /// defaultValue.
+    pub default_value: Option<f64>,
+    /// Alarm settings (name/metric filled from the rule).
+    pub alarm: AlarmConfig,
+}
+
+impl Rule {
+    /// The rule's metric transformation with [INF] knobs at their defaults.
+    pub fn transform(&self) -> MetricTransform {
+        MetricTransform::new(self.metric_value, self.default_value)
+    }
+}
+
+/// CIS v1.4–v3.0 remediation patterns (4.15 from v3.0+), §5.1.
+/// 4.1 keeps the published `||`-with-`!=` bug on purpose: ctscan replays
+/// what accounts actually deployed.
+const CIS: &[(&str, &str, &str, &str)] = &[
+    ("4.1", "Unauthorized API calls", "unauthorized_api_calls_metric",
+     r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }"#),
+    ("4.2", "Console sign-in without MFA", "no_mfa_console_signin_metric",
+     r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#),
+    ("4.3", "Root account usage", "root_usage_metric",
+     r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#),
+    ("4.4", "IAM policy changes", "iam_changes_metric",
+     "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}"),
+    ("4.5", "CloudTrail configuration changes", "cloudtrail_cfg_changes_metric",
+     "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"),
+    ("4.6", "Console authentication failures", "console_signin_failure_metric",
+     r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#),
+    ("4.7", "Disabling or scheduled deletion of CMKs", "disable_or_delete_cmk_changes_metric",
+     "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"),
+    ("4.8", "S3 bucket policy changes", "s3_bucket_policy_changes_metric",
+     "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }"),
+    ("4.9", "AWS Config configuration changes", "aws_config_changes_metric",
+     "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }"),
+    ("4.10", "Security group changes", "security_group_changes_metric",
+     "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }"),
+    ("4.11", "NACL changes", "nacl_changes_metric",
+     "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }"),
+    ("4.12", "Network gateway changes", "network_gw_changes_metric",
+     "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }"),
+    ("4.13", "Route table changes", "route_table_changes_metric",
+     "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }"),
+    ("4.14", "VPC changes", "vpc_changes_metric",
+     "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }"),
+    ("4.15", "AWS Organizations changes", "organizations_changes",
+     r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#),
+];
+
+/// The CIS 4.1–4.15 pack: metricValue 1, no default, Sum ≥ 1 / 300 s / 1 period.
+pub fn cis_rules() -> Vec<Rule> {
+    CIS.iter()
+        .map(|(id, title, metric, pattern)| Rule {
+            id: format!("cis-{id}"),
+            title: (*title).to_string(),
+            pattern: (*pattern).to_string(),
+            metric_name: (*metric).to_string(),
+            metric_value: 1.0,
+            default_value: None,
+            alarm: AlarmConfig::cis(&format!("cis-{id}"), metric),
+        })
+        .collect()
+}
+
+/// A rules file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// Not valid JSON or wrong shape.
+    #[error("rules file: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A pattern did not parse.
+    #[error("rule {rule:?}: {source}")]
+    Pattern {
+        /// Rule name.
+        rule: String,
+        /// The parse error.
+        source: PatternError,
+    },
+    /// Alarm settings are invalid.
+    #[error("rule {rule:?}: {source}")]
+    Alarm {
+        /// Rule name.
+        rule: String,
+        /// The validation error.
+        source: AlarmError,
+    },
+    /// Two rules share a name.
+    #[error("duplicate rule name {0:?}")]
+    Duplicate(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileShape {
+    Wrapped { rules: Vec<RawRule> },
+    Bare(Vec<RawRule>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    pattern: String,
+    #[serde(default = "one")]
+    metric_value: f64,
+    #[serde(default)]
+    default_value: Option<f64>,
+    #[serde(default)]
+    alarm: RawAlarm,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlarm {
+    statistic: Option<String>,
+    period: Option<u32>,
+    evaluation_periods: Option<u32>,
+    datapoints_to_alarm: Option<u32>,
+    threshold: Option<f64>,
+    comparison: Option<String>,
+    treat_missing_data: Option<String>,
+    sns_topic_arn: Option<String>,
+}
+
+/// Parse a JSON user rules file; patterns and alarms are validated.
+pub fn parse_rules_json(text: &str) -> Result<Vec<Rule>, RulesError> {
+    let raw = match serde_json::from_str::<FileShape>(text)? {
+        FileShape::Wrapped { rules } | FileShape::Bare(rules) => rules,
+    };
+    let mut out: Vec<Rule> = Vec::with_capacity(raw.len());
+    for r in raw {
+        if out.iter().any(|o| o.id == r.name) {
+            return Err(RulesError::Duplicate(r.name));
+        }
+        Pattern::parse(&r.pattern).map_err(|source| RulesError::Pattern {
+            rule: r.name.clone(),
+            source,
+        })?;
+        let alarm = raw_alarm(&r).map_err(|source| RulesError::Alarm {
+            rule: r.name.clone(),
+            source,
+        })?;
+        out.push(Rule {
+            title: r.title.clone().unwrap_or_else(|| r.name.clone()),
+            metric_name: r.name.clone(),
+            id: r.name,
+            pattern: r.pattern,
+            metric_value: r.metric_value,
+            default_value: r.default_value,
+            alarm,
+        });
+    }
+    Ok(out)
+}
+
+fn raw_alarm(r: &RawRule) -> Result<AlarmConfig, AlarmError> {
+    let a = &r.alarm;
+    let mut c = AlarmConfig::cis(&r.name, &r.name);
+    if let Some(s) = &a.statistic {
+        c.statistic = s.parse::<Statistic>()?;
+    }
+    if let Some(s) = &a.comparison {
+        c.comparison = s.parse::<Comparison>()?;
+    }
+    if let Some(s) = &a.treat_missing_data {
+        c.treat_missing_data = s.parse::<TreatMissing>()?;
+    }
+    c.period_secs = a.period.unwrap_or(c.period_secs);
+    c.evaluation_periods = a.evaluation_periods.unwrap_or(c.evaluation_periods);
+    c.datapoints_to_alarm = a.datapoints_to_alarm;
+    c.threshold = a.threshold.unwrap_or(c.threshold);
+    c.sns_topic_arn = a.sns_topic_arn.clone();
+    c.validate()?;
+    Ok(c)
+}
+
+/// Indices of matching rules, as a bitset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleMatches(Vec<u64>);
+
+impl RuleMatches {
+    fn set(&mut self, i: usize) {
+        if self.0.len() <= i / 64 {
+            self.0.resize(i / 64 + 1, 0);
+        }
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether rule `i` matched.
+    pub fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Matching rule indices in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.0.len() * 64).filter(|&i| self.contains(i))
+    }
+
+    /// True when no rule matched.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// Compiled rules evaluated together.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    patterns: Vec<Pattern>,
+    /// Top-level keys every pattern can look at (plus `eventTime`), when
+    /// all are JSON patterns without root wildcards.
+    projection: Option<Vec<String>>,
+    literals: LiteralIndex,
+}
+
+/// Every rule's prefilter literals indexed by their first two bytes, so a
+/// record is scanned once for all rules instead of once per literal.
+#[derive(Debug, Clone)]
+struct LiteralIndex {
+    literals: Vec<Vec<u8>>,
+    /// Literal ids by first two bytes (`b0 << 8 | b1`); empty when unused.
+    by_prefix: Vec<Vec<usize>>,
+    /// Literals shorter than two bytes, checked on their own.
+    short: Vec<usize>,
+    /// Per rule: `None` = no prefilter; else CNF clauses of literal ids.
+    clauses: Vec<Option<Vec<Vec<usize>>>>,
+}
+
+impl LiteralIndex {
+    fn new(patterns: &[Pattern]) -> LiteralIndex {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut id = |l: &[u8]| match literals.iter().position(|x| x == l) {
+            Some(i) => i,
+            None => {
+                literals.push(l.to_vec());
+                literals.len() - 1
+            }
+        };
+        let clauses = patterns
+            .iter()
+            .map(|p| {
+                p.prefilter().clauses().map(|cnf| {
+                    cnf.iter()
+                        .map(|c| c.iter().map(|l| id(l)).collect())
+                        .collect()
+                })
+            })
+            .collect();
+        let mut by_prefix = vec![Vec::new(); 1 << 16];
+        let mut short = Vec::new();
+        for (i, l) in literals.iter().enumerate() {
+            match l.as_slice() {
+                [a, b, ..] => by_prefix[usize::from(*a) << 8 | usize::from(*b)].push(i),
+                _ => short.push(i),
+            }
+        }
+        LiteralIndex {
+            literals,
+            by_prefix,
+            short,
+            clauses,
+        }
+    }
+
+    /// Marks every literal occurring in `raw`.
+    fn present(&self, raw: &[u8]) -> Vec<bool> {
+        let mut present = vec![false; self.literals.len()];
+        for &i in &self.short {
+            present[i] = self.literals[i]
+                .first()
+                .is_none_or(|b| memchr::memchr(*b, raw).is_some());
+        }
+        for (pos, w) in raw.windows(2).enumerate() {
+            let ids = &self.by_prefix[usize::from(w[0]) << 8 | usize::from(w[1])];
+            for &i in ids {
+                if !present[i] && raw[pos..].starts_with(&self.literals[i]) {
+                    present[i] = true;
+                }
+            }
+        }
+        present
+    }
+
+    /// Rules whose prefilter passes `raw` (same contract as [`crate::pattern::Prefilter::may_match`]).
+    fn candidates(&self, raw: &[u8]) -> RuleMatches {
+        let mut out = RuleMatches::default();
+        let all = memchr::memchr(b'\\', raw).is_some();
+        let present = if all || self.literals.is_empty() {
+            Vec::new()
+        } else {
+            self.present(raw)
+        };
+        for (i, c) in self.clauses.iter().enumerate() {
+            let pass = match c {
+                None => true,
+                Some(_) if all => true,
+                Some(cnf) => cnf.iter().all(|cl| cl.iter().any(|&l| present[l])),
+            };
+            if pass {
+                out.set(i);
+            }
+        }
+        out
+    }
+}
+
+impl RuleSet {
+    /// Compile every pattern once.
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet, RulesError> {
+        let patterns = rules
+            .iter()
+            .map(|r| {
+                Pattern::parse(&r.pattern).map_err(|source| RulesError::Pattern {
+                    rule: r.id.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let projection = patterns
+            .iter()
+            .map(Pattern::root_keys)
+            .collect::<Option<Vec<_>>>()
+            .map(|keys| {
+                let mut all: Vec<String> = keys.into_iter().flatten().collect();
+                all.push("eventTime".into());
+                all.sort();
+                all.dedup();
+                all
+            });
+        let literals = LiteralIndex::new(&patterns);
+        Ok(RuleSet {
+            rules,
+            patterns,
+            projection,
+            literals,
+        })
+    }
+
+    /// The rules, indexed like [`RuleMatches`].
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Rules matching one raw record (JSON text of one `Records` element).
+    /// Rules whose prefilter rejects the bytes are skipped; the record is
+    /// parsed at most once, and re-serialized at most once for term rules.
+    pub fn matching_rules(&self, raw: &[u8]) -> RuleMatches {
+        let candidates = self.candidates(raw);
+        if candidates.is_empty() {
+            return candidates;
+        }
+        self.matching_candidates(&self.event(raw), &candidates)
+    }
+
+    /// The event the rules see for one raw record: when every rule is a
+    /// JSON pattern on known top-level keys, parsed keeping only those keys
+    /// (and `eventTime`), which skips allocating the rest of the record.
+    pub fn event<'a>(&self, raw: &'a [u8]) -> EventCache<'a> {
+        if let Some(keys) = &self.projection {
+            let mut de = serde_json::Deserializer::from_slice(raw);
+            if let Ok(v) = serde::Deserializer::deserialize_map(&mut de, Projection(keys)) {
+                if de.end().is_ok() {
+                    return EventCache::from_projection(raw, v);
+                }
+            }
+        }
+        EventCache::from_raw(raw)
+    }
+
+    /// False only if no rule can match this raw record (every prefilter rejects it).
+    pub fn may_match(&self, raw: &[u8]) -> bool {
+        !self.candidates(raw).is_empty()
+    }
+
+    /// The rules whose byte prefilter lets this raw record through, found
+    /// in one scan of the record for all rules.
+    pub fn candidates(&self, raw: &[u8]) -> RuleMatches {
+        self.literals.candidates(raw)
+    }
+
+    /// The rules among `candidates` that match the event.
+    pub fn matching_candidates(&self, ev: &EventCache, candidates: &RuleMatches) -> RuleMatches {
+        let mut out = RuleMatches::default();
+        for i in candidates.iter() {
+            if self.patterns[i].matches_cached(ev) {
+                out.set(i);
+            }
+        }
+        out
+    }
+
+    /// Rules matching a CloudWatch message (already compact JSON or text).
+    pub fn matching_rules_event(&self, ev: &LogEvent) -> RuleMatches {
+        let bytes = ev.message.as_bytes();
+        self.eval(&EventCache::new(*ev), |p| p.prefilter().may_match(bytes))
+    }
+
+    fn eval(&self, ev: &EventCache, candidate: impl Fn(&Pattern) -> bool) -> RuleMatches {
+        let mut out = RuleMatches::default();
+        for (i, p) in self.patterns.iter().enumerate() {
+            if candidate(p) && p.matches_cached(ev) {
+                out.set(i);
+            }
+        }
+        out
+    }
+}
+
+/// Deserializes a JSON object keeping only the listed keys.
+struct Projection<'k>(&'k [String]);
+
+impl<'de> serde::de::Visitor<'de> for Projection<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
+            match key {
+                Some(k) => {
+                    let v = map.next_value::<serde_json::Value>()?;
+                    out.insert(k, v);
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+/// A map key: `Some(key)` when it is one of the wanted keys.
+struct KeySeed<'k>(&'k [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().any(|w| w == k).then(|| k.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (rule id, a record it must match, a record of another kind it must not).
+    const CASES: &[(&str, &str, &str)] = &[
+        (
+            "cis-4.1",
+            r#"{"errorCode":"AccessDenied","eventName":"HeadBucket","sourceIPAddress":"delivery.logs.amazonaws.com"}"#,
+            r#"{"eventName":"HeadBucket","sourceIPAddress":"delivery.logs.amazonaws.com"}"#,
+        ),
+        (
+            "cis-4.2",
+            r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"No"}}"#,
+            r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"Yes"}}"#,
+        ),
+        (
+            "cis-4.3",
+            r#"{"userIdentity":{"type":"Root"},"eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity":{"type":"Root","invokedBy":"support.amazonaws.com"},"eventType":"AwsApiCall"}"#,
+        ),
+        (
+            "cis-4.4",
+            r#"{"eventName":"PutRolePolicy"}"#,
+            r#"{"eventName":"GetRolePolicy"}"#,
+        ),
+        (
+            "cis-4.5",
+            r#"{"eventName":"StopLogging"}"#,
+            r#"{"eventName":"LookupEvents"}"#,
+        ),
+        (
+            "cis-4.6",
+            r#"{"eventName":"ConsoleLogin","errorMessage":"Failed authentication"}"#,
+            r#"{"eventName":"ConsoleLogin"}"#,
+        ),
+        (
+            "cis-4.7",
+            r#"{"eventSource":"kms.amazonaws.com","eventName":"ScheduleKeyDeletion"}"#,
+            r#"{"eventSource":"kms.amazonaws.com","eventName":"Decrypt"}"#,
+        ),
+        (
+            "cis-4.8",
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy"}"#,
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"GetBucketPolicy"}"#,
+        ),
+        (
+            "cis-4.9",
+            r#"{"eventSource":"config.amazonaws.com","eventName":"StopConfigurationRecorder"}"#,
+            r#"{"eventSource":"config.amazonaws.com","eventName":"DescribeConfigurationRecorders"}"#,
+        ),
+        (
+            "cis-4.10",
+            r#"{"eventName":"AuthorizeSecurityGroupIngress"}"#,
+            r#"{"eventName":"DescribeSecurityGroups"}"#,
+        ),
+        (
+            "cis-4.11",
+            r#"{"eventName":"CreateNetworkAclEntry"}"#,
+            r#"{"eventName":"DescribeNetworkAcls"}"#,
+        ),
+        (
+            "cis-4.12",
+            r#"{"eventName":"AttachInternetGateway"}"#,
+            r#"{"eventName":"DescribeInternetGateways"}"#,
+        ),
+        (
+            "cis-4.13",
+            r#"{"eventName":"CreateRoute"}"#,
+            r#"{"eventName":"DescribeRouteTables"}"#,
+        ),
+        (
+            "cis-4.14",
+            r#"{"eventName":"CreateVpc"}"#,
+            r#"{"eventName":"DescribeVpcs"}"#,
+        ),
+        (
+            "cis-4.15",
+            r#"{"eventSource":"organizations.amazonaws.com","eventName":"CreateAccount"}"#,
+            r#"{"eventSource":"organizations.amazonaws.com","eventName":"ListAccounts"}"#,
+        ),
+    ];
+
+    fn matches(p: &str, msg: &str) -> bool {
+        Pattern::parse(p)
+            .expect("CIS pattern parses")
+            .matches(&LogEvent { message: msg })
+    }
+
+    #[test]
+    fn cis_pack_has_15_rules_with_cis_alarm_shape() {
+        let rules = cis_rules();
+        assert_eq!(rules.len(), 15);
+        for r in &rules {
+            assert_eq!((r.metric_value, r.default_value), (1.0, None));
+            assert_eq!(r.alarm.statistic, Statistic::Sum);
+            assert_eq!(
+                (
+                    r.alarm.period_secs,
+                    r.alarm.evaluation_periods,
+                    r.alarm.threshold
+                ),
+                (300, 1, 1.0)
+            );
+            assert_eq!(r.alarm.validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn each_cis_pattern_matches_its_record_and_not_another_kind() {
+        let rules = cis_rules();
+        assert_eq!(CASES.len(), rules.len());
+        for (r, (id, yes, no)) in rules.iter().zip(CASES) {
+            assert_eq!(&r.id, id);
+            assert!(matches(&r.pattern, yes), "{id} should match {yes}");
+            assert!(!matches(&r.pattern, no), "{id} should not match {no}");
+        }
+    }
+
+    #[test]
+    fn section_5_cloudtrail_vectors() {
+        let p = |id: &str| {
+            cis_rules()
+                .into_iter()
+                .find(|r| r.id == id)
+                .expect("rule")
+                .pattern
+        };
+        assert!(matches(
+            &p("cis-4.1"),
+            r#"{"eventName":"DescribeInstances","sourceIPAddress":"1.2.3.4"}"#
+        ));
+        assert!(!matches(
+            &p("cis-4.3"),
+            r#"{"userIdentity":{"type":"Root"},"eventType":"AwsServiceEvent"}"#
+        ));
+        let v5 = "{ ($.errorCode =*UnauthorizedOperation) || ($.errorCode =AccessDenied*) && ($.sourceIPAddress!=delivery.logs.amazonaws.com) && ($.eventName!=HeadBucket) }";
+        assert!(!matches(
+            v5,
+            r#"{"errorCode":"AccessDenied","eventName":"HeadBucket","sourceIPAddress":"1.2.3.4"}"#
+        ));
+        assert!(matches(
+            v5,
+            r#"{"errorCode":"Client.UnauthorizedOperation","eventName":"HeadBucket"}"#
+        ));
+        let audit = "{($.eventSource = ec2.amazonaws.com) && ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable)}";
+        assert!(matches(
+            audit,
+            r#"{"eventSource":"other","eventName":"CreateRouteTable"}"#
+        ));
+        let sm1 = r#"{ $.eventName = "GetSecretValue" && $.errorMessage = "*secret because it was marked for deletion*" }"#;
+        assert!(matches(
+            sm1,
+            r#"{"eventName":"GetSecretValue","errorMessage":"You can't perform this operation on the secret because it was marked for deletion."}"#
+        ));
+    }
+
+    #[test]
+    fn rule_set_agrees_with_individual_patterns_and_prefilters() {
+        let set = RuleSet::new(cis_rules()).expect("compiles");
+        for (i, (_, yes, no)) in CASES.iter().enumerate() {
+            let got: Vec<usize> = set.matching_rules(yes.as_bytes()).iter().collect();
+            assert!(got.contains(&i), "rule {i} on {yes}: {got:?}");
+            for raw in [*yes, *no] {
+                let want: Vec<usize> = set
+                    .patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.matches(&LogEvent { message: raw }))
+                    .map(|(j, _)| j)
+                    .collect();
+                assert_eq!(
+                    set.matching_rules(raw.as_bytes())
+                        .iter()
+                        .collect::<Vec<_>>(),
+                    want
+                );
+                assert_eq!(
+                    set.matching_rules_event(&LogEvent { message: raw })
+                        .iter()
+                        .collect::<Vec<_>>(),
+                    want
+                );
+            }
+        }
+        // Only 4.1 (bug) fires on an unrelated read; the prefilter rejects all others.
+        let read = br#"{"eventName": "GetObject", "eventSource": "s3.amazonaws.com"}"#;
+        assert_eq!(set.matching_rules(read).iter().collect::<Vec<_>>(), vec![0]);
+        let skipped = set
+            .patterns
+            .iter()
+            .filter(|p| !p.prefilter().may_match(read))
+            .count();
+        assert_eq!(skipped, 14); // all but the unconstrained 4.1
+    }
+
+    #[test]
+    fn user_rules_json() {
+        let text = r#"{"rules":[{"name":"secret-reads","pattern":"{ $.eventName = GetSecretValue }","metric_value":1,"default_value":0,
+            "alarm":{"statistic":"Average","period":60,"evaluation_periods":3,"datapoints_to_alarm":2,"threshold":0.5,
+                     "comparison":"GreaterThanThreshold","treat_missing_data":"notBreaching"}}]}"#;
+        let rules = parse_rules_json(text).expect("valid");
+        assert_eq!(rules.len(), 1);
+        let r = &rules[0];
+        assert_eq!(
+            (r.id.as_str(), r.metric_value, r.default_value),
+            ("secret-reads", 1.0, Some(0.0))
+        );
+        assert_eq!(r.alarm.statistic, Statistic::Average);
+        assert_eq!(
+            (r.alarm.period_secs, r.alarm.evaluation_periods, r.alarm.m()),
+            (60, 3, 2)
+        );
+        assert_eq!(r.alarm.comparison, Comparison::GreaterThanThreshold);
+        assert_eq!(r.alarm.treat_missing_data, TreatMissing::NotBreaching);
+        let bare = parse_rules_json(r#"[{"name":"a","pattern":"ERROR"}]"#).expect("valid");
+        assert_eq!(bare[0].alarm.statistic, Statistic::Sum);
+        assert!(matches!(
+            parse_rules_json(r#"[{"name":"a","pattern":"{ $.x }"}]"#),
+            Err(RulesError::Pattern { .. })
+        ));
+        assert!(matches!(
+            parse_rules_json(r#"[{"name":"a","pattern":"x","alarm":{"period":7}}]"#),
+            Err(RulesError::Alarm { .. })
+        ));
+        assert!(matches!(
+            parse_rules_json(r#"[{"name":"a","pattern":"x"},{"name":"a","pattern":"y"}]"#),
+            Err(RulesError::Duplicate(_))
+        ));
+        assert!(matches!(
+            parse_rules_json(r#"[{"name":"a","pattern":"x","bogus":1}]"#),
+            Err(RulesError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn one_scan_candidates_equal_per_rule_prefilters() {
+        let set = RuleSet::new(cis_rules()).unwrap();
+        for (_, yes, no) in CASES {
+            for raw in [yes, no, &"{\"eventName\":\"Create\\u0050olicy\"}"] {
+                let want: Vec<usize> = (0..set.rules().len())
+                    .filter(|&i| set.patterns[i].prefilter().may_match(raw.as_bytes()))
+                    .collect();
+                let got: Vec<usize> = set.candidates(raw.as_bytes()).iter().collect();
+                assert_eq!(got, want, "{raw}");
+            }
+        }
+    }
+}
