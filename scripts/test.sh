@@ -9,4 +9,5 @@ if [ ! -d ../shared/data ]; then
   echo "test.sh: ../shared/data is missing: the tests read the public samples there" >&2
   exit 2
 fi
+scripts/install-test-deps.sh
 cargo test --locked --all-targets "$@"

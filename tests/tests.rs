@@ -3,4 +3,5 @@
 
 mod differential;
 mod report;
+mod s3;
 mod util;

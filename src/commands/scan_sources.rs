@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
-use crate::scan::{scan, LocalFetch, ScanContext, ScanOutcome};
+use crate::scan::{scan, scan_stream, LocalFetch, NoVisitor, ScanContext, ScanOutcome};
+use crate::source::s3::{ListCounts, ListMode, S3Session};
 use crate::source::{self, Listed};
 use crate::terminal::warn;
 
@@ -15,15 +16,39 @@ pub struct Scanned {
     pub outcome: ScanOutcome,
     pub elapsed: Duration,
     pub threads: usize,
+    /// What listing S3 cost, when a SOURCE is on S3.
+    pub s3: Option<ListCounts>,
 }
 
 /// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
+///
+/// S3 SOURCEs are all connected (and probed) before any listing, so a wrong
+/// endpoint or missing credentials fail before anything is scanned.
 pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let started = Instant::now();
+    let mut session = None;
+    for src in &cfg.sources {
+        if let SourceSpec::S3(url) = src {
+            let s = match &mut session {
+                Some(s) => s,
+                None => session.insert(S3Session::new(&cfg.s3)?),
+            };
+            s.connect(url)?;
+        }
+    }
     let mut listing: Vec<Listed> = Vec::new();
+    let mut counts = session.as_ref().map(S3Session::probe_counts);
     for src in &cfg.sources {
         match src {
             SourceSpec::Local(path) => listing.extend(source::local::list(path)),
+            SourceSpec::S3(url) => {
+                let Some(s) = &session else { continue };
+                let l = s.list(url, &cfg.window, cfg.now, ListMode::Scan);
+                if let Some(c) = &mut counts {
+                    c.add(l.counts);
+                }
+                listing.extend(l.into_listed(url));
+            }
         }
     }
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
@@ -32,7 +57,13 @@ pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
-    let outcome = pool.install(|| scan(listing, &ctx, &LocalFetch));
+    let outcome = match session {
+        None => pool.install(|| scan(listing, &ctx, &LocalFetch)),
+        Some(s) => {
+            pool.install(|| scan_stream(listing, &ctx, &NoVisitor, |todo| s.stream(todo)))
+                .0
+        }
+    };
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
@@ -52,6 +83,7 @@ pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         outcome,
         elapsed: started.elapsed(),
         threads,
+        s3: counts,
     })
 }
 
