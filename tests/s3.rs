@@ -377,7 +377,7 @@ fn since_lists_only_the_day_prefixes_of_the_window() {
     }
 }
 
-/// Uploads `n` one-record logs into a fresh bucket `b` of a fresh server.
+/// Uploads `n` one-record logs into a fresh bucket `bkt` of a fresh server.
 fn small_bucket(n: usize) -> (Moto, tokio::runtime::Runtime, Client, Vec<String>) {
     let moto = Moto::start();
     let rt = runtime();
@@ -398,19 +398,19 @@ fn small_bucket(n: usize) -> (Moto, tokio::runtime::Runtime, Client, Vec<String>
         );
         keys.push(key);
     }
-    upload(&rt, &c, "b", "", t.path());
+    upload(&rt, &c, "bkt", "", t.path());
     keys.sort();
     (moto, rt, c, keys)
 }
 
-/// Starts `report s3://b` held after listing by the test hook; returns the
+/// Starts `report s3://bkt` held after listing by the test hook; returns the
 /// child, its barrier file and its --out dir.
 fn report_held(moto: &Moto) -> (Child, PathBuf, TestDir) {
     let out = TestDir::new();
     let barrier = out.join("barrier");
     let o = out.path().join("out").display().to_string();
     let child = ctscan_s3(&[
-        "s3://b",
+        "s3://bkt",
         "--endpoint-url",
         &moto.endpoint(),
         "--out",
@@ -434,12 +434,12 @@ fn report_held(moto: &Moto) -> (Child, PathBuf, TestDir) {
 fn an_object_deleted_after_listing_fails_by_name_and_the_scan_goes_on() {
     let (moto, rt, c, keys) = small_bucket(5);
     let (child, barrier, out) = report_held(&moto);
-    rt.block_on(c.delete_object().bucket("b").key(&keys[2]).send())
+    rt.block_on(c.delete_object().bucket("bkt").key(&keys[2]).send())
         .unwrap();
     std::fs::remove_file(&barrier).unwrap();
     let (code, _, stderr) = outputs(&child.wait_with_output().unwrap());
     assert_eq!(code, 2, "{stderr}");
-    let gone = format!("s3://b/{}", keys[2]);
+    let gone = format!("s3://bkt/{}", keys[2]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with(&format!("ctscan: {gone}: cannot read: NoSuchKey")),
@@ -492,7 +492,7 @@ fn wrong_endpoint_or_missing_credentials_fail_in_one_line_before_scanning() {
     let o = out.join("out").display().to_string();
     let dead = format!("http://127.0.0.1:{free}");
     let (code, stdout, stderr) = run(&mut ctscan_s3(&[
-        "s3://b",
+        "s3://bkt",
         "--endpoint-url",
         &dead,
         "--out",
@@ -502,29 +502,48 @@ fn wrong_endpoint_or_missing_credentials_fail_in_one_line_before_scanning() {
     assert_eq!(stdout, "");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("ctscan: s3://b/: cannot list: "),
+        stderr.starts_with("ctscan: s3://bkt/: cannot list: "),
         "{stderr}"
     );
     assert!(!out.join("out/summary.json").exists());
 
-    let (moto, _rt, _c, _) = small_bucket(1);
+    let (moto, _rt, _c, keys) = small_bucket(1);
     let ep = moto.endpoint();
-    let (code, stdout, stderr) = run(ctscan_s3(&["s3://b", "--endpoint-url", &ep, "--out", &o])
+    let (code, stdout, stderr) = run(ctscan_s3(&["s3://bkt", "--endpoint-url", &ep, "--out", &o])
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY"));
     assert_eq!(code, 2);
     assert_eq!(stdout, "");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("ctscan: s3://b/: cannot list: "),
+        stderr.starts_with("ctscan: s3://bkt/: cannot list: "),
         "{stderr}"
     );
     assert!(stderr.contains("credentials"), "{stderr}");
     assert!(!out.join("out/summary.json").exists());
 
     // A public bucket needs no credentials with --no-sign-request.
+    _rt.block_on(async {
+        use aws_sdk_s3::types::{BucketCannedAcl, ObjectCannedAcl};
+        let c = &_c;
+        c.put_bucket_acl()
+            .bucket("bkt")
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await
+            .unwrap();
+        for k in &keys {
+            c.put_object_acl()
+                .bucket("bkt")
+                .key(k)
+                .acl(ObjectCannedAcl::PublicRead)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
     let (code, _, stderr) = run(ctscan_s3(&[
-        "s3://b",
+        "s3://bkt",
         "--endpoint-url",
         &ep,
         "--no-sign-request",

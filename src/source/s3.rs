@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use jiff::{civil::Date, SignedDuration, Timestamp, ToSpan};
@@ -341,18 +342,21 @@ fn is_connection_error<E, R>(e: &SdkError<E, R>) -> bool {
     matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))
 }
 
-/// One line for an SDK error: the service's code and message, else the cause chain.
-pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+/// One line for an SDK error: the service's code and message (or the HTTP
+/// status when the response has no body), else the cause chain.
+pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let line = match e {
-        SdkError::ServiceError(s) => match (s.err().code(), s.err().message()) {
-            (Some(code), Some(msg)) => format!("{code}: {msg}"),
-            (Some(code), None) => code.to_string(),
-            _ => chain(e),
-        },
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            match (s.err().code(), s.err().message()) {
+                (Some(code), Some(msg)) => format!("{code}: {msg} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                _ => format!("HTTP {status}{}", status_hint(status)),
+            }
+        }
         _ => chain(e),
     };
     let line = line.replace(['\n', '\r'], " ");
@@ -360,6 +364,15 @@ where
         format!("{line} (give credentials through the AWS chain or --profile, or use --no-sign-request for a public bucket)")
     } else {
         line
+    }
+}
+
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        301 => " (the bucket is in another region: give --region)",
+        403 => " Forbidden (access denied)",
+        404 => " Not Found",
+        _ => "",
     }
 }
 
