@@ -332,6 +332,38 @@ mod tests {
     }
 
     #[test]
+    fn mirror_takes_an_s3_url_a_dir_and_a_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("m").display().to_string();
+        let argv = crate::cli::with_default_command(
+            [
+                "ctscan",
+                "mirror",
+                "s3://t/p",
+                &d,
+                "--since",
+                "2026-01-01",
+                "-q",
+            ]
+            .iter()
+            .map(Into::into)
+            .collect(),
+        );
+        let Command::Mirror(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not mirror");
+        };
+        let c = MirrorConfig::from_args(&a, &env()).unwrap();
+        assert_eq!(c.source.prefix, "p/");
+        assert!(c.window.since.is_some() && !c.progress);
+        assert!(std::path::Path::new(&d).is_dir());
+        let bad = Args::try_parse_from(["ctscan", "mirror", "./local", &d]).unwrap();
+        let Command::Mirror(a) = bad.command else {
+            panic!("not mirror");
+        };
+        assert!(MirrorConfig::from_args(&a, &env()).is_err());
+    }
+
+    #[test]
     fn s3_sources_and_options() {
         let c = report(&[
             "ctscan",

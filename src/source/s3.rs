@@ -359,7 +359,10 @@ where
         }
         _ => chain(e),
     };
-    let line = line.replace(['\n', '\r'], " ");
+    let mut line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(i) = line.find(" Attempted:") {
+        line.truncate(i);
+    }
     if line.to_ascii_lowercase().contains("credential") {
         format!("{line} (give credentials through the AWS chain or --profile, or use --no-sign-request for a public bucket)")
     } else {
@@ -763,7 +766,7 @@ mod tests {
 
     #[test]
     fn days_cover_the_window_with_a_day_of_slack() {
-        assert_eq!(plan(None, Some("2026-01-01")).days(), None);
+        assert_eq!(plan(None, Some("2026-01-01T00:00:00Z")).days(), None);
         let d = plan(Some("2026-01-02T05:00:00Z"), Some("2026-01-03T00:00:00Z"))
             .days()
             .unwrap();
