@@ -9,4 +9,9 @@ if [ ! -d ../shared/data ]; then
   echo "test.sh: ../shared/data is missing: the tests read the public samples there" >&2
   exit 2
 fi
-cargo test --locked --all-targets "$@"
+scripts/install-test-deps.sh
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --locked --lib --bins --tests "$@" 2>&1 | tee "$log"
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

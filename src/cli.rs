@@ -28,6 +28,28 @@ pub enum Command {
     Alarm(AlarmArgs),
     /// Show which records of a file a filter pattern matches, like the console's "Test pattern".
     TestPattern(TestPatternArgs),
+    /// Download a trail bucket's objects in a window (digests included) into DIR, resumably.
+    Mirror(MirrorArgs),
+}
+
+/// How to reach S3, following the AWS CLI's options.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub struct S3Args {
+    /// AWS profile for s3:// SOURCEs (default: the standard credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region of the bucket (default: discovered from the bucket).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (path-style addressing).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Send unsigned requests (public buckets); no credentials are looked up.
+    #[arg(long)]
+    pub no_sign_request: bool,
+    /// Concurrent S3 GET requests.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub s3_concurrency: usize,
 }
 
 /// Options shared by every command that scans SOURCEs.
@@ -57,8 +79,31 @@ pub struct ScanArgs {
     /// No progress bar and no terminal tables (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
+/// `ctscan mirror`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct MirrorArgs {
+    /// The trail bucket: s3://bucket[/prefix].
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Local directory receiving the objects under their keys (relative to the prefix).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Start of the window (inclusive), as for `report`.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// End of the window (exclusive), as for `report`.
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
 /// `ctscan report`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct ReportArgs {
@@ -125,12 +170,13 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 6] = [
+const SUBCOMMANDS: [&str; 7] = [
     "report",
     "verify",
     "events",
     "alarm",
     "test-pattern",
+    "mirror",
     "help",
 ];
 

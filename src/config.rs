@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use jiff::Timestamp;
 
 use crate::cli::{
-    AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, OutputFormat, ReportArgs,
-    ScanArgs, TestPatternArgs, VerifyArgs,
+    AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, MirrorArgs, OutputFormat,
+    ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
 use crate::record::{EventSpec, Selection};
 use crate::window::{parse_time_arg, TimeWindow};
@@ -22,6 +22,86 @@ pub const SOURCE_ENV: &str = "CTSCAN_SOURCE";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSpec {
     Local(PathBuf),
+    S3(S3Url),
+}
+
+/// `s3://bucket[/prefix]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    /// Empty, or ends with `/`.
+    pub prefix: String,
+}
+
+impl S3Url {
+    /// Parses `s3://bucket[/prefix]`; the prefix is taken as a folder.
+    pub fn parse(name: &str) -> Result<S3Url> {
+        let Some(rest) = name.strip_prefix("s3://") else {
+            bail!("{name}: not an s3://bucket[/prefix] URL");
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || bucket.contains(|c: char| c.is_whitespace() || c == '?') {
+            bail!("{name}: no bucket name");
+        }
+        let prefix = prefix.trim_matches('/');
+        Ok(S3Url {
+            bucket: bucket.to_string(),
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+        })
+    }
+
+    /// The URL of a key of this bucket.
+    pub fn url_of(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+impl std::fmt::Display for S3Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// How to reach S3, validated.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub no_sign_request: bool,
+    pub concurrency: usize,
+    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): after listing, create this file
+    /// and wait until it is removed, so a test can change the bucket in between.
+    pub list_barrier: Option<PathBuf>,
+}
+
+/// Environment variable of the test hook in [`S3Options::list_barrier`].
+pub const LIST_BARRIER_ENV: &str = "CTSCAN_TEST_LIST_BARRIER";
+
+impl S3Options {
+    /// Validates the S3 options.
+    pub fn from_args(args: &S3Args, env: &Env) -> Result<S3Options> {
+        if args.s3_concurrency == 0 {
+            bail!("--s3-concurrency must be at least 1");
+        }
+        if let Some(url) = &args.endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("--endpoint-url {url}: must start with http:// or https://");
+            }
+        }
+        Ok(S3Options {
+            profile: args.profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            no_sign_request: args.no_sign_request,
+            concurrency: args.s3_concurrency,
+            list_barrier: env.list_barrier.clone(),
+        })
+    }
 }
 
 /// Options common to every scanning command, validated.
@@ -35,6 +115,9 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Whether to draw a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
+    pub s3: S3Options,
+    /// The clock, to bound S3 listings of a window open at its end.
+    pub now: Timestamp,
 }
 
 /// What the process was asked to do in the environment it runs in.
@@ -43,6 +126,8 @@ pub struct Env {
     pub now: Timestamp,
     pub default_source: Option<String>,
     pub stderr_is_tty: bool,
+    /// See [`S3Options::list_barrier`].
+    pub list_barrier: Option<PathBuf>,
 }
 
 impl Env {
@@ -54,6 +139,7 @@ impl Env {
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
             stderr_is_tty: std::io::stderr().is_terminal(),
+            list_barrier: std::env::var_os(LIST_BARRIER_ENV).map(PathBuf::from),
         }
     }
 }
@@ -61,13 +147,7 @@ impl Env {
 impl ScanConfig {
     /// Validates the shared scan options.
     pub fn from_args(args: &ScanArgs, env: &Env) -> Result<ScanConfig> {
-        let since = parse_opt(args.since.as_deref(), env.now, "--since")?;
-        let until = parse_opt(args.until.as_deref(), env.now, "--until")?;
-        if let (Some(s), Some(u)) = (since, until) {
-            if s >= u {
-                bail!("--since ({s}) must be before --until ({u})");
-            }
-        }
+        let window = parse_window(args.since.as_deref(), args.until.as_deref(), env.now)?;
         let selection = if args.all_events {
             Selection::All
         } else if args.events.is_empty() {
@@ -82,14 +162,27 @@ impl ScanConfig {
         }
         Ok(ScanConfig {
             sources: resolve_sources(&args.sources, env)?,
-            window: TimeWindow { since, until },
+            window,
             selection,
             threads: args.threads,
             max_object_size: args.max_object_size,
             quiet: args.quiet,
             progress: env.stderr_is_tty && !args.quiet,
+            s3: S3Options::from_args(&args.s3, env)?,
+            now: env.now,
         })
     }
+}
+
+fn parse_window(since: Option<&str>, until: Option<&str>, now: Timestamp) -> Result<TimeWindow> {
+    let since = parse_opt(since, now, "--since")?;
+    let until = parse_opt(until, now, "--until")?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            bail!("--since ({s}) must be before --until ({u})");
+        }
+    }
+    Ok(TimeWindow { since, until })
 }
 
 fn parse_opt(v: Option<&str>, now: Timestamp, flag: &str) -> Result<Option<Timestamp>> {
@@ -113,7 +206,9 @@ fn resolve_sources(given: &[String], env: &Env) -> Result<Vec<SourceSpec>> {
 
 fn parse_source(name: &str) -> Result<SourceSpec> {
     if name.starts_with("s3://") {
-        bail!("SOURCE {name}: reading S3 is not available in this build");
+        return Ok(SourceSpec::S3(
+            S3Url::parse(name).with_context(|| format!("SOURCE {name}"))?,
+        ));
     }
     let path = PathBuf::from(name);
     std::fs::metadata(&path).with_context(|| format!("SOURCE {name}"))?;
@@ -166,6 +261,9 @@ impl VerifyConfig {
     /// Validates `verify`'s options and loads the public keys, so a bad
     /// option or key file fails before anything is read.
     pub fn from_args(args: &VerifyArgs, env: &Env) -> Result<VerifyConfig> {
+        if let Some(s3) = args.sources.iter().find(|s| s.starts_with("s3://")) {
+            bail!("SOURCE {s3}: verify reads local mirrors; make one first with `ctscan mirror {s3} DIR`");
+        }
         let scan_args = ScanArgs {
             sources: args.sources.clone(),
             since: args.since.clone(),
@@ -175,10 +273,17 @@ impl VerifyConfig {
             threads: args.threads,
             max_object_size: crate::decode::DEFAULT_MAX_DECOMPRESSED,
             quiet: args.quiet,
+            s3: S3Args {
+                s3_concurrency: 1,
+                ..S3Args::default()
+            },
         };
         let mut scan = ScanConfig::from_args(&scan_args, env)?;
         scan.selection = Selection::Events(Vec::new());
-        for SourceSpec::Local(path) in &scan.sources {
+        for src in &scan.sources {
+            let SourceSpec::Local(path) = src else {
+                continue;
+            };
             if !path.is_dir() {
                 bail!(
                     "SOURCE {}: verify needs the directory a bucket was mirrored into (the one holding AWSLogs/)",
@@ -362,6 +467,37 @@ impl AlarmCommandConfig {
     }
 }
 
+/// `mirror`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct MirrorConfig {
+    pub source: S3Url,
+    pub dir: PathBuf,
+    pub window: TimeWindow,
+    pub s3: S3Options,
+    pub quiet: bool,
+    pub progress: bool,
+    pub now: Timestamp,
+}
+
+impl MirrorConfig {
+    /// Validates `mirror`'s options; creates DIR so a bad path fails early.
+    pub fn from_args(args: &MirrorArgs, env: &Env) -> Result<MirrorConfig> {
+        let source = S3Url::parse(&args.source).context("mirror SOURCE")?;
+        let window = parse_window(args.since.as_deref(), args.until.as_deref(), env.now)?;
+        std::fs::create_dir_all(&args.dir)
+            .with_context(|| format!("mirror DIR {}", args.dir.display()))?;
+        Ok(MirrorConfig {
+            source,
+            dir: args.dir.clone(),
+            window,
+            s3: S3Options::from_args(&args.s3, env)?,
+            quiet: args.quiet,
+            progress: env.stderr_is_tty && !args.quiet,
+            now: env.now,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +509,7 @@ mod tests {
             now: "2026-11-23T12:00:00Z".parse().unwrap(),
             default_source: Some(".".into()),
             stderr_is_tty: true,
+            list_barrier: None,
         }
     }
 
@@ -419,6 +556,68 @@ mod tests {
         assert!(report(&["ctscan", "/no/such/dir"]).is_err());
         assert!(report(&["ctscan", ".", "--threads", "0"]).is_err());
         assert!(report(&["ctscan", ".", "--since", "soon"]).is_err());
+        assert!(report(&["ctscan", "s3://"]).is_err());
+        assert!(report(&["ctscan", "s3://b", "--s3-concurrency", "0"]).is_err());
+        assert!(report(&["ctscan", "s3://b", "--endpoint-url", "localhost:9"]).is_err());
+    }
+
+    #[test]
+    fn mirror_takes_an_s3_url_a_dir_and_a_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("m").display().to_string();
+        let argv = crate::cli::with_default_command(
+            [
+                "ctscan",
+                "mirror",
+                "s3://t/p",
+                &d,
+                "--since",
+                "2026-01-01",
+                "-q",
+            ]
+            .iter()
+            .map(Into::into)
+            .collect(),
+        );
+        let Command::Mirror(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not mirror");
+        };
+        let c = MirrorConfig::from_args(&a, &env()).unwrap();
+        assert_eq!(c.source.prefix, "p/");
+        assert!(c.window.since.is_some() && !c.progress);
+        assert!(std::path::Path::new(&d).is_dir());
+        let bad = Args::try_parse_from(["ctscan", "mirror", "./local", &d]).unwrap();
+        let Command::Mirror(a) = bad.command else {
+            panic!("not mirror");
+        };
+        assert!(MirrorConfig::from_args(&a, &env()).is_err());
+    }
+
+    #[test]
+    fn s3_sources_and_options() {
+        let c = report(&[
+            "ctscan",
+            "s3://trail/logs/x/",
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--no-sign-request",
+            "--profile",
+            "p",
+        ])
+        .unwrap();
+        let url = S3Url {
+            bucket: "trail".into(),
+            prefix: "logs/x/".into(),
+        };
+        assert_eq!(c.scan.sources, vec![SourceSpec::S3(url)]);
+        assert_eq!(c.scan.s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.scan.s3.profile.as_deref(), Some("p"));
+        assert!(c.scan.s3.no_sign_request);
+        assert_eq!(c.scan.s3.concurrency, 32);
+        assert_eq!(S3Url::parse("s3://b").unwrap().prefix, "");
+        assert_eq!(S3Url::parse("s3://b/p").unwrap().prefix, "p/");
     }
 
     fn verify(argv: &[&str]) -> Result<VerifyConfig> {

@@ -4,7 +4,8 @@ ctscan: a fast offline analyzer for AWS CloudTrail logs.
 The pipeline, one module per step:
 
 1. [`config`] turns command-line [`cli`] arguments into a checked configuration.
-2. [`source`] lists every object of every SOURCE before anything is read.
+2. [`source`] lists every object of every SOURCE before anything is read
+   (local walks, or pruned S3 listings of the CloudTrail layout).
 3. [`scan`] reads the objects in parallel: [`decode`] inflates gzip, [`format`]
    splits records without parsing them, [`filter`] skips records that cannot be
    selected, and only candidates are parsed (simd-json) and normalised by
@@ -55,5 +56,6 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
         Command::TestPattern(a) => {
             commands::test_pattern::run(&config::TestPatternConfig::from_args(&a)?)
         }
+        Command::Mirror(a) => commands::mirror::run(&config::MirrorConfig::from_args(&a, env)?),
     }
 }

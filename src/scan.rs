@@ -158,7 +158,9 @@ pub struct LocalFetch;
 impl Fetch for LocalFetch {
     fn fetch(&self, obj: &ObjectRef, buf: &mut Vec<u8>) -> anyhow::Result<()> {
         use std::io::Read;
-        let crate::source::Location::File(path) = &obj.location;
+        let crate::source::Location::File(path) = &obj.location else {
+            anyhow::bail!("not a local file");
+        };
         buf.clear();
         std::fs::File::open(path)?.read_to_end(buf)?;
         Ok(())
@@ -211,6 +213,56 @@ pub fn scan_with<V: RecordVisitor>(
     fetch: &dyn Fetch,
     visitor: &V,
 ) -> (ScanOutcome, V::State) {
+    let (stats, todo) = triage(listing, ctx);
+    let worker = todo
+        .par_iter()
+        .fold(
+            || Worker::new(ctx, visitor),
+            |mut w, obj| {
+                w.scan_object(obj, fetch);
+                w
+            },
+        )
+        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
+    finish(stats, worker)
+}
+
+/// [`scan_with`] for sources that deliver bytes themselves (S3): `open` gets
+/// the objects to read and returns their contents as they arrive, in any
+/// order, through a bounded channel or iterator. The bytes take the same
+/// decode/split/filter path as local files.
+pub fn scan_stream<V, I>(
+    listing: Vec<Listed>,
+    ctx: &ScanContext,
+    visitor: &V,
+    open: impl FnOnce(Vec<ObjectRef>) -> I,
+) -> (ScanOutcome, V::State)
+where
+    V: RecordVisitor,
+    I: Iterator<Item = (ObjectRef, anyhow::Result<Vec<u8>>)> + Send,
+{
+    let (stats, todo) = triage(listing, ctx);
+    let worker = open(todo)
+        .par_bridge()
+        .fold(
+            || Worker::new(ctx, visitor),
+            |mut w, (obj, bytes)| {
+                match bytes {
+                    Ok(raw) => w.scan_bytes(&obj.key, &raw),
+                    Err(e) => w.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+                }
+                if let Some(bar) = &ctx.progress {
+                    bar.inc(1);
+                }
+                w
+            },
+        )
+        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
+    finish(stats, worker)
+}
+
+/// Counts every listed entry and keeps the objects to read.
+fn triage(listing: Vec<Listed>, ctx: &ScanContext) -> (ScanStats, Vec<ObjectRef>) {
     let mut stats = ScanStats::default();
     let mut todo = Vec::new();
     for entry in listing {
@@ -228,16 +280,13 @@ pub fn scan_with<V: RecordVisitor>(
     if let Some(bar) = &ctx.progress {
         bar.set_length(todo.len() as u64);
     }
-    let worker = todo
-        .par_iter()
-        .fold(
-            || Worker::new(ctx, visitor),
-            |mut w, obj| {
-                w.scan_object(obj, fetch);
-                w
-            },
-        )
-        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
+    (stats, todo)
+}
+
+fn finish<V: RecordVisitor>(
+    mut stats: ScanStats,
+    worker: Worker<'_, V>,
+) -> (ScanOutcome, V::State) {
     let mut events = worker.store;
     let visited = worker.visited;
     stats.merge(worker.stats);
@@ -248,7 +297,8 @@ pub fn scan_with<V: RecordVisitor>(
     (ScanOutcome { events, stats }, visited)
 }
 
-fn is_pruned(key: &str, window: &TimeWindow) -> bool {
+/// Whether a key's date puts it outside the window (with slack).
+pub fn is_pruned(key: &str, window: &TimeWindow) -> bool {
     if window.is_unbounded() {
         return false;
     }

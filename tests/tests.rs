@@ -5,5 +5,6 @@ mod alarm;
 mod bad_input;
 mod differential;
 mod report;
+mod s3;
 mod util;
 mod verify;

@@ -301,7 +301,7 @@ fn s3_sources_are_rejected_with_one_line() {
     assert_eq!(r.status.code(), Some(2));
     assert_eq!(
         String::from_utf8(r.stderr).unwrap(),
-        "ctscan: SOURCE s3://bucket/prefix: reading S3 is not available in this build\n"
+        "ctscan: SOURCE s3://bucket/prefix: verify reads local mirrors; make one first with `ctscan mirror s3://bucket/prefix DIR`\n"
     );
     assert!(r.stdout.is_empty());
 }

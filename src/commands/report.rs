@@ -12,6 +12,7 @@ use crate::error::ExitStatus;
 use crate::export::{write_atomically, write_csv, write_events_parquet, write_parquet};
 use crate::report::all_reports;
 use crate::scan::{Failure, FileCounts, RecordCounts};
+use crate::source::s3::ListCounts;
 use crate::terminal::{human_bytes, print_table};
 use crate::window::format_utc;
 
@@ -28,6 +29,9 @@ pub struct Summary<'a> {
     pub bytes_read: u64,
     pub bytes_decompressed: u64,
     pub threads: usize,
+    /// LIST requests and keys listed, when a SOURCE is on S3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<ListCounts>,
 }
 
 /// The window as RFC 3339 strings (null for an open end).
@@ -55,6 +59,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         bytes_read: stats.bytes_read,
         bytes_decompressed: stats.bytes_decompressed,
         threads: scanned.threads,
+        s3: scanned.s3,
     };
     let reports = all_reports(store);
     if let Some(dir) = &cfg.out {

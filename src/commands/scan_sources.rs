@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
-use crate::scan::{scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext, ScanOutcome};
+use crate::scan::{
+    scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext, ScanOutcome,
+};
+use crate::source::s3::{ListCounts, ListMode, S3Session};
 use crate::source::{self, Listed};
 use crate::terminal::warn;
 
@@ -15,9 +18,14 @@ pub struct Scanned {
     pub outcome: ScanOutcome,
     pub elapsed: Duration,
     pub threads: usize,
+    /// What listing S3 cost, when a SOURCE is on S3.
+    pub s3: Option<ListCounts>,
 }
 
 /// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
+///
+/// S3 SOURCEs are all connected (and probed) before any listing, so a wrong
+/// endpoint or missing credentials fail before anything is scanned.
 pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     scan_sources_with(cfg, &NoVisitor).map(|(s, ())| s)
 }
@@ -28,10 +36,29 @@ pub fn scan_sources_with<V: RecordVisitor>(
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
+    let mut session = None;
+    for src in &cfg.sources {
+        if let SourceSpec::S3(url) = src {
+            let s = match &mut session {
+                Some(s) => s,
+                None => session.insert(S3Session::new(&cfg.s3)?),
+            };
+            s.connect(url)?;
+        }
+    }
     let mut listing: Vec<Listed> = Vec::new();
+    let mut counts = session.as_ref().map(S3Session::probe_counts);
     for src in &cfg.sources {
         match src {
             SourceSpec::Local(path) => listing.extend(source::local::list(path)),
+            SourceSpec::S3(url) => {
+                let Some(s) = &session else { continue };
+                let l = s.list(url, &cfg.window, cfg.now, ListMode::Scan);
+                if let Some(c) = &mut counts {
+                    c.add(l.counts);
+                }
+                listing.extend(l.into_listed(url));
+            }
         }
     }
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
@@ -40,7 +67,10 @@ pub fn scan_sources_with<V: RecordVisitor>(
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
-    let (outcome, state) = pool.install(|| scan_with(listing, &ctx, &LocalFetch, visitor));
+    let (outcome, state) = match session {
+        None => pool.install(|| scan_with(listing, &ctx, &LocalFetch, visitor)),
+        Some(s) => pool.install(|| scan_stream(listing, &ctx, visitor, |todo| s.stream(todo))),
+    };
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
@@ -60,6 +90,7 @@ pub fn scan_sources_with<V: RecordVisitor>(
         outcome,
         elapsed: started.elapsed(),
         threads,
+        s3: counts,
     };
     Ok((scanned, state))
 }

@@ -169,8 +169,10 @@ pub struct TamperScan {
 /// Scans every log file of every SOURCE once for tampering events.
 pub fn scan_tampering(cfg: &VerifyConfig) -> TamperScan {
     let mut listing: Vec<Listed> = Vec::new();
-    for SourceSpec::Local(path) in &cfg.scan.sources {
-        listing.extend(source::local::list(path));
+    for src in &cfg.scan.sources {
+        if let SourceSpec::Local(path) = src {
+            listing.extend(source::local::list(path));
+        }
     }
     let ctx = ScanContext::new(
         cfg.scan.selection.clone(),
@@ -280,7 +282,11 @@ fn verify_sources(cfg: &VerifyConfig) -> Vec<SourceResult> {
     cfg.scan
         .sources
         .iter()
-        .map(|SourceSpec::Local(path)| {
+        .filter_map(|src| match src {
+            SourceSpec::Local(path) => Some(path),
+            SourceSpec::S3(_) => None,
+        })
+        .map(|path| {
             let mut mirror = LocalMirror::new(path);
             if let Some(b) = &cfg.bucket {
                 mirror = mirror.with_bucket(b.clone());

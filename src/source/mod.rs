@@ -5,6 +5,7 @@
 //! insight) but never reads contents.
 
 pub mod local;
+pub mod s3;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,7 @@ pub struct ObjectRef {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Location {
     File(PathBuf),
+    S3 { bucket: String, key: String },
 }
 
 /// An entry of a listing: an object, or something that could not be listed
