@@ -72,7 +72,17 @@ enum Step {
     End(usize),
 }
 
-impl Scan<'_> {
+impl<'b> Scan<'b> {
+    fn new(buf: &'b [u8], open: usize) -> Scan<'b> {
+        Scan {
+            buf,
+            open,
+            stack: BracketStack::default(),
+            in_string: false,
+            escaped: false,
+        }
+    }
+
     /// Handles one byte at offset `i` outside the fast path.
     #[inline]
     fn byte(&mut self, i: usize) -> Result<Step, FormatError> {
@@ -138,13 +148,7 @@ impl Scan<'_> {
 
 /// Returns the offset just past the object or array opening at `open`.
 pub fn skip_container(buf: &[u8], open: usize) -> Result<usize, FormatError> {
-    let mut scan = Scan {
-        buf,
-        open,
-        stack: BracketStack::default(),
-        in_string: false,
-        escaped: false,
-    };
+    let mut scan = Scan::new(buf, open);
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
@@ -160,13 +164,7 @@ pub fn skip_container(buf: &[u8], open: usize) -> Result<usize, FormatError> {
 
 /// The same, byte by byte only: the reference the fast path is tested against.
 pub fn skip_container_scalar(buf: &[u8], open: usize) -> Result<usize, FormatError> {
-    let mut scan = Scan {
-        buf,
-        open,
-        stack: BracketStack::default(),
-        in_string: false,
-        escaped: false,
-    };
+    let mut scan = Scan::new(buf, open);
     match scan.bytes(open, buf.len())? {
         Step::End(e) => Ok(e),
         Step::Continue => Err(scan.truncated()),
