@@ -262,6 +262,8 @@ struct LiteralIndex {
     literals: Vec<Vec<u8>>,
     /// Literal ids by first two bytes (`b0 << 8 | b1`); empty when unused.
     by_prefix: Vec<Vec<usize>>,
+    /// Bitmap over the same two-byte prefixes, small enough to stay in cache.
+    pairs: Vec<u64>,
     /// Literals shorter than two bytes, checked on their own.
     short: Vec<usize>,
     /// Per rule: `None` = no prefilter; else CNF clauses of literal ids.
@@ -289,16 +291,22 @@ impl LiteralIndex {
             })
             .collect();
         let mut by_prefix = vec![Vec::new(); 1 << 16];
+        let mut pairs = vec![0u64; (1 << 16) / 64];
         let mut short = Vec::new();
         for (i, l) in literals.iter().enumerate() {
             match l.as_slice() {
-                [a, b, ..] => by_prefix[usize::from(*a) << 8 | usize::from(*b)].push(i),
+                [a, b, ..] => {
+                    let key = usize::from(*a) << 8 | usize::from(*b);
+                    by_prefix[key].push(i);
+                    pairs[key / 64] |= 1 << (key % 64);
+                }
                 _ => short.push(i),
             }
         }
         LiteralIndex {
             literals,
             by_prefix,
+            pairs,
             short,
             clauses,
         }
@@ -313,8 +321,11 @@ impl LiteralIndex {
                 .is_none_or(|b| memchr::memchr(*b, raw).is_some());
         }
         for (pos, w) in raw.windows(2).enumerate() {
-            let ids = &self.by_prefix[usize::from(w[0]) << 8 | usize::from(w[1])];
-            for &i in ids {
+            let key = usize::from(w[0]) << 8 | usize::from(w[1]);
+            if self.pairs[key / 64] & (1 << (key % 64)) == 0 {
+                continue;
+            }
+            for &i in &self.by_prefix[key] {
                 if !present[i] && raw[pos..].starts_with(&self.literals[i]) {
                     present[i] = true;
                 }
@@ -411,7 +422,12 @@ impl RuleSet {
 
     /// False only if no rule can match this raw record (every prefilter rejects it).
     pub fn may_match(&self, raw: &[u8]) -> bool {
-        !self.candidates(raw).is_empty()
+        self.has_unfiltered_rule() || !self.candidates(raw).is_empty()
+    }
+
+    /// Whether some rule has no byte prefilter (every record is its candidate).
+    pub fn has_unfiltered_rule(&self) -> bool {
+        self.literals.clauses.iter().any(Option::is_none)
     }
 
     /// The rules whose byte prefilter lets this raw record through, found
