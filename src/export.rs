@@ -43,6 +43,15 @@ pub fn write_atomically(
     result.with_context(|| format!("writing {}", path.display()))
 }
 
+/// Writes `value` as pretty JSON, newline-terminated, atomically.
+pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomically(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    })
+}
+
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path
         .file_name()

@@ -25,7 +25,7 @@ use crate::commands::events::compact_json;
 use crate::commands::scan_sources::scan_sources_with;
 use crate::config::AlarmCommandConfig;
 use crate::error::ExitStatus;
-use crate::export::{write_atomically, write_csv, write_parquet};
+use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::{Column, Table};
 use crate::rules::{Rule, RuleMatches, RuleSet};
 use crate::sanitize::terminal;
@@ -323,17 +323,13 @@ pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
             .iter()
             .flat_map(|o| o.replay.notifications.iter().map(sns_envelope))
             .collect();
-        write_atomically(&dir.join("notifications.json"), |out| {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &json!({
-                    "alarm_notifications": all,
-                    "cloudtrail_notifications": state.log_files,
-                }),
-            )?;
-            out.write_all(b"\n")?;
-            Ok(())
-        })?;
+        write_json_atomically(
+            &dir.join("notifications.json"),
+            &json!({
+                "alarm_notifications": all,
+                "cloudtrail_notifications": state.log_files,
+            }),
+        )?;
     }
     let mut out = std::io::stdout().lock();
     if !cfg.scan.quiet {

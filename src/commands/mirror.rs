@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::config::MirrorConfig;
 use crate::error::ExitStatus;
-use crate::export::write_atomically;
+use crate::export::{write_atomically, write_json_atomically};
 use crate::scan::is_pruned;
 use crate::source::s3::{get_object, ListMode, S3Object, S3Session};
 use crate::source::META_DIR;
@@ -194,11 +194,7 @@ fn write_pair(data: &Path, body: &[u8], side: &Path, sidecar: &Sidecar) -> Resul
         }
     }
     write_atomically(data, |out| Ok(out.write_all(body)?))?;
-    write_atomically(side, |out| {
-        serde_json::to_writer_pretty(&mut *out, sidecar)?;
-        out.write_all(b"\n")?;
-        Ok(())
-    })
+    write_json_atomically(side, sidecar)
 }
 
 /// Whether a previous run already mirrored this version of the object.

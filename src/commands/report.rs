@@ -9,7 +9,7 @@ use crate::cli::OutputFormat;
 use crate::commands::scan_sources::{scan_sources, Scanned};
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
-use crate::export::{write_atomically, write_csv, write_events_parquet, write_parquet};
+use crate::export::{write_csv, write_events_parquet, write_json_atomically, write_parquet};
 use crate::report::all_reports;
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::ListCounts;
@@ -68,11 +68,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
             write_csv(table, dir)?;
         }
         write_events_parquet(store, dir)?;
-        write_atomically(&dir.join("summary.json"), |out| {
-            serde_json::to_writer_pretty(&mut *out, &summary)?;
-            out.write_all(b"\n")?;
-            Ok(())
-        })?;
+        write_json_atomically(&dir.join("summary.json"), &summary)?;
     }
     let mut stdout = std::io::stdout().lock();
     match cfg.format {

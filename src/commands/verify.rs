@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::cli::OutputFormat;
 use crate::config::{SourceSpec, VerifyConfig};
 use crate::error::ExitStatus;
-use crate::export::{write_atomically, write_csv, write_parquet};
+use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::{Column, Table};
 use crate::sanitize::terminal;
 use crate::scan::{scan_with, Failure, FileCounts, LocalFetch, RecordVisitor, ScanContext};
@@ -251,11 +251,7 @@ pub fn run(cfg: &VerifyConfig) -> Result<ExitStatus> {
             write_parquet(&table, dir)?;
             write_csv(&table, dir)?;
         }
-        write_atomically(&dir.join("verify.json"), |out| {
-            serde_json::to_writer_pretty(&mut *out, &json)?;
-            out.write_all(b"\n")?;
-            Ok(())
-        })?;
+        write_json_atomically(&dir.join("verify.json"), &json)?;
     }
     let mut stdout = std::io::stdout().lock();
     match cfg.format {
