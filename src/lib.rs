@@ -15,15 +15,22 @@ The pipeline, one module per step:
 
 `verify` ([`verify`]) checks a local mirror against its digest chain and
 finds tampering events in one [`scan::scan_with`] pass.
+
+The `cli` feature (on by default) adds the command line, the S3 source and
+the Parquet/CSV exports; without it the crate is the scanning core alone.
 */
 
 pub mod alarm;
+#[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod commands;
+#[cfg(feature = "cli")]
 pub mod config;
 pub mod decode;
 pub mod error;
 pub mod events;
+#[cfg(feature = "cli")]
 pub mod export;
 pub mod filter;
 pub mod format;
@@ -40,13 +47,18 @@ pub mod terminal;
 pub mod verify;
 pub mod window;
 
+#[cfg(feature = "cli")]
 use anyhow::Result;
 
+#[cfg(feature = "cli")]
 use cli::{Args, Command};
+#[cfg(feature = "cli")]
 use config::Env;
+#[cfg(feature = "cli")]
 use error::ExitStatus;
 
 /// Runs one parsed command line.
+#[cfg(feature = "cli")]
 pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
     match args.command {
         Command::Report(a) => commands::report::run(&config::ReportConfig::from_args(&a, env)?),

@@ -5,6 +5,7 @@
 //! insight) but never reads contents.
 
 pub mod local;
+#[cfg(feature = "cli")]
 pub mod s3;
 
 use std::path::PathBuf;
