@@ -211,3 +211,66 @@ fn totals_do_not_depend_on_the_thread_count() {
         );
     }
 }
+
+/// Runs the binary as an unprivileged user when the tests run as root, since
+/// permission bits do not stop root.
+fn ctscan_unprivileged(t: &TestDir, args: &[&str]) -> (i32, String, String) {
+    let euid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&euid.stdout).trim() != "0" {
+        return outputs(&ctscan(args));
+    }
+    // The test binary's own folder may not be reachable by `nobody`.
+    let exe = t.join("bin/ctscan");
+    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_ctscan"), &exe).unwrap();
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(args)
+        .env_remove("CTSCAN_SOURCE")
+        .output()
+        .expect("setpriv (util-linux) runs the binary as nobody");
+    outputs(&output)
+}
+
+#[test]
+fn unreadable_files_and_directories_fail_with_permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    let t = TestDir::new();
+    let logs = t.join("logs");
+    t.write("logs/good.json", records(&[record("good", "")]).as_bytes());
+    let secret = t.write(
+        "logs/secret.json",
+        records(&[record("hidden", "")]).as_bytes(),
+    );
+    t.write(
+        "logs/locked/inside.json",
+        records(&[record("in", "")]).as_bytes(),
+    );
+    let out = t.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    mode(t.path(), 0o755).unwrap();
+    mode(&out, 0o777).unwrap();
+    mode(&secret, 0o000).unwrap();
+    mode(&t.join("logs/locked"), 0o000).unwrap();
+    let (code, _, stderr) = ctscan_unprivileged(
+        &t,
+        &[logs.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"],
+    );
+    mode(&t.join("logs/locked"), 0o755).unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    let s = summary(&out);
+    assert_accounted(&s);
+    assert_eq!(s["files"]["listed"], 3, "{s}");
+    assert_eq!(s["files"]["scanned"], 1);
+    assert_eq!(s["files"]["failed"], 2);
+    assert_eq!(s["events"], 1, "the readable file still counts");
+    for name in ["secret.json", "locked"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no message for {name}: {stderr}"));
+        assert!(line.contains("Permission denied"), "{line}");
+    }
+}

@@ -745,3 +745,75 @@ fn hostile_log_text_is_neutralised_in_terminal_and_csv_but_kept_raw_in_parquet()
     };
     assert_eq!(raw, ua);
 }
+
+// ----------------------------------------------------------------- interrupts
+
+/// Every output that exists under its final name is whole: a report file is
+/// written to a temporary name and renamed, so Ctrl-C at any moment leaves
+/// either the complete file or none.
+#[test]
+fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
+    let t = TestDir::new();
+    let records: Vec<String> = (0..20_000)
+        .map(|i| {
+            ct_record(&format!("id-{i}"), "2026-01-10T00:58:00Z")
+                .replace("user/u", &format!("user/u{}", i % 500))
+        })
+        .collect();
+    t.write_gz("big.json.gz", &ct_file(&records));
+    let mut interrupted = 0;
+    let mut delay_ms = 20;
+    loop {
+        let out = TestDir::new();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"))
+            .args([
+                t.path().to_str().unwrap(),
+                "--out",
+                out.path().to_str().unwrap(),
+                "-q",
+            ])
+            .env_remove("CTSCAN_SOURCE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        for entry in std::fs::read_dir(out.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                continue;
+            }
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("parquet") if name == "events.parquet" => {
+                    assert_eq!(read_parquet(&path).rows, 20_000, "{name}")
+                }
+                Some("parquet") => assert!(read_parquet(&path).rows > 0, "{name}"),
+                Some("csv") => {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(text.ends_with('\n') && text.lines().count() > 1, "{name}");
+                }
+                Some("json") => {
+                    let s = summary(out.path());
+                    assert_eq!(s["events"], 20_000, "{name}");
+                }
+                _ => panic!("unexpected output {name}"),
+            }
+        }
+        eprintln!(
+            "after {delay_ms} ms: {status}, {} entries",
+            std::fs::read_dir(out.path()).unwrap().count()
+        );
+        if status.success() {
+            break;
+        }
+        interrupted += 1;
+        delay_ms *= 2;
+    }
+    assert!(interrupted > 0, "no run was interrupted");
+}
