@@ -274,14 +274,14 @@ pub struct AlarmArgs {
     /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
     #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
     pub rules: Option<String>,
-    /// metricValue: the number each matching event emits.
+    /// metricValue: the number each matching event emits, or its field ($.latency, $size, $7).
     #[arg(
         long,
         value_name = "V",
-        default_value_t = 1.0,
+        default_value = "1",
         allow_hyphen_values = true
     )]
-    pub metric_value: f64,
+    pub metric_value: String,
     /// defaultValue: the number each non-matching event emits.
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub default_value: Option<f64>,

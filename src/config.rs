@@ -406,7 +406,7 @@ pub struct AlarmCommandConfig {
 
 impl AlarmCommandConfig {
     pub fn from_args(args: &AlarmArgs, env: &Env) -> Result<AlarmCommandConfig> {
-        use crate::rules::{cis_rules, parse_rules_json, Rule};
+        use crate::rules::{cis_rules, parse_rules_json, Rule, RuleValue};
         let scan = visitor_scan(&args.scan, env)?;
         let mut rules = match (&args.rules, &args.pattern) {
             (Some(r), _) if r == "cis" => cis_rules(),
@@ -430,15 +430,14 @@ impl AlarmCommandConfig {
                 alarm.datapoints_to_alarm = args.datapoints_to_alarm;
                 alarm.threshold = args.threshold;
                 alarm.validate().context("alarm")?;
-                if !args.metric_value.is_finite() {
-                    bail!("--metric-value must be a finite number");
-                }
+                let metric_value = RuleValue::parse(&args.metric_value, p)
+                    .map_err(|e| anyhow::anyhow!("--metric-value {e}"))?;
                 vec![Rule {
                     id: args.alarm_name.clone(),
                     title: args.alarm_name.clone(),
                     pattern: p.clone(),
                     metric_name: args.alarm_name.clone(),
-                    metric_value: args.metric_value,
+                    metric_value,
                     default_value: args.default_value,
                     alarm,
                 }]

@@ -253,7 +253,7 @@ fn for_each_element(
 
 /// Walks the keys of the object opening at `open`, calling `f(key, value_offset)`
 /// for each, and returns the offset just past the closing brace.
-fn scan_object_keys(
+pub(crate) fn scan_object_keys(
     buf: &[u8],
     open: usize,
     mut f: impl FnMut(&[u8], usize) -> Result<(), FormatError>,

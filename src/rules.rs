@@ -18,8 +18,10 @@
 
 use serde::Deserialize;
 
-use crate::alarm::{AlarmConfig, AlarmError, Comparison, MetricTransform, Statistic, TreatMissing};
-use crate::pattern::{EventCache, LogEvent, Pattern, PatternError};
+use crate::alarm::{
+    AlarmConfig, AlarmError, Comparison, MetricTransform, MetricValue, Statistic, TreatMissing,
+};
+use crate::pattern::{EventCache, LogEvent, MetricField, Pattern, PatternError};
 
 /// One metric filter plus the alarm on its metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +34,8 @@ pub struct Rule {
     pub pattern: String,
     /// Metric name (CIS naming for the pack).
     pub metric_name: String,
-    /// metricValue (literal).
-    pub metric_value: f64,
+    /// metricValue.
+    pub metric_value: RuleValue,
     /// defaultValue.
     pub default_value: Option<f64>,
     /// Alarm settings (name/metric filled from the rule).
@@ -43,7 +45,47 @@ pub struct Rule {
 impl Rule {
     /// The rule's metric transformation with [INF] knobs at their defaults.
     pub fn transform(&self) -> MetricTransform {
-        MetricTransform::new(self.metric_value, self.default_value)
+        match &self.metric_value {
+            RuleValue::Number(v) => MetricTransform::new(*v, self.default_value),
+            RuleValue::Field(_) => MetricTransform {
+                metric_value: MetricValue::Field,
+                ..MetricTransform::new(1.0, self.default_value)
+            },
+        }
+    }
+}
+
+/// A rule's metricValue: a number, or a field of each matching event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleValue {
+    Number(f64),
+    Field(MetricField),
+}
+
+impl RuleValue {
+    /// Parses a metricValue as CloudWatch takes it: a finite number, or a
+    /// field (`$.latency`, `$size`) that `pattern` selects.
+    pub fn parse(text: &str, pattern: &str) -> Result<RuleValue, String> {
+        if let Ok(v) = text.trim().parse::<f64>() {
+            return if v.is_finite() {
+                Ok(RuleValue::Number(v))
+            } else {
+                Err(format!(
+                    "{text}: the metric value must be a finite number or a field"
+                ))
+            };
+        }
+        let pattern = Pattern::parse(pattern).map_err(|e| e.to_string())?;
+        MetricField::parse(text.trim(), &pattern).map(RuleValue::Field)
+    }
+}
+
+impl std::fmt::Display for RuleValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleValue::Number(v) => write!(f, "{v}"),
+            RuleValue::Field(field) => f.write_str(field.as_str()),
+        }
     }
 }
 
@@ -91,7 +133,7 @@ pub fn cis_rules() -> Vec<Rule> {
             title: (*title).to_string(),
             pattern: (*pattern).to_string(),
             metric_name: (*metric).to_string(),
-            metric_value: 1.0,
+            metric_value: RuleValue::Number(1.0),
             default_value: None,
             alarm: AlarmConfig::cis(&format!("cis-{id}"), metric),
         })
@@ -120,6 +162,14 @@ pub enum RulesError {
         /// The validation error.
         source: AlarmError,
     },
+    /// metricValue is neither a number nor a field the pattern selects.
+    #[error("rule {rule:?}: metric_value {message}")]
+    MetricValue {
+        /// Rule name.
+        rule: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Two rules share a name.
     #[error("duplicate rule name {0:?}")]
     Duplicate(String),
@@ -140,15 +190,23 @@ struct RawRule {
     title: Option<String>,
     pattern: String,
     #[serde(default = "one")]
-    metric_value: f64,
+    metric_value: RawValue,
     #[serde(default)]
     default_value: Option<f64>,
     #[serde(default)]
     alarm: RawAlarm,
 }
 
-fn one() -> f64 {
-    1.0
+/// metricValue in a rules file: `1` or `"$.latency"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawValue {
+    Number(f64),
+    Text(String),
+}
+
+fn one() -> RawValue {
+    RawValue::Number(1.0)
 }
 
 #[derive(Deserialize, Default)]
@@ -182,12 +240,20 @@ pub fn parse_rules_json(text: &str) -> Result<Vec<Rule>, RulesError> {
             rule: r.name.clone(),
             source,
         })?;
+        let metric_value = match &r.metric_value {
+            RawValue::Number(v) => RuleValue::parse(&v.to_string(), &r.pattern),
+            RawValue::Text(t) => RuleValue::parse(t, &r.pattern),
+        }
+        .map_err(|e| RulesError::MetricValue {
+            rule: r.name.clone(),
+            message: e,
+        })?;
         out.push(Rule {
             title: r.title.clone().unwrap_or_else(|| r.name.clone()),
             metric_name: r.name.clone(),
             id: r.name,
             pattern: r.pattern,
-            metric_value: r.metric_value,
+            metric_value,
             default_value: r.default_value,
             alarm,
         });
@@ -410,6 +476,9 @@ impl RuleSet {
     /// (and `eventTime`), which skips allocating the rest of the record.
     pub fn event<'a>(&self, raw: &'a [u8]) -> EventCache<'a> {
         if let Some(keys) = &self.projection {
+            if let Some(v) = project_structural(raw, keys) {
+                return EventCache::from_projection(raw, v);
+            }
             let mut de = serde_json::Deserializer::from_slice(raw);
             if let Ok(v) = serde::Deserializer::deserialize_map(&mut de, Projection(keys)) {
                 if de.end().is_ok() {
@@ -433,7 +502,20 @@ impl RuleSet {
     /// The rules whose byte prefilter lets this raw record through, found
     /// in one scan of the record for all rules.
     pub fn candidates(&self, raw: &[u8]) -> RuleMatches {
+        if self.projection.is_some() && self.has_unfiltered_rule() {
+            // Every record is parsed for the unfiltered rule anyway, and a
+            // projected record is cheaper to test than the bytes are to scan.
+            return self.all_rules();
+        }
         self.literals.candidates(raw)
+    }
+
+    fn all_rules(&self) -> RuleMatches {
+        let mut all = RuleMatches::default();
+        for i in 0..self.rules.len() {
+            all.set(i);
+        }
+        all
     }
 
     /// The rules among `candidates` that match the event.
@@ -445,6 +527,23 @@ impl RuleSet {
             }
         }
         out
+    }
+
+    /// The field values that matched rules with a field-valued metricValue
+    /// emit for this event (`None` when there are none).
+    pub fn field_values(
+        &self,
+        ev: &EventCache,
+        matched: &RuleMatches,
+    ) -> Option<Box<[(u32, f64)]>> {
+        let values: Vec<(u32, f64)> = matched
+            .iter()
+            .filter_map(|i| match &self.rules[i].metric_value {
+                RuleValue::Field(f) => Some((i as u32, f.value(&self.patterns[i], ev)?)),
+                RuleValue::Number(_) => None,
+            })
+            .collect();
+        (!values.is_empty()).then(|| values.into_boxed_slice())
     }
 
     /// Rules matching a CloudWatch message (already compact JSON or text).
@@ -465,6 +564,39 @@ impl RuleSet {
 }
 
 /// Deserializes a JSON object keeping only the listed keys.
+/// The wanted top-level members of a record, found by the structural
+/// scanner: unwanted members are skipped, never parsed. `None` when a key is
+/// escaped or a wanted member is malformed, and the caller falls back to
+/// serde's [`Projection`]. Skipped members are checked for balanced brackets
+/// and strings only, as the record splitter already did, not parsed.
+fn project_structural(raw: &[u8], keys: &[String]) -> Option<serde_json::Value> {
+    let open = raw.iter().position(|b| !b.is_ascii_whitespace())?;
+    if raw[open] != b'{' {
+        return None;
+    }
+    let mut out = serde_json::Map::new();
+    let mut undecided = false;
+    let end = crate::format::scan_object_keys(raw, open, |key, at| {
+        if key.contains(&b'\\') {
+            undecided = true;
+        } else if let Some(k) = keys.iter().find(|k| k.as_bytes() == key) {
+            let stop = crate::format::skip_value(raw, at)?;
+            match serde_json::from_slice(&raw[at..stop]) {
+                Ok(v) => {
+                    out.insert(k.clone(), v);
+                }
+                Err(_) => undecided = true,
+            }
+        }
+        Ok(())
+    })
+    .ok()?;
+    if undecided || raw[end..].iter().any(|b| !b.is_ascii_whitespace()) {
+        return None;
+    }
+    Some(serde_json::Value::Object(out))
+}
+
 struct Projection<'k>(&'k [String]);
 
 impl<'de> serde::de::Visitor<'de> for Projection<'_> {
@@ -516,6 +648,50 @@ impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn serde_projection(raw: &[u8], keys: &[String]) -> Option<serde_json::Value> {
+        let mut de = serde_json::Deserializer::from_slice(raw);
+        let v = serde::Deserializer::deserialize_map(&mut de, Projection(keys)).ok()?;
+        de.end().ok()?;
+        Some(v)
+    }
+
+    #[test]
+    fn structural_projection_equals_serde_projection() {
+        let set = RuleSet::new(cis_rules()).unwrap();
+        let keys = set.projection.clone().unwrap();
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/traps/records.json"),
+        )
+        .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut records: Vec<String> = doc["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::to_string_pretty(r).unwrap())
+            .collect();
+        records.push(
+            r#" {"eventName" : "A", "userIdentity":{"type":"Root"}, "x":[1,{"y":"}"}]} "#.into(),
+        );
+        records.push(r#"{"eventName":"A","eventName":"B"}"#.into());
+        assert!(records.len() > 10);
+        for r in &records {
+            let fast = project_structural(r.as_bytes(), &keys);
+            assert!(fast.is_some(), "{r}");
+            assert_eq!(fast, serde_projection(r.as_bytes(), &keys), "{r}");
+        }
+        // Escaped keys and malformed wanted members are left to serde.
+        for r in [
+            r#"{"event\u004eame":"ConsoleLogin"}"#,
+            r#"{"eventName":tru}"#,
+            r#"{"eventName":"A"} x"#,
+            r#"["eventName"]"#,
+        ] {
+            assert_eq!(project_structural(r.as_bytes(), &keys), None, "{r}");
+        }
+    }
 
     /// (rule id, a record it must match, a record of another kind it must not).
     const CASES: &[(&str, &str, &str)] = &[
@@ -607,7 +783,10 @@ mod tests {
         let rules = cis_rules();
         assert_eq!(rules.len(), 15);
         for r in &rules {
-            assert_eq!((r.metric_value, r.default_value), (1.0, None));
+            assert_eq!(
+                (&r.metric_value, r.default_value),
+                (&RuleValue::Number(1.0), None)
+            );
             assert_eq!(r.alarm.statistic, Statistic::Sum);
             assert_eq!(
                 (
@@ -718,8 +897,8 @@ mod tests {
         assert_eq!(rules.len(), 1);
         let r = &rules[0];
         assert_eq!(
-            (r.id.as_str(), r.metric_value, r.default_value),
-            ("secret-reads", 1.0, Some(0.0))
+            (r.id.as_str(), &r.metric_value, r.default_value),
+            ("secret-reads", &RuleValue::Number(1.0), Some(0.0))
         );
         assert_eq!(r.alarm.statistic, Statistic::Average);
         assert_eq!(
@@ -749,6 +928,27 @@ mod tests {
     }
 
     #[test]
+    fn rules_file_metric_value_may_be_a_field_the_pattern_selects() {
+        let rules = parse_rules_json(
+            r#"[{"name":"big","pattern":"{ $.bytes > 0 }","metric_value":"$.bytes"}]"#,
+        )
+        .unwrap();
+        assert_eq!(rules[0].metric_value.to_string(), "$.bytes");
+        assert_eq!(rules[0].transform().metric_value, MetricValue::Field);
+        let set = RuleSet::new(rules).unwrap();
+        let raw = br#"{"bytes": 12.5, "other": [1, 2]}"#;
+        let matched = set.matching_rules(raw);
+        assert_eq!(
+            set.field_values(&set.event(raw), &matched).as_deref(),
+            Some(&[(0, 12.5)][..])
+        );
+        assert!(matches!(
+            parse_rules_json(r#"[{"name":"a","pattern":"{ $.x = 1 }","metric_value":"$.y"}]"#),
+            Err(RulesError::MetricValue { .. })
+        ));
+    }
+
+    #[test]
     fn one_scan_candidates_equal_per_rule_prefilters() {
         let set = RuleSet::new(cis_rules()).unwrap();
         for (_, yes, no) in CASES {
@@ -756,8 +956,11 @@ mod tests {
                 let want: Vec<usize> = (0..set.rules().len())
                     .filter(|&i| set.patterns[i].prefilter().may_match(raw.as_bytes()))
                     .collect();
-                let got: Vec<usize> = set.candidates(raw.as_bytes()).iter().collect();
+                let got: Vec<usize> = set.literals.candidates(raw.as_bytes()).iter().collect();
                 assert_eq!(got, want, "{raw}");
+                // CIS 4.1 has no prefilter: every record is parsed, so every
+                // rule is tested on the projection instead of scanning bytes.
+                assert_eq!(set.candidates(raw.as_bytes()).iter().count(), 15);
             }
         }
     }

@@ -430,3 +430,89 @@ fn cis_pack_flags_exactly_the_expected_detonations() {
         ]
     );
 }
+
+#[test]
+fn field_metric_value_emits_each_events_number() {
+    let with_bytes = |time: &str, bytes: &str| {
+        record(time, "GetSecretValue", "cli").replace(
+            r#""readOnly":true"#,
+            &format!(r#""readOnly":true,"additionalEventData":{{"bytes":{bytes}}}"#),
+        )
+    };
+    let recs = [
+        with_bytes("2026-01-10T10:01:00Z", "100"),
+        with_bytes("2026-01-10T10:02:00Z", "700"),
+        with_bytes("2026-01-10T10:12:00Z", "\"200\""),
+        with_bytes("2026-01-10T10:13:00Z", "\"many\""),
+        record("2026-01-10T10:14:00Z", "GetSecretValue", "cli"),
+    ];
+    let (dir, _) = trail_dir(&recs.iter().map(String::as_str).collect::<Vec<_>>());
+    let out_dir = dir.path().join("out");
+    let pattern = r#"{ $.eventName = "GetSecretValue" && $.additionalEventData.bytes = * }"#;
+    let o = ctscan(&[
+        "alarm",
+        dir.path().to_str().unwrap(),
+        "--pattern",
+        pattern,
+        "--metric-value",
+        "$.additionalEventData.bytes",
+        "--statistic",
+        "Maximum",
+        "--threshold",
+        "500",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("4 events matched; alarm entered ALARM 1 time(s)"),
+        "{text}"
+    );
+    let series = std::fs::read_to_string(out_dir.join("metric_series.csv")).unwrap();
+    let rows: Vec<(String, String)> = series
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[2].to_string(), c[3].to_string())
+        })
+        .collect();
+    // One 5-minute window per minute: [09:57,10:02) holds 100; the next four
+    // hold 100 and 700; [10:02,10:07) holds 700; the five windows holding
+    // 10:12 see "200" as a number, and "many" emits nothing.
+    let want = |v: &str, n: &str, times: usize| vec![(v.to_string(), n.to_string()); times];
+    let expected = [
+        want("100.0", "1", 1),
+        want("700.0", "2", 4),
+        want("700.0", "1", 1),
+        want("200.0", "1", 5),
+    ]
+    .concat();
+    assert_eq!(rows, expected);
+
+    // The field must be one the pattern selects, and of the pattern's kind.
+    for (value, want) in [
+        (
+            "$.requestParameters.secretId",
+            "the pattern must select this field",
+        ),
+        ("$bytes", "a JSON pattern's field is written $.name"),
+        ("$.additionalEventData.*", "wildcard"),
+    ] {
+        let o = ctscan(&[
+            "alarm",
+            dir.path().to_str().unwrap(),
+            "--pattern",
+            pattern,
+            "--metric-value",
+            value,
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{value}: {err}");
+        assert!(
+            err.contains("--metric-value") && err.contains(want),
+            "{value}: {err}"
+        );
+    }
+}

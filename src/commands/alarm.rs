@@ -45,6 +45,18 @@ pub struct Hit {
     /// eventTime, seconds (for first/last match).
     pub event_time: i64,
     pub rules: RuleMatches,
+    /// Field values for matched rules whose metricValue is a field.
+    pub values: Option<Box<[(u32, f64)]>>,
+}
+
+impl Hit {
+    fn value(&self, rule: usize) -> Option<f64> {
+        self.values
+            .as_ref()?
+            .iter()
+            .find(|(r, _)| *r as usize == rule)
+            .map(|(_, v)| *v)
+    }
 }
 
 /// Per-worker results.
@@ -90,20 +102,22 @@ impl RecordVisitor for AlarmVisitor<'_> {
             return;
         }
         let candidates = self.set.candidates(raw);
-        let (rules, time) = if candidates.is_empty() {
-            (candidates, raw_event_time(raw))
+        let (rules, time, values) = if candidates.is_empty() {
+            (candidates, raw_event_time(raw), None)
         } else {
             let ev = self.set.event(raw);
             let rules = self.set.matching_candidates(&ev, &candidates);
-            let time = if rules.is_empty() {
-                raw_event_time(raw)
+            if rules.is_empty() {
+                (rules, raw_event_time(raw), None)
             } else {
-                ev.json()
+                let time = ev
+                    .json()
                     .and_then(|v| v.get("eventTime"))
                     .and_then(Value::as_str)
-                    .and_then(parse_event_time)
-            };
-            (rules, time)
+                    .and_then(parse_event_time);
+                let values = self.set.field_values(&ev, &rules);
+                (rules, time, values)
+            }
         };
         if rules.is_empty() && !self.keep_all {
             return;
@@ -116,6 +130,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
             time: self.sample_time(key, event_time),
             event_time,
             rules,
+            values,
         });
     }
 
@@ -184,7 +199,7 @@ fn samples_for(rule: &Rule, i: usize, hits: &[Hit], mode: DefaultModeArg) -> Vec
             Some(EventOutcome {
                 timestamp: Timestamp::from_second(h.time).ok()?,
                 matched: h.rules.contains(i),
-                value: None,
+                value: h.value(i),
             })
         })
         .collect();

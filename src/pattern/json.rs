@@ -134,6 +134,45 @@ pub(super) fn parse(
     Ok(e)
 }
 
+/// Parses a field-valued metricValue such as `$.latency` or `$.a[0].b`:
+/// one selector without wildcards, since a sample carries one value.
+pub(super) fn parse_field(text: &str) -> Result<Vec<Step>, PatternError> {
+    let chars: Vec<char> = text.chars().collect();
+    let opts = MatchOptions::default();
+    let mut p = Parser {
+        cur: Cursor::new(&chars, 0, chars.len()),
+        opts: &opts,
+        regexes: 0,
+        wild_selectors: 0,
+    };
+    if p.cur.peek() != Some('$') {
+        return Err(PatternError::expected(0, "a field such as $.latency", None));
+    }
+    let steps = p.parse_selector()?;
+    if !p.cur.at_end() {
+        return Err(PatternError::expected(
+            p.cur.pos,
+            "the end of the field",
+            Some(text),
+        ));
+    }
+    if steps
+        .iter()
+        .any(|s| matches!(s, Step::AnyKey | Step::AnyIndex))
+    {
+        return Err(PatternError::new(
+            0,
+            PatternErrorKind::Unsupported("a wildcard in a metric value field".into()),
+        ));
+    }
+    Ok(steps)
+}
+
+/// The value a wildcard-free selector reaches, if any.
+pub(super) fn field_value<'v>(root: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    resolve(root, steps).into_iter().next()
+}
+
 impl Parser<'_, '_> {
     fn parse_or(&mut self) -> Result<Expr, PatternError> {
         let mut parts = vec![self.parse_and()?];

@@ -330,6 +330,82 @@ impl Extracted {
     }
 }
 
+/// A field-valued metricValue (§2): `$.path` for a JSON pattern, `$name` or
+/// `$N` for a space-delimited one. Each matching event emits the field's
+/// number; [INF] a JSON string that parses as a number counts as one, and
+/// anything else emits no sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricField {
+    text: String,
+    steps: Option<Vec<json::Step>>,
+}
+
+impl MetricField {
+    /// Parses `text` as a field of `pattern`. As in CloudWatch, the field
+    /// must be one the pattern selects: a JSON field must appear in the
+    /// pattern (`{ $.latency = * }`), a delimited one must be a named or
+    /// numbered field.
+    pub fn parse(text: &str, pattern: &Pattern) -> Result<MetricField, String> {
+        let steps = match (pattern.kind(), text.strip_prefix('$')) {
+            (PatternKind::Json, Some(rest)) if rest.starts_with('.') || rest.starts_with('[') => {
+                let steps = json::parse_field(text).map_err(|e| format!("{text}: {e}"))?;
+                if !pattern.as_str().contains(text) {
+                    return Err(format!(
+                        "{text}: the pattern must select this field, e.g. {{ {text} = * }}"
+                    ));
+                }
+                Some(steps)
+            }
+            (PatternKind::Delimited, Some(name))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                None
+            }
+            (PatternKind::Json, _) => {
+                return Err(format!("{text}: a JSON pattern's field is written $.name"))
+            }
+            (PatternKind::Delimited, _) => {
+                return Err(format!(
+                    "{text}: a space-delimited pattern's field is written $name or $N"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "{text}: only JSON and space-delimited patterns extract fields; use a number"
+                ))
+            }
+        };
+        Ok(MetricField {
+            text: text.to_string(),
+            steps,
+        })
+    }
+
+    /// The field as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The number this event emits, if the field holds one.
+    pub fn value(&self, pattern: &Pattern, ev: &EventCache) -> Option<f64> {
+        let n = match &self.steps {
+            Some(steps) => match json::field_value(ev.json()?, steps)? {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            },
+            None => pattern
+                .test_cached(ev)?
+                .get(&self.text)?
+                .trim()
+                .parse()
+                .ok(),
+        };
+        n.filter(|v: &f64| v.is_finite())
+    }
+}
+
 /// An event plus its lazily parsed JSON, shared by several patterns so a
 /// record is parsed at most once.
 #[derive(Debug)]

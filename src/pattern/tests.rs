@@ -749,3 +749,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn metric_field_values_follow_the_spec_vectors() {
+    let p = Pattern::parse("{ $.latency = * }").unwrap();
+    let f = MetricField::parse("$.latency", &p).unwrap();
+    let ev = EventCache::new(LogEvent {
+        message: r#"{"latency":50,"requestType":"GET"}"#,
+    });
+    assert!(p.matches_cached(&ev));
+    assert_eq!(f.value(&p, &ev), Some(50.0));
+    let apache =
+        r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326"#;
+    let p = Pattern::parse("[ip, id, user, timestamp, request, status_code=404, size]").unwrap();
+    let ev = EventCache::new(LogEvent { message: apache });
+    for field in ["$size", "$7"] {
+        let f = MetricField::parse(field, &p).unwrap();
+        assert_eq!(f.value(&p, &ev), Some(2326.0), "{field}");
+    }
+    assert_eq!(
+        MetricField::parse("$user", &p).unwrap().value(&p, &ev),
+        None
+    );
+    assert!(MetricField::parse("$.size", &p).is_err());
+    assert!(MetricField::parse("$size", &Pattern::parse("ERROR").unwrap()).is_err());
+}
