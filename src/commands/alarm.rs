@@ -284,16 +284,38 @@ pub fn replay_segmented(
 
 /// Replays every rule of the config over the collected hits.
 pub fn replay_rules<'r>(cfg: &'r AlarmCommandConfig, hits: &[Hit]) -> Result<Vec<RuleOutcome<'r>>> {
-    cfg.rules
+    let how = ReplayHow {
+        window: cfg.scan.window,
+        default_mode: cfg.default_mode,
+        explain: cfg.explain,
+    };
+    replay_rule_list(&cfg.rules, &how, hits)
+}
+
+/// How rules are replayed, apart from the rules themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplayHow {
+    pub window: TimeWindow,
+    pub default_mode: DefaultModeArg,
+    pub explain: bool,
+}
+
+/// Replays `rules` over the collected hits (sorted by sample time).
+pub fn replay_rule_list<'r>(
+    rules: &'r [Rule],
+    how: &ReplayHow,
+    hits: &[Hit],
+) -> Result<Vec<RuleOutcome<'r>>> {
+    rules
         .iter()
         .enumerate()
         .map(|(i, rule)| {
-            let samples = samples_for(rule, i, hits, cfg.default_mode);
+            let samples = samples_for(rule, i, hits, how.default_mode);
             let matched = hits.iter().filter(|h| h.rules.contains(i));
-            let replay = replay_segmented(&samples, &rule.alarm, &cfg.scan.window)?;
+            let replay = replay_segmented(&samples, &rule.alarm, &how.window)?;
             let explanation = match (
-                cfg.explain,
-                replay_range(&samples, &rule.alarm, &cfg.scan.window),
+                how.explain,
+                replay_range(&samples, &rule.alarm, &how.window),
             ) {
                 (true, Some((s, e))) => Some(explain(&samples, &rule.alarm, &options(s, e)?)?),
                 (true, None) => Some("no event matched, so the metric has no data".to_string()),
