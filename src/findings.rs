@@ -284,36 +284,38 @@ fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// more than `max(BURST_MIN, BURST_FACTOR × its busiest baseline hour)`
 /// requests; flagged at the request that crossed the limit.
 fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let mut busiest: FxHashMap<&str, u64> = FxHashMap::default();
-    let mut hourly: FxHashMap<(&str, i64), Vec<&Row>> = FxHashMap::default();
+    // Events per (principal, clock hour), baseline and detection apart: the
+    // hour the baseline ends in is split in two.
+    let mut base: FxHashMap<(&str, i64), u64> = FxHashMap::default();
+    let mut later: FxHashMap<(&str, i64), u64> = FxHashMap::default();
     for r in &c.rows {
         let key = (c.principal(r), r.time_us.div_euclid(HOUR_US));
-        hourly.entry(key).or_default().push(r);
+        let counts = if c.after(r) { &mut later } else { &mut base };
+        *counts.entry(key).or_default() += 1;
     }
-    // Baseline hours hold only baseline events: the hour the baseline ends
-    // in is split in two.
-    let mut after: Vec<((&str, i64), Vec<&Row>)> = Vec::new();
-    for (key, rows) in hourly {
-        let (base, later): (Vec<&Row>, Vec<&Row>) = rows.into_iter().partition(|r| !c.after(r));
-        let max = busiest.entry(key.0).or_default();
-        *max = (*max).max(base.len() as u64);
-        if !later.is_empty() {
-            after.push((key, later));
-        }
+    let mut busiest: FxHashMap<&str, u64> = FxHashMap::default();
+    for (&(p, _), &n) in &base {
+        let max = busiest.entry(p).or_default();
+        *max = (*max).max(n);
     }
-    for ((p, hour), rows) in after {
+    // The request that crossed the limit, in each hour that crossed it.
+    let mut seen: FxHashMap<(&str, i64), u64> = FxHashMap::default();
+    for r in c.rows.iter().filter(|r| c.after(r)) {
+        let (p, hour) = (c.principal(r), r.time_us.div_euclid(HOUR_US));
         let max = busiest.get(p).copied().unwrap_or(0);
         let limit = BURST_MIN.max(BURST_FACTOR * max);
-        if (rows.len() as u64) <= limit {
+        let total = later[&(p, hour)];
+        let n = seen.entry((p, hour)).or_default();
+        *n += 1;
+        if total <= limit || *n != limit + 1 {
             continue;
         }
         let evidence = format!(
-            "{} requests by {p} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
-            rows.len(),
+            "{total} requests by {p} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
             utc(hour * HOUR_US),
             c.baseline
         );
-        out.push(c.finding("burst", Severity::Medium, rows[limit as usize], evidence));
+        out.push(c.finding("burst", Severity::Medium, r, evidence));
     }
 }
 

@@ -540,7 +540,10 @@ mod tests {
         assert!(err.contains(&p.display().to_string()), "{err}");
         assert!(err.contains("not a MaxMind database"), "{err}");
         let missing = dir.path().join("missing.mmdb");
-        let err = format!("{:#}", GeoIp::open(std::slice::from_ref(&missing)).unwrap_err());
+        let err = format!(
+            "{:#}",
+            GeoIp::open(std::slice::from_ref(&missing)).unwrap_err()
+        );
         assert!(err.contains(&missing.display().to_string()), "{err}");
     }
 }

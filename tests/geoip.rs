@@ -420,6 +420,17 @@ fn geoip_findings_include_new_countries_only_with_a_database() {
         &format!("first request by {BOB} from JP (7.7.7.7) after the 14d baseline (2026-01-01T09:00:00Z..2026-01-15T09:00:00Z); countries before: CH, DE, FR")
     );
 
+    let pq = read_parquet(&with.join("findings.parquet"));
+    assert_eq!(pq.rows, 4);
+    let time = pq.columns.iter().find(|c| c.0 == "time").unwrap();
+    assert!(time.2.contains("Timestamp"), "{time:?}");
+    // Shown on the terminal too.
+    let city = city.to_str().unwrap();
+    let (code, stdout, stderr) = outputs(&ctscan(&[src.path().to_str().unwrap(), "--geoip", city]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\nby_country (top 9 of 9)\n"), "{stdout}");
+    assert!(stdout.contains("\nfindings (top 4 of 4)\n"), "{stdout}");
+
     let without = run(src.path(), &[]);
     assert!(!without.join("by_country.csv").exists());
     let rules: Vec<String> = table(without.path(), "findings", &["rule"])
