@@ -118,6 +118,12 @@ pub struct ReportArgs {
     /// Rows of each report shown on the terminal.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// MaxMind database (GeoLite2/GeoIP2 City, Country or ASN); repeatable. Adds by_country, by_asn and location columns.
+    #[arg(long = "geoip", value_name = "FILE")]
+    pub geoip: Vec<PathBuf>,
+    /// The findings' baseline: the first DURATION of the data (e.g. 14d, 2w).
+    #[arg(long, value_name = "DURATION", default_value = "14d")]
+    pub baseline: String,
 }
 
 /// `ctscan verify`.

@@ -222,6 +222,10 @@ pub struct ReportConfig {
     pub out: Option<PathBuf>,
     pub format: OutputFormat,
     pub top: usize,
+    /// The `--geoip` databases, opened; `None` without the option.
+    pub geoip: Option<std::sync::Arc<crate::geoip::GeoIp>>,
+    /// `--baseline`: how much of the data's start the findings learn from.
+    pub baseline: jiff::SignedDuration,
 }
 
 impl ReportConfig {
@@ -231,11 +235,25 @@ impl ReportConfig {
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
         }
+        let baseline = crate::window::parse_duration(&args.baseline)
+            .filter(|d| d.is_positive())
+            .with_context(|| {
+                format!(
+                    "--baseline {}: not a duration such as 14d, 2w or 36h",
+                    args.baseline
+                )
+            })?;
+        let geoip = match args.geoip.as_slice() {
+            [] => None,
+            paths => Some(std::sync::Arc::new(crate::geoip::GeoIp::open(paths)?)),
+        };
         Ok(ReportConfig {
             scan,
             out: args.out.clone(),
             format: args.format,
             top: args.top,
+            geoip,
+            baseline,
         })
     }
 }
@@ -558,6 +576,30 @@ mod tests {
         assert!(report(&["ctscan", "s3://"]).is_err());
         assert!(report(&["ctscan", "s3://b", "--s3-concurrency", "0"]).is_err());
         assert!(report(&["ctscan", "s3://b", "--endpoint-url", "localhost:9"]).is_err());
+    }
+
+    #[test]
+    fn baseline_defaults_to_14_days_and_geoip_is_off() {
+        let c = report(&["ctscan", "."]).unwrap();
+        assert_eq!(c.baseline, jiff::SignedDuration::from_hours(14 * 24));
+        assert!(c.geoip.is_none());
+        let c = report(&["ctscan", ".", "--baseline", "2w"]).unwrap();
+        assert_eq!(c.baseline, jiff::SignedDuration::from_hours(14 * 24));
+        let c = report(&["ctscan", ".", "--baseline", "36h"]).unwrap();
+        assert_eq!(c.baseline, jiff::SignedDuration::from_hours(36));
+        for bad in ["soon", "0d", "2026-01-01", ""] {
+            let err = report(&["ctscan", ".", "--baseline", bad]).unwrap_err();
+            assert!(format!("{err:#}").contains("--baseline"), "{bad}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn geoip_opens_every_file_before_scanning() {
+        let err = report(&["ctscan", ".", "--geoip", "/no/such/GeoLite2-City.mmdb"]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--geoip /no/such/GeoLite2-City.mmdb"),
+            "{err:#}"
+        );
     }
 
     #[test]

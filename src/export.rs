@@ -15,7 +15,7 @@ use polars::prelude::{
     TimeUnit, TimeZone,
 };
 
-use crate::events::EventStore;
+use crate::events::{EventStore, Row};
 use crate::report::{events_table, Column, Table};
 use crate::sanitize::csv_cell;
 use crate::window::format_utc;
@@ -143,16 +143,28 @@ pub fn write_csv(table: &Table, dir: &Path) -> Result<()> {
 /// Writes `DIR/events.parquet` in row groups, so the whole table is never
 /// materialised as strings at once.
 pub fn write_events_parquet(store: &EventStore, dir: &Path) -> Result<()> {
+    write_events_parquet_with(store, dir, |_| Vec::new())
+}
+
+/// Like [`write_events_parquet`], with `extra(rows)` columns appended to each
+/// row group (GeoIP's `country`, `city`, `asn`, ...).
+pub fn write_events_parquet_with(
+    store: &EventStore,
+    dir: &Path,
+    extra: impl Fn(&[Row]) -> Vec<(&'static str, Column)>,
+) -> Result<()> {
+    let chunk_table = |rows: &[Row]| {
+        let mut table = events_table(store, rows);
+        table.columns.extend(extra(rows));
+        parquet_frame(&table)
+    };
     write_atomically(&dir.join("events.parquet"), |out| {
         let rows = store.rows();
-        let first = parquet_frame(&events_table(
-            store,
-            &rows[..rows.len().min(EVENT_CHUNK_ROWS)],
-        ))?;
+        let first = chunk_table(&rows[..rows.len().min(EVENT_CHUNK_ROWS)])?;
         let mut writer = parquet_writer(out).batched(first.schema())?;
         writer.write_batch(&first)?;
         for chunk in rows.chunks(EVENT_CHUNK_ROWS).skip(1) {
-            writer.write_batch(&parquet_frame(&events_table(store, chunk))?)?;
+            writer.write_batch(&chunk_table(chunk)?)?;
         }
         writer.finish()?;
         Ok(())

@@ -12,6 +12,8 @@ The pipeline, one module per step:
    [`record`] into the compact [`events`] table.
 4. [`report`] groups the events into tables; [`export`] writes them as Parquet
    and CSV; [`terminal`] prints them, escaped by [`sanitize`].
+   [`geoip`] places source addresses (`--geoip`) and [`findings`] flags
+   anomalies against a baseline; both add tables of their own.
 
 `verify` ([`verify`]) checks a local mirror against its digest chain and
 finds tampering events in one [`scan::scan_with`] pass.
@@ -33,7 +35,9 @@ pub mod events;
 #[cfg(feature = "cli")]
 pub mod export;
 pub mod filter;
+pub mod findings;
 pub mod format;
+pub mod geoip;
 pub mod lookup;
 pub mod pattern;
 pub mod record;

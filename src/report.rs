@@ -65,16 +65,16 @@ impl Table {
 
 /// Running totals for one report key.
 #[derive(Debug, Default)]
-struct Tally<'s> {
-    events: u64,
-    reads: u64,
-    batch_calls: u64,
-    failed: u64,
-    first: i64,
-    last: i64,
-    secrets: BTreeSet<&'s str>,
-    principals: BTreeSet<&'s str>,
-    source_ips: BTreeSet<&'s str>,
+pub(crate) struct Tally<'s> {
+    pub(crate) events: u64,
+    pub(crate) reads: u64,
+    pub(crate) batch_calls: u64,
+    pub(crate) failed: u64,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    pub(crate) secrets: BTreeSet<&'s str>,
+    pub(crate) principals: BTreeSet<&'s str>,
+    pub(crate) source_ips: BTreeSet<&'s str>,
 }
 
 impl<'s> Tally<'s> {
@@ -104,11 +104,11 @@ impl<'s> Tally<'s> {
     }
 }
 
-type Key<'s> = (&'s str, &'s str);
+pub(crate) type Key<'s> = (&'s str, &'s str);
 
 /// Groups rows by `key` (rows for which it is `None` are left out), sorted by
 /// events descending, then key.
-fn group<'s>(
+pub(crate) fn group<'s>(
     store: &'s EventStore,
     key: impl Fn(&Row) -> Option<Key<'s>>,
 ) -> Vec<(Key<'s>, Tally<'s>)> {
@@ -123,15 +123,15 @@ fn group<'s>(
     out
 }
 
-fn strs<'a>(groups: &[(Key<'a>, Tally<'a>)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
+pub(crate) fn strs<'a>(groups: &[(Key<'a>, Tally<'a>)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
     Column::Str(groups.iter().map(|(k, _)| Some(f(k).to_string())).collect())
 }
 
-fn counts(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> u64) -> Column {
+pub(crate) fn counts(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> u64) -> Column {
     Column::Count(groups.iter().map(|(_, t)| f(t)).collect())
 }
 
-fn times(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> i64) -> Column {
+pub(crate) fn times(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> i64) -> Column {
     Column::Time(groups.iter().map(|(_, t)| Some(f(t))).collect())
 }
 

@@ -9,8 +9,11 @@ use crate::cli::OutputFormat;
 use crate::commands::scan_sources::{scan_sources, Scanned};
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
-use crate::export::{write_csv, write_events_parquet, write_json_atomically, write_parquet};
-use crate::report::all_reports;
+use crate::events::EventStore;
+use crate::export::{write_csv, write_events_parquet_with, write_json_atomically, write_parquet};
+use crate::findings::{findings, findings_table, Countries};
+use crate::geoip::Annotations;
+use crate::report::{all_reports, Table};
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::ListCounts;
 use crate::terminal::{human_bytes, print_table};
@@ -61,13 +64,23 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         threads: scanned.threads,
         s3: scanned.s3,
     };
-    let reports = all_reports(store);
+    let geo = cfg
+        .geoip
+        .as_deref()
+        .map(|g| g.annotate(store))
+        .transpose()?;
+    let mut reports = all_reports(store);
+    reports.extend(extra_reports(store, geo.as_ref(), cfg.baseline));
     if let Some(dir) = &cfg.out {
         for table in &reports {
             write_parquet(table, dir)?;
             write_csv(table, dir)?;
         }
-        write_events_parquet(store, dir)?;
+        write_events_parquet_with(store, dir, |rows| {
+            geo.as_ref()
+                .map(|g| g.event_columns(store, rows))
+                .unwrap_or_default()
+        })?;
         write_json_atomically(&dir.join("summary.json"), &summary)?;
     }
     let mut stdout = std::io::stdout().lock();
@@ -90,6 +103,24 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// `by_country` and `by_asn` (with `--geoip`), then `findings`.
+fn extra_reports(
+    store: &EventStore,
+    geo: Option<&Annotations<'_>>,
+    baseline: jiff::SignedDuration,
+) -> Vec<Table> {
+    let mut tables = Vec::new();
+    if let Some(g) = geo {
+        tables.push(g.by_country(store));
+        if g.has_asn() {
+            tables.push(g.by_asn(store));
+        }
+    }
+    let countries = geo.map(|g| g as &dyn Countries);
+    tables.push(findings_table(&findings(store, baseline, countries)));
+    tables
 }
 
 fn print_summary(out: &mut impl Write, scanned: &Scanned, s: &Summary<'_>) -> std::io::Result<()> {

@@ -1,0 +1,396 @@
+//! The `findings` report: deterministic anomaly rules over the matched
+//! events, each compared with a baseline (the first `--baseline` of the data).
+//!
+//! Every rule flags the first occurrence of its key once, with the numbers
+//! that made it fire in a sentence. The exact definitions are in the README
+//! (`## Findings`); the constants below are the ones it quotes. This module
+//! reads the event store and an optional country lookup; it writes nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use jiff::SignedDuration;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::events::{Col, EventStore, Row};
+use crate::report::{Column, Table};
+use crate::window::format_utc;
+
+/// `off-hours` only judges principals with at least this many baseline events.
+pub const OFF_HOURS_MIN_BASELINE: usize = 20;
+/// `burst` never fires at or below this many events in one hour.
+pub const BURST_MIN: u64 = 20;
+/// `burst` fires above this multiple of the busiest baseline hour.
+pub const BURST_FACTOR: u64 = 2;
+/// `denied-then-read`: the longest gap between the failure and the read.
+pub const DENIED_WINDOW: SignedDuration = SignedDuration::from_hours(1);
+
+const HOUR_US: i64 = 3_600_000_000;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        })
+    }
+}
+
+/// One flagged event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's name, e.g. `new-principal-secret`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// The triggering event's time, microseconds since the epoch (UTC).
+    pub time_us: i64,
+    pub principal: String,
+    pub secret: Option<String>,
+    pub source_ip: Option<String>,
+    /// A sentence with the numbers that made the rule fire.
+    pub evidence: String,
+    pub event_id: Option<String>,
+}
+
+/// Where a `sourceIPAddress` is: GeoIP's answer, for `new-country`.
+pub trait Countries {
+    /// The country code of a source, when it is a public address that the
+    /// databases place.
+    fn country(&self, source_ip: &str) -> Option<&str>;
+}
+
+/// The events in time order, the baseline and what the rules share.
+struct Ctx<'s> {
+    store: &'s EventStore,
+    rows: Vec<&'s Row>,
+    /// End of the baseline (exclusive), µs.
+    end: i64,
+    /// `14d baseline (2026-01-01T00:00:00Z..2026-01-15T00:00:00Z)`.
+    baseline: String,
+}
+
+impl<'s> Ctx<'s> {
+    fn principal(&self, r: &Row) -> &'s str {
+        self.store.get(r, Col::Principal).unwrap_or("unknown")
+    }
+
+    /// The secret a single-secret record names (batch records name none).
+    fn secret(&self, r: &Row) -> Option<&'s str> {
+        if self.store.get(r, Col::EventName) == Some("BatchGetSecretValue") {
+            return None;
+        }
+        self.store.get(r, Col::Secret)
+    }
+
+    fn source(&self, r: &Row) -> Option<&'s str> {
+        self.store.get(r, Col::SourceIp)
+    }
+
+    fn after(&self, r: &Row) -> bool {
+        r.time_us >= self.end
+    }
+
+    fn finding(
+        &self,
+        rule: &'static str,
+        severity: Severity,
+        r: &Row,
+        evidence: String,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity,
+            time_us: r.time_us,
+            principal: self.principal(r).to_string(),
+            secret: self.secret(r).map(str::to_string),
+            source_ip: self.source(r).map(str::to_string),
+            evidence,
+            event_id: self.store.event_id(r).map(str::to_string),
+        }
+    }
+
+    fn failed_note(&self, r: &Row) -> String {
+        match self.store.get(r, Col::ErrorCode) {
+            Some(code) => format!(" (failed: {code})"),
+            None => String::new(),
+        }
+    }
+}
+
+/// Runs every rule; findings sorted by time, then rule, principal, secret.
+pub fn findings(
+    store: &EventStore,
+    baseline: SignedDuration,
+    countries: Option<&dyn Countries>,
+) -> Vec<Finding> {
+    let mut rows: Vec<&Row> = store.rows().iter().collect();
+    rows.sort_by_key(|r| r.time_us);
+    let Some(start) = rows.first().map(|r| r.time_us) else {
+        return Vec::new();
+    };
+    let end = start.saturating_add(baseline.as_micros().clamp(0, i64::MAX as i128) as i64);
+    let ctx = Ctx {
+        store,
+        rows,
+        end,
+        baseline: format!(
+            "{} baseline ({}..{})",
+            human_duration(baseline),
+            utc(start),
+            utc(end)
+        ),
+    };
+    let mut out = Vec::new();
+    new_principal_secret(&ctx, &mut out);
+    new_source_ip(&ctx, &mut out);
+    if let Some(countries) = countries {
+        new_country(&ctx, countries, &mut out);
+    }
+    off_hours(&ctx, &mut out);
+    burst(&ctx, &mut out);
+    denied_then_read(&ctx, &mut out);
+    out.sort_by(|a, b| {
+        (a.time_us, a.rule, &a.principal, &a.secret, &a.source_ip).cmp(&(
+            b.time_us,
+            b.rule,
+            &b.principal,
+            &b.secret,
+            &b.source_ip,
+        ))
+    });
+    out
+}
+
+/// `new-principal-secret`: the first access to a secret by a principal,
+/// when it comes after the baseline.
+fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
+    for r in &c.rows {
+        let Some(secret) = c.secret(r) else { continue };
+        let p = c.principal(r);
+        if seen.insert((p, secret)) && c.after(r) {
+            let evidence = format!(
+                "first access to {secret} by {p}{} after the {}",
+                c.failed_note(r),
+                c.baseline
+            );
+            out.push(c.finding("new-principal-secret", Severity::Medium, r, evidence));
+        }
+    }
+}
+
+/// `new-source-ip`: the first request by a principal from a source, when it
+/// comes after the baseline.
+fn new_source_ip(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
+    let mut baseline_sources: FxHashMap<&str, usize> = FxHashMap::default();
+    for r in &c.rows {
+        let Some(ip) = c.source(r) else { continue };
+        let p = c.principal(r);
+        if !seen.insert((p, ip)) {
+            continue;
+        }
+        if !c.after(r) {
+            *baseline_sources.entry(p).or_default() += 1;
+            continue;
+        }
+        let n = baseline_sources.get(p).copied().unwrap_or(0);
+        let evidence = format!(
+            "first request by {p} from {ip} after the {}; it had {n} source(s) in the baseline",
+            c.baseline
+        );
+        out.push(c.finding("new-source-ip", Severity::Low, r, evidence));
+    }
+}
+
+/// `new-country`: the first request by a principal from a country (of a
+/// public address GeoIP places), when it comes after the baseline.
+fn new_country(c: &Ctx<'_>, countries: &dyn Countries, out: &mut Vec<Finding>) {
+    let mut seen: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    for r in &c.rows {
+        let Some(code) = c.source(r).and_then(|ip| countries.country(ip)) else {
+            continue;
+        };
+        let p = c.principal(r);
+        let known = seen.entry(p).or_default();
+        if known.contains(code) {
+            continue;
+        }
+        if c.after(r) {
+            let before: Vec<&str> = known.iter().map(String::as_str).collect();
+            let evidence = format!(
+                "first request by {p} from {code} ({}) after the {}; countries before: {}",
+                c.source(r).unwrap_or(""),
+                c.baseline,
+                if before.is_empty() {
+                    "none".to_string()
+                } else {
+                    before.join(", ")
+                }
+            );
+            out.push(c.finding("new-country", Severity::High, r, evidence));
+        }
+        known.insert(code.to_string());
+    }
+}
+
+fn hour_of_day(us: i64) -> usize {
+    us.div_euclid(HOUR_US).rem_euclid(24) as usize
+}
+
+/// `off-hours`: for a principal with at least [`OFF_HOURS_MIN_BASELINE`]
+/// baseline events, the first access after the baseline in each UTC hour of
+/// day in which it had no baseline event.
+fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let mut hours: FxHashMap<&str, (usize, [bool; 24])> = FxHashMap::default();
+    for r in c.rows.iter().filter(|r| !c.after(r)) {
+        let h = hours.entry(c.principal(r)).or_insert((0, [false; 24]));
+        h.0 += 1;
+        h.1[hour_of_day(r.time_us)] = true;
+    }
+    let mut flagged: FxHashSet<(&str, usize)> = FxHashSet::default();
+    for r in c.rows.iter().filter(|r| c.after(r)) {
+        let p = c.principal(r);
+        let Some((n, usual)) = hours.get(p).filter(|h| h.0 >= OFF_HOURS_MIN_BASELINE) else {
+            continue;
+        };
+        let h = hour_of_day(r.time_us);
+        if usual[h] || !flagged.insert((p, h)) {
+            continue;
+        }
+        let list: Vec<String> = (0..24)
+            .filter(|&i| usual[i])
+            .map(|i| format!("{i:02}"))
+            .collect();
+        let evidence = format!(
+            "{p} made a request at {h:02}:00-{h:02}:59 UTC, an hour with none of its {n} events in the {} (its hours: {})",
+            c.baseline,
+            list.join(",")
+        );
+        out.push(c.finding("off-hours", Severity::Medium, r, evidence));
+    }
+}
+
+/// `burst`: a UTC clock hour after the baseline in which a principal made
+/// more than `max(BURST_MIN, BURST_FACTOR × its busiest baseline hour)`
+/// requests; flagged at the request that crossed the limit.
+fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // Events per (principal, clock hour), baseline and detection apart: the
+    // hour the baseline ends in is split in two.
+    let mut base: FxHashMap<(&str, i64), u64> = FxHashMap::default();
+    let mut later: FxHashMap<(&str, i64), u64> = FxHashMap::default();
+    for r in &c.rows {
+        let key = (c.principal(r), r.time_us.div_euclid(HOUR_US));
+        let counts = if c.after(r) { &mut later } else { &mut base };
+        *counts.entry(key).or_default() += 1;
+    }
+    let mut busiest: FxHashMap<&str, u64> = FxHashMap::default();
+    for (&(p, _), &n) in &base {
+        let max = busiest.entry(p).or_default();
+        *max = (*max).max(n);
+    }
+    // The request that crossed the limit, in each hour that crossed it.
+    let mut seen: FxHashMap<(&str, i64), u64> = FxHashMap::default();
+    for r in c.rows.iter().filter(|r| c.after(r)) {
+        let (p, hour) = (c.principal(r), r.time_us.div_euclid(HOUR_US));
+        let max = busiest.get(p).copied().unwrap_or(0);
+        let limit = BURST_MIN.max(BURST_FACTOR * max);
+        let total = later[&(p, hour)];
+        let n = seen.entry((p, hour)).or_default();
+        *n += 1;
+        if total <= limit || *n != limit + 1 {
+            continue;
+        }
+        let evidence = format!(
+            "{total} requests by {p} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
+            utc(hour * HOUR_US),
+            c.baseline
+        );
+        out.push(c.finding("burst", Severity::Medium, r, evidence));
+    }
+}
+
+/// `denied-then-read`: a successful read of a secret by a principal within
+/// [`DENIED_WINDOW`] after a failed one (any `errorCode`), once per
+/// (principal, secret), anywhere in the data.
+fn denied_then_read(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let mut last_failure: FxHashMap<(&str, &str), &Row> = FxHashMap::default();
+    let mut flagged: FxHashSet<(&str, &str)> = FxHashSet::default();
+    let window = DENIED_WINDOW.as_micros() as i64;
+    for r in &c.rows {
+        let Some(secret) = c.secret(r) else { continue };
+        let key = (c.principal(r), secret);
+        if c.store.get(r, Col::ErrorCode).is_some() {
+            last_failure.insert(key, r);
+            continue;
+        }
+        let Some(failed) = last_failure.get(&key) else {
+            continue;
+        };
+        let gap = r.time_us - failed.time_us;
+        if gap > window || !flagged.insert(key) {
+            continue;
+        }
+        let evidence = format!(
+            "{} read {secret} {} after a failed attempt ({} at {})",
+            key.0,
+            human_duration(SignedDuration::from_micros(gap)),
+            c.store.get(failed, Col::ErrorCode).unwrap_or(""),
+            utc(failed.time_us)
+        );
+        out.push(c.finding("denied-then-read", Severity::High, r, evidence));
+    }
+}
+
+fn utc(us: i64) -> String {
+    jiff::Timestamp::from_microsecond(us)
+        .map(format_utc)
+        .unwrap_or_else(|_| us.to_string())
+}
+
+/// `14d`, `36h`, `90m`, `45s`, or `1h 2m 3s` when no single unit fits.
+fn human_duration(d: SignedDuration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "0s".to_string(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s if s < 60 => format!("{s}s"),
+        s => format!("{}h {}m {}s", s / 3_600, s % 3_600 / 60, s % 60),
+    }
+}
+
+/// The `findings` table.
+pub fn findings_table(found: &[Finding]) -> Table {
+    let str_col =
+        |f: &dyn Fn(&Finding) -> Option<String>| Column::Str(found.iter().map(f).collect());
+    Table {
+        name: "findings",
+        columns: vec![
+            ("rule", str_col(&|f| Some(f.rule.to_string()))),
+            ("severity", str_col(&|f| Some(f.severity.to_string()))),
+            (
+                "time",
+                Column::Time(found.iter().map(|f| Some(f.time_us)).collect()),
+            ),
+            ("principal", str_col(&|f| Some(f.principal.clone()))),
+            ("secret", str_col(&|f| f.secret.clone())),
+            ("source_ip", str_col(&|f| f.source_ip.clone())),
+            ("evidence", str_col(&|f| Some(f.evidence.clone()))),
+            ("event_id", str_col(&|f| f.event_id.clone())),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests;
