@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: moto's S3-compatible server, which
-# the S3 tests start on 127.0.0.1. Does nothing when it is already there.
+# the S3 tests start on 127.0.0.1, and Debian's Chromium, which the HTML tests
+# load the dashboard in (headless). Does nothing for what is already there.
 set -euo pipefail
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet 'moto[server]'
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists only when the install fails with stale ones.
+  if ! $SUDO apt-get install -y --no-install-recommends chromium; then
+    $SUDO apt-get update
+    $SUDO apt-get install -y --no-install-recommends chromium
+  fi
 fi

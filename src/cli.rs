@@ -118,6 +118,9 @@ pub struct ReportArgs {
     /// Rows of each report shown on the terminal.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Write a self-contained HTML dashboard (charts and tables, no scripts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `ctscan verify`.

@@ -222,6 +222,8 @@ pub struct ReportConfig {
     pub out: Option<PathBuf>,
     pub format: OutputFormat,
     pub top: usize,
+    /// `--html FILE`: where to write the dashboard.
+    pub html: Option<PathBuf>,
 }
 
 impl ReportConfig {
@@ -236,6 +238,7 @@ impl ReportConfig {
             out: args.out.clone(),
             format: args.format,
             top: args.top,
+            html: args.html.clone(),
         })
     }
 }
@@ -559,6 +562,13 @@ mod tests {
         assert!(report(&["ctscan", "s3://"]).is_err());
         assert!(report(&["ctscan", "s3://b", "--s3-concurrency", "0"]).is_err());
         assert!(report(&["ctscan", "s3://b", "--endpoint-url", "localhost:9"]).is_err());
+    }
+
+    #[test]
+    fn html_names_the_dashboard_file() {
+        let c = report(&["ctscan", ".", "--html", "out/dash.html"]).unwrap();
+        assert_eq!(c.html, Some(PathBuf::from("out/dash.html")));
+        assert_eq!(report(&["ctscan", "."]).unwrap().html, None);
     }
 
     #[test]

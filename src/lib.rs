@@ -11,7 +11,8 @@ The pipeline, one module per step:
    selected, and only candidates are parsed (simd-json) and normalised by
    [`record`] into the compact [`events`] table.
 4. [`report`] groups the events into tables; [`export`] writes them as Parquet
-   and CSV; [`terminal`] prints them, escaped by [`sanitize`].
+   and CSV; [`terminal`] prints them, escaped by [`sanitize`]; [`html`] draws
+   them as one self-contained page of [`svg`] charts.
 
 `verify` ([`verify`]) checks a local mirror against its digest chain and
 finds tampering events in one [`scan::scan_with`] pass.
@@ -27,6 +28,7 @@ pub mod events;
 pub mod export;
 pub mod filter;
 pub mod format;
+pub mod html;
 pub mod lookup;
 pub mod pattern;
 pub mod record;
@@ -36,6 +38,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod structural;
+pub mod svg;
 pub mod terminal;
 pub mod verify;
 pub mod window;

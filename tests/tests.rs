@@ -4,6 +4,7 @@
 mod alarm;
 mod bad_input;
 mod differential;
+mod html;
 mod report;
 mod s3;
 mod util;

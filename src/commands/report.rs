@@ -70,6 +70,16 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         write_events_parquet(store, dir)?;
         write_json_atomically(&dir.join("summary.json"), &summary)?;
     }
+    if let Some(path) = &cfg.html {
+        let page = crate::html::render(&crate::html::Dashboard {
+            title: "ctscan: secret access report".to_string(),
+            summary: &serde_json::to_value(&summary)?,
+            store,
+            tables: &reports,
+            alarms: &[],
+        });
+        crate::export::write_atomically(path, |out| Ok(out.write_all(page.as_bytes())?))?;
+    }
     let mut stdout = std::io::stdout().lock();
     match cfg.format {
         OutputFormat::Json => {
