@@ -395,10 +395,10 @@ svg .bar:hover,svg .cell:hover,svg .band:hover{opacity:.78}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;margin:8px 0 0;padding:0;list-style:none;font-size:12.5px}
 .legend li{display:flex;align-items:center;gap:6px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px}
-table{border-collapse:collapse;width:100%;font-size:12.5px}
-th,td{padding:4px 8px;border-bottom:1px solid #eceff4;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:12px}
+th,td{padding:3px 6px;border-bottom:1px solid #eceff4;text-align:left;vertical-align:top}
 th{background:#f5f7fa;font-weight:600;position:sticky;top:0}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word;max-width:560px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
 .scroll{overflow:auto;max-height:560px;border:1px solid #eceff4;border-radius:6px}
@@ -660,20 +660,30 @@ fn time_chart(agg: &Agg<'_>) -> String {
             agg.kind.describe(idx),
             group_digits(b.events)
         )];
+        let segs: Vec<(u64, &str)> = b
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, &n)| {
+                let (name, colour) = series.get(i).map_or(("other", OTHER), |s| (&s.0, s.1));
+                lines.push(format!("{name}: {n}"));
+                (n, colour)
+            })
+            .collect();
+        svg.title(&lines);
         let mut y = top_m + ph;
-        for (i, &n) in b.series.iter().enumerate().filter(|(_, n)| **n > 0) {
-            let (name, colour) = series.get(i).map_or(("other", OTHER), |s| (&s.0, s.1));
-            lines.push(format!("{name}: {n}"));
+        for (n, colour) in segs {
             let bh = ph * n as f64 / top as f64;
             y -= bh;
             svg.rect("seg", (x, y, w, bh), colour, &[], &[]);
         }
-        svg.title(&lines);
         svg.close_group();
     }
     axis.draw(&mut svg, top_m + ph);
-    svg.text(
-        (14.0, top_m + ph / 2.0),
+    svg.text_rotated(
+        (18.0, top_m + ph / 2.0),
+        -90.0,
         Anchor::Middle,
         "axis-title",
         "events",
@@ -734,11 +744,12 @@ fn failures_chart(agg: &Agg<'_>) -> String {
         );
     }
     axis.draw(&mut svg, top_m + ph);
-    svg.text(
-        (14.0, top_m + ph / 2.0),
+    svg.text_rotated(
+        (18.0, top_m + ph / 2.0),
+        -90.0,
         Anchor::Middle,
         "axis-title",
-        "failed",
+        "failed calls",
     );
     svg.finish()
 }
@@ -913,7 +924,13 @@ fn matrix_chart(agg: &Agg<'_>) -> String {
     let mut svg = Svg::new("matrix", w, h, "Events per principal and secret");
     for (j, s) in cols.iter().enumerate() {
         let x = label_w + cw * j as f64 + cw / 2.0;
-        svg.text_rotated((x - 2.0, head_h - 8.0), -38.0, "mono", &clip(s, 30));
+        svg.text_rotated(
+            (x - 2.0, head_h - 8.0),
+            -38.0,
+            Anchor::Start,
+            "mono",
+            &clip(s, 30),
+        );
     }
     for (i, p) in rows.iter().enumerate() {
         let y = head_h + ch * i as f64;
@@ -933,8 +950,8 @@ fn matrix_chart(agg: &Agg<'_>) -> String {
             let t = (n as f64 / max as f64).sqrt();
             let n_text = n.to_string();
             svg.open_group("cell", &[("data-p", p), ("data-s", s), ("data-n", &n_text)]);
-            svg.rect("cell-bg", cell, &shade(t), &[], &[]);
             svg.title(&[p.to_string(), format!("{s}: {n} events")]);
+            svg.rect("cell-bg", cell, &shade(t), &[], &[]);
             let class = if t > 0.5 { "num inv" } else { "num" };
             svg.text(
                 (x + cw / 2.0, y + ch - 8.0),
@@ -1145,7 +1162,11 @@ fn alarm_chart(alarms: &[AlarmTimeline]) -> String {
         svg.line("mark", (x(t), axis_y), (x(t), axis_y + 5.0));
         svg.text(
             (x(t), axis_y + 18.0),
-            Anchor::Middle,
+            match k {
+                0 => Anchor::Start,
+                6 => Anchor::End,
+                _ => Anchor::Middle,
+            },
             "tick",
             &time_text(t, fmt),
         );
@@ -1185,6 +1206,10 @@ fn cell_html(col: &Column, row: usize, name: &str) -> String {
                 String::new()
             };
             (class, clip(s, 200))
+        }
+        // Numbers that name something (an AS number, an id) are not grouped.
+        Column::Count(v) if name == "asn" || name.ends_with("_id") => {
+            ("num".to_string(), v[row].to_string())
         }
         Column::Count(v) => ("num".to_string(), group_digits(v[row])),
         Column::Bool(v) => (
@@ -1604,6 +1629,7 @@ mod tests {
         let at = |s: &str| countries.find(s).unwrap();
         assert!(at("data-key=\"US\" data-n=\"9\"") < at("data-key=\"DE\" data-n=\"3\""));
         assert!(out.contains("data-table=\"by_asn\""));
+        assert!(out.contains("<td class=\"num\">64500</td>"));
         assert!(out.contains("&lt;Evil&gt; Net"));
         assert!(out.contains("<td class=\"sev-high\">HIGH</td>"));
         assert!(out.contains("<td class=\"time\">2026-01-01T00:00:00Z</td>"));

@@ -133,10 +133,18 @@ impl Svg {
     }
 
     /// A text label rotated by `deg` degrees around its anchor point.
-    pub fn text_rotated(&mut self, (x, y): (f64, f64), deg: f64, class: &str, s: &str) {
+    pub fn text_rotated(
+        &mut self,
+        (x, y): (f64, f64),
+        deg: f64,
+        anchor: Anchor,
+        class: &str,
+        s: &str,
+    ) {
         let _ = write!(
             self.buf,
-            r#"<text x="{x}" y="{y}" text-anchor="start" class="{}" transform="rotate({deg} {x} {y})">{}</text>"#,
+            r#"<text x="{x}" y="{y}" text-anchor="{}" class="{}" transform="rotate({deg} {x} {y})">{}</text>"#,
+            anchor.as_str(),
             esc(class),
             esc(s),
             x = r(x),
