@@ -227,11 +227,15 @@ pub struct ReportConfig {
 }
 
 impl ReportConfig {
-    /// Validates `report`'s options; creates `--out` so a bad path fails early.
+    /// Validates `report`'s options; creates `--out` and the folder of `--html`
+    /// so a bad path fails early.
     pub fn from_args(args: &ReportArgs, env: &Env) -> Result<ReportConfig> {
         let scan = ScanConfig::from_args(&args.scan, env)?;
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        if let Some(dir) = args.html.as_ref().and_then(|f| f.parent()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("--html {}", dir.display()))?;
         }
         Ok(ReportConfig {
             scan,
@@ -566,9 +570,14 @@ mod tests {
 
     #[test]
     fn html_names_the_dashboard_file() {
-        let c = report(&["ctscan", ".", "--html", "out/dash.html"]).unwrap();
-        assert_eq!(c.html, Some(PathBuf::from("out/dash.html")));
+        let c = report(&["ctscan", ".", "--html", "dash.html"]).unwrap();
+        assert_eq!(c.html, Some(PathBuf::from("dash.html")));
         assert_eq!(report(&["ctscan", "."]).unwrap().html, None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("new/dash.html");
+        let c = report(&["ctscan", ".", "--html", &file.display().to_string()]).unwrap();
+        assert_eq!(c.html, Some(file));
+        assert!(dir.path().join("new").is_dir());
     }
 
     #[test]

@@ -88,6 +88,43 @@ fn page_errors(log: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Elements the dashboard is made of; anything else in the DOM came from a log.
+const OWN_TAGS: &[&str] = &[
+    "!doctype", "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p",
+    "main", "section", "div", "span", "ul", "li", "svg", "g", "rect", "text", "line", "table",
+    "thead", "tbody", "tr", "th", "td", "details", "summary", "footer",
+];
+
+/// Checks that every element of the DOM is one the dashboard writes and no
+/// element has an event-handler attribute: log text stayed text. Attribute
+/// values are dropped first (Chromium serialises `<` in them raw).
+fn assert_only_own_markup(dom: &str) {
+    let mut bare = String::with_capacity(dom.len());
+    let mut rest = dom;
+    while let Some(at) = rest.find("=\"") {
+        bare.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        rest = &after[after.find('"').map_or(after.len(), |e| e + 1)..];
+    }
+    bare.push_str(rest);
+    for tag in bare.split('<').skip(1) {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        if tag.starts_with('/') {
+            continue;
+        }
+        let mut words = tag.split_whitespace();
+        let name = words.next().unwrap_or("").to_ascii_lowercase();
+        assert!(
+            OWN_TAGS.contains(&name.as_str()),
+            "element <{name}> in the DOM"
+        );
+        for attr in words {
+            let attr = attr.to_ascii_lowercase();
+            assert!(!attr.starts_with("on"), "attribute {attr} on <{name}>");
+        }
+    }
+}
+
 /// The markup of the `<svg data-chart="name">` element.
 fn chart<'d>(dom: &'d str, name: &str) -> &'d str {
     let tag = format!("<svg data-chart=\"{name}\"");
@@ -183,7 +220,7 @@ fn html_dashboard_of_the_sample_logs_in_chromium() {
     assert_eq!(page_errors(&loaded.log), Vec::<&str>::new());
     let dom = &loaded.dom;
     assert!(dom.contains("http-equiv=\"Content-Security-Policy\""));
-    assert!(!dom.contains("<script"));
+    assert_only_own_markup(dom);
 
     // Per hour: one bar per hour with events, each with its count.
     let per_hour = chart(dom, "per-hour");
@@ -297,6 +334,73 @@ fn html_dashboard_of_the_sample_logs_in_chromium() {
     for absent in ["by-country", "alarm-timeline", "id=\"findings\""] {
         assert!(!dom.contains(absent), "{absent} in the page");
     }
+}
+
+#[test]
+fn html_hostile_log_text_stays_text_in_chromium() {
+    let t = TestDir::new();
+    let principal = "<script>document.title='pwned'</script>";
+    let secret = "\"><svg onload=alert(1)>";
+    let agent = "\u{1b}]52;c;ZXZpbA==\u{7}<img src=x onerror=alert(2)>";
+    let code = "<iframe src=javascript:alert(3)>";
+    let rec = |time: &str, id: &str| {
+        serde_json::json!({
+            "eventTime": time, "eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
+            "userIdentity": {"type": "IAMUser", "arn": principal}, "userAgent": agent,
+            "sourceIPAddress": "<b onmouseover=alert(4)>ip</b>", "errorCode": code,
+            "requestParameters": {"secretId": secret}, "eventID": id
+        })
+    };
+    let records = [
+        rec("2026-02-01T00:00:00Z", "a"),
+        rec("2026-02-01T03:00:00Z", "b"),
+    ];
+    t.write(
+        "logs/hostile.json",
+        serde_json::json!({ "Records": records })
+            .to_string()
+            .as_bytes(),
+    );
+    let page = t.join("dashboard.html");
+    let (status, _, stderr) = outputs(&ctscan(&[
+        &t.join("logs").display().to_string(),
+        "-q",
+        "--html",
+        &page.display().to_string(),
+    ]));
+    assert_eq!(status, 0, "{stderr}");
+    let loaded = load_in_chromium(&page);
+    assert_eq!(page_errors(&loaded.log), Vec::<&str>::new());
+    let dom = &loaded.dom;
+    assert_only_own_markup(dom);
+    assert!(dom.contains("<title>ctscan: secret access report</title>"));
+    assert!(!dom.contains('\u{1b}') && !dom.contains('\u{7}'));
+    // Shown as text, where it belongs.
+    for shown in [
+        "&lt;script&gt;document.title='pwned'&lt;/script&gt;",
+        "\"&gt;&lt;svg onload=alert(1)&gt;",
+        "\\x1b]52;c;ZXZpbA==\\x07&lt;img src=x onerror=alert(2)&gt;",
+        "&lt;iframe src=javascript:alert(3)&gt;",
+        "&lt;b onmouseover=alert(4)&gt;ip&lt;/b&gt;",
+    ] {
+        assert!(dom.contains(shown), "{shown} not shown as text");
+    }
+    assert_eq!(attr_of(chart(dom, "per-hour"), "bar", "data-n"), ["1", "1"]);
+    assert_eq!(attr_of(chart(dom, "failures"), "bar", "data-n"), ["1", "1"]);
+    assert_eq!(attr_of(chart(dom, "matrix"), "cell", "data-n"), ["2"]);
+}
+
+/// The markup check above catches an injected element or handler, and lets
+/// through what only looks like one inside an attribute value.
+#[test]
+fn html_markup_check_catches_injected_elements() {
+    let caught = |dom: &str| std::panic::catch_unwind(|| assert_only_own_markup(dom)).is_err();
+    assert!(caught("<div><img src=x onerror=alert(1)></div>"));
+    assert!(caught("<svg data-chart=\"x\" onload=\"alert(1)\"></svg>"));
+    assert!(caught("<td><script>alert(1)</script></td>"));
+    assert!(!caught(
+        "<g class=\"bar\" data-key=\"<script>x</script>\"><text>&lt;img&gt;</text></g>"
+    ));
 }
 
 /// The error check above can see a violation: a page whose inline script the
