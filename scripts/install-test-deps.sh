@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: moto's S3-compatible server, which
 # the S3 tests start on 127.0.0.1; mmdb-writer, which builds the small GeoIP
-# test databases; and maxminddb-geolite2, whose GeoLite2 City database (2018,
-# CC BY-SA 4.0, MaxMind) one GeoIP test reads. Does nothing when they are
+# test databases; maxminddb-geolite2, whose GeoLite2 City database (2018,
+# CC BY-SA 4.0, MaxMind) one GeoIP test reads; and Debian's Chromium, which
+# the HTML tests load the dashboard in (headless). Does nothing for what is
 # already there.
 set -euo pipefail
 PYTHON="${PYTHON:-python3}"
@@ -14,4 +15,14 @@ if ! "$PYTHON" -c 'import mmdb_writer, netaddr' 2>/dev/null; then
 fi
 if ! "$PYTHON" -c 'import _maxminddb_geolite2' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet maxminddb-geolite2
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists only when the install fails with stale ones.
+  if ! $SUDO apt-get install -y --no-install-recommends chromium; then
+    $SUDO apt-get update
+    $SUDO apt-get install -y --no-install-recommends chromium
+  fi
 fi

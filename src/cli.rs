@@ -32,6 +32,10 @@ pub enum Command {
     Mirror(MirrorArgs),
 }
 
+/// The topic replayed alarms notify when no rule names one (a placeholder:
+/// the region and account in its messages are not the user's).
+pub const DEFAULT_SNS_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:ctscan-alarm";
+
 /// How to reach S3, following the AWS CLI's options.
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct S3Args {
@@ -124,6 +128,12 @@ pub struct ReportArgs {
     /// The findings' baseline: the first DURATION of the data (e.g. 14d, 2w).
     #[arg(long, value_name = "DURATION", default_value = "14d")]
     pub baseline: String,
+    /// Write a self-contained HTML dashboard (charts and tables, no scripts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also replay a rule pack's alarms in the same pass: `cis` or a JSON rules file (as `alarm --rules`).
+    #[arg(long, value_name = "cis|FILE")]
+    pub rules: Option<String>,
 }
 
 /// `ctscan verify`.
@@ -334,7 +344,7 @@ pub struct AlarmArgs {
     #[arg(
         long,
         value_name = "ARN",
-        default_value = "arn:aws:sns:us-east-1:123456789012:ctscan-alarm"
+        default_value = DEFAULT_SNS_TOPIC_ARN
     )]
     pub sns_topic_arn: String,
     /// Say why the alarm fired or never did, and what other statistics would have done.

@@ -226,10 +226,15 @@ pub struct ReportConfig {
     pub geoip: Option<std::sync::Arc<crate::geoip::GeoIp>>,
     /// `--baseline`: how much of the data's start the findings learn from.
     pub baseline: jiff::SignedDuration,
+    /// `--html FILE`: where to write the dashboard.
+    pub html: Option<PathBuf>,
+    /// `--rules`: alarms replayed in the same pass (empty without it).
+    pub rules: Vec<crate::rules::Rule>,
 }
 
 impl ReportConfig {
-    /// Validates `report`'s options; creates `--out` so a bad path fails early.
+    /// Validates `report`'s options; creates `--out` and the folder of `--html`
+    /// so a bad path fails early.
     pub fn from_args(args: &ReportArgs, env: &Env) -> Result<ReportConfig> {
         let scan = ScanConfig::from_args(&args.scan, env)?;
         if let Some(dir) = &args.out {
@@ -247,6 +252,9 @@ impl ReportConfig {
             [] => None,
             paths => Some(std::sync::Arc::new(crate::geoip::GeoIp::open(paths)?)),
         };
+        if let Some(dir) = args.html.as_ref().and_then(|f| f.parent()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("--html {}", dir.display()))?;
+        }
         Ok(ReportConfig {
             scan,
             out: args.out.clone(),
@@ -254,6 +262,15 @@ impl ReportConfig {
             top: args.top,
             geoip,
             baseline,
+            html: args.html.clone(),
+            rules: with_default_topic(
+                args.rules
+                    .as_deref()
+                    .map(load_rules)
+                    .transpose()?
+                    .unwrap_or_default(),
+                crate::cli::DEFAULT_SNS_TOPIC_ARN,
+            ),
         })
     }
 }
@@ -407,6 +424,25 @@ impl EventsConfig {
     }
 }
 
+/// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.
+pub fn load_rules(spec: &str) -> Result<Vec<crate::rules::Rule>> {
+    if spec == "cis" {
+        return Ok(crate::rules::cis_rules());
+    }
+    let text = std::fs::read_to_string(spec).with_context(|| format!("--rules {spec}"))?;
+    crate::rules::parse_rules_json(&text).with_context(|| format!("--rules {spec}"))
+}
+
+/// Gives every rule without an SNS topic `topic`, so its alarm notifies.
+fn with_default_topic(mut rules: Vec<crate::rules::Rule>, topic: &str) -> Vec<crate::rules::Rule> {
+    for r in &mut rules {
+        if r.alarm.sns_topic_arn.is_none() {
+            r.alarm.sns_topic_arn = Some(topic.to_string());
+        }
+    }
+    rules
+}
+
 /// `alarm`'s options, validated: one rule per alarm to replay.
 #[derive(Debug, Clone)]
 pub struct AlarmCommandConfig {
@@ -424,15 +460,10 @@ pub struct AlarmCommandConfig {
 
 impl AlarmCommandConfig {
     pub fn from_args(args: &AlarmArgs, env: &Env) -> Result<AlarmCommandConfig> {
-        use crate::rules::{cis_rules, parse_rules_json, Rule, RuleValue};
+        use crate::rules::{Rule, RuleValue};
         let scan = visitor_scan(&args.scan, env)?;
-        let mut rules = match (&args.rules, &args.pattern) {
-            (Some(r), _) if r == "cis" => cis_rules(),
-            (Some(file), _) => {
-                let text =
-                    std::fs::read_to_string(file).with_context(|| format!("--rules {file}"))?;
-                parse_rules_json(&text).with_context(|| format!("--rules {file}"))?
-            }
+        let rules = match (&args.rules, &args.pattern) {
+            (Some(spec), _) => load_rules(spec)?,
             (None, Some(p)) => {
                 parse_pattern(p)?;
                 let mut alarm = crate::alarm::AlarmConfig::cis(&args.alarm_name, &args.alarm_name);
@@ -462,11 +493,7 @@ impl AlarmCommandConfig {
             }
             (None, None) => bail!("alarm needs --pattern P or --rules cis|FILE"),
         };
-        for r in &mut rules {
-            if r.alarm.sns_topic_arn.is_none() {
-                r.alarm.sns_topic_arn = Some(args.sns_topic_arn.clone());
-            }
-        }
+        let rules = with_default_topic(rules, &args.sns_topic_arn);
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
         }
@@ -600,6 +627,18 @@ mod tests {
             format!("{err:#}").contains("--geoip /no/such/GeoLite2-City.mmdb"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn html_names_the_dashboard_file() {
+        let c = report(&["ctscan", ".", "--html", "dash.html"]).unwrap();
+        assert_eq!(c.html, Some(PathBuf::from("dash.html")));
+        assert_eq!(report(&["ctscan", "."]).unwrap().html, None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("new/dash.html");
+        let c = report(&["ctscan", ".", "--html", &file.display().to_string()]).unwrap();
+        assert_eq!(c.html, Some(file));
+        assert!(dir.path().join("new").is_dir());
     }
 
     #[test]

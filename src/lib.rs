@@ -11,7 +11,8 @@ The pipeline, one module per step:
    selected, and only candidates are parsed (simd-json) and normalised by
    [`record`] into the compact [`events`] table.
 4. [`report`] groups the events into tables; [`export`] writes them as Parquet
-   and CSV; [`terminal`] prints them, escaped by [`sanitize`].
+   and CSV; [`terminal`] prints them, escaped by [`sanitize`]; [`html`] draws
+   them as one self-contained page of [`svg`] charts.
    [`geoip`] places source addresses (`--geoip`) and [`findings`] flags
    anomalies against a baseline; both add tables of their own.
 
@@ -38,6 +39,7 @@ pub mod filter;
 pub mod findings;
 pub mod format;
 pub mod geoip;
+pub mod html;
 pub mod lookup;
 pub mod pattern;
 pub mod record;
@@ -47,6 +49,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod source;
 pub mod structural;
+pub mod svg;
 pub mod terminal;
 pub mod verify;
 pub mod window;

@@ -43,8 +43,16 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
+///
+/// Markup characters become entities; control characters (ANSI/OSC
+/// sequences, NUL, newlines) and bidirectional overrides are shown as the
+/// same visible escapes [`terminal`] prints, so log text can neither break
+/// out of an element or attribute nor disguise what it says.
 pub fn html(s: &str) -> Cow<'_, str> {
-    if !s.contains(['<', '>', '&', '"', '\'']) {
+    if !s
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | '&' | '"' | '\'') || needs_terminal_escape(c))
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -55,6 +63,7 @@ pub fn html(s: &str) -> Cow<'_, str> {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if needs_terminal_escape(c) => out.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
             c => out.push(c),
         }
     }
@@ -91,5 +100,12 @@ mod tests {
             html("<script>alert('x')</script>"),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
         );
+        assert_eq!(html("\"onmouseover=x"), "&quot;onmouseover=x");
+        assert_eq!(
+            html("a\x1b]52;c;ZXZpbA==\x07b\u{202e}"),
+            "a\\x1b]52;c;ZXZpbA==\\x07b\\u{202e}"
+        );
+        assert_eq!(html("line\nbreak\0"), "line\\nbreak\\x00");
+        assert_eq!(html("prod/db"), "prod/db");
     }
 }

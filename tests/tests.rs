@@ -5,6 +5,7 @@ mod alarm;
 mod bad_input;
 mod differential;
 mod geoip;
+mod html;
 mod report;
 mod s3;
 mod util;

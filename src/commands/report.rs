@@ -5,15 +5,22 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::cli::ClockArg;
+use crate::cli::DefaultModeArg;
 use crate::cli::OutputFormat;
-use crate::commands::scan_sources::{scan_sources, Scanned};
+use crate::commands::alarm::{
+    history_table, replay_rule_list, rules_table, AlarmVisitor, Hit, ReplayHow, RuleOutcome,
+};
+use crate::commands::scan_sources::{scan_sources, scan_sources_with, Scanned};
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
 use crate::events::EventStore;
 use crate::export::{write_csv, write_events_parquet_with, write_json_atomically, write_parquet};
 use crate::findings::{findings, findings_table, Countries};
 use crate::geoip::Annotations;
+use crate::html::AlarmTimeline;
 use crate::report::{all_reports, Table};
+use crate::rules::RuleSet;
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::ListCounts;
 use crate::terminal::{human_bytes, print_table};
@@ -46,7 +53,7 @@ pub struct WindowJson {
 
 /// Runs `report`.
 pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
-    let scanned = scan_sources(&cfg.scan)?;
+    let (scanned, hits) = scan(cfg)?;
     let stats = &scanned.outcome.stats;
     let store = &scanned.outcome.events;
     let summary = Summary {
@@ -71,6 +78,16 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         .transpose()?;
     let mut reports = all_reports(store);
     reports.extend(extra_reports(store, geo.as_ref(), cfg.baseline));
+    let how = ReplayHow {
+        window: cfg.scan.window,
+        default_mode: DefaultModeArg::PerEvent,
+        explain: false,
+    };
+    let outcomes = replay_rule_list(&cfg.rules, &how, &hits)?;
+    if !outcomes.is_empty() {
+        reports.push(rules_table(&outcomes));
+        reports.push(history_table(&outcomes));
+    }
     if let Some(dir) = &cfg.out {
         for table in &reports {
             write_parquet(table, dir)?;
@@ -82,6 +99,16 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
                 .unwrap_or_default()
         })?;
         write_json_atomically(&dir.join("summary.json"), &summary)?;
+    }
+    if let Some(path) = &cfg.html {
+        let page = crate::html::render(&crate::html::Dashboard {
+            title: "ctscan: secret access report".to_string(),
+            summary: &serde_json::to_value(&summary)?,
+            store,
+            tables: &reports,
+            alarms: &timelines(&outcomes, store, cfg),
+        });
+        crate::export::write_atomically(path, |out| Ok(out.write_all(page.as_bytes())?))?;
     }
     let mut stdout = std::io::stdout().lock();
     match cfg.format {
@@ -103,6 +130,68 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// Scans the SOURCEs; with `--rules`, also collects the rules' hits in the
+/// same pass, sorted by sample time.
+fn scan(cfg: &ReportConfig) -> Result<(Scanned, Vec<Hit>)> {
+    if cfg.rules.is_empty() {
+        return Ok((scan_sources(&cfg.scan)?, Vec::new()));
+    }
+    let set = RuleSet::new(cfg.rules.clone())?;
+    let visitor = AlarmVisitor {
+        set: &set,
+        window: cfg.scan.window,
+        clock: ClockArg::EventTime,
+        keep_all: cfg.rules.iter().any(|r| r.default_value.is_some()),
+    };
+    let (scanned, state) = scan_sources_with(&cfg.scan, &visitor)?;
+    let mut hits = state.hits;
+    hits.sort_by_key(|h| (h.time, h.event_time));
+    Ok((scanned, hits))
+}
+
+/// One state band per replayed alarm, over the window (or, when it is open,
+/// over the span of the events and the evaluations).
+fn timelines(
+    outcomes: &[RuleOutcome<'_>],
+    store: &EventStore,
+    cfg: &ReportConfig,
+) -> Vec<AlarmTimeline> {
+    let evaluated = outcomes.iter().flat_map(|o| {
+        o.replay
+            .series
+            .iter()
+            .map(|p| p.start.as_microsecond())
+            .chain(o.replay.history.iter().map(|c| c.time.as_microsecond()))
+    });
+    let times: Vec<i64> = evaluated
+        .chain(store.rows().iter().map(|r| r.time_us))
+        .collect();
+    let start = cfg
+        .scan
+        .window
+        .since
+        .map(|t| t.as_microsecond())
+        .or(times.iter().min().copied());
+    let end = cfg
+        .scan
+        .window
+        .until
+        .map(|t| t.as_microsecond())
+        .or(times.iter().max().map(|t| t + 60_000_000));
+    let (Some(start_us), Some(end_us)) = (start, end) else {
+        return Vec::new();
+    };
+    outcomes
+        .iter()
+        .map(|o| AlarmTimeline {
+            name: format!("{} {}", o.rule.id, o.rule.title),
+            start_us,
+            end_us,
+            history: o.replay.history.clone(),
+        })
+        .collect()
 }
 
 /// `by_country` and `by_asn` (with `--geoip`), then `findings`.
