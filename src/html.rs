@@ -1140,9 +1140,11 @@ fn alarm_chart(alarms: &[AlarmTimeline]) -> String {
                 title.push(clip(&b.reason, 300));
             }
             let (x1, x2) = (x(b.from_us), x(b.to_us));
+            // A five-minute ALARM in a year-long span must still be seen.
+            let min_w = if b.state == AlarmState::Alarm { 3.0 } else { 1.0 };
             svg.rect(
                 "band",
-                (x1, y, (x2 - x1).max(1.0), band_h),
+                (x1, y, (x2 - x1).max(min_w), band_h),
                 state_colour(b.state),
                 &[("data-state", &b.state.to_string())],
                 &title,
