@@ -1141,7 +1141,11 @@ fn alarm_chart(alarms: &[AlarmTimeline]) -> String {
             }
             let (x1, x2) = (x(b.from_us), x(b.to_us));
             // A five-minute ALARM in a year-long span must still be seen.
-            let min_w = if b.state == AlarmState::Alarm { 3.0 } else { 1.0 };
+            let min_w = if b.state == AlarmState::Alarm {
+                3.0
+            } else {
+                1.0
+            };
             svg.rect(
                 "band",
                 (x1, y, (x2 - x1).max(min_w), band_h),

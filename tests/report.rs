@@ -712,38 +712,66 @@ fn parquet_files_read_back_with_an_independent_reader() {
 }
 
 #[test]
-fn hostile_log_text_is_neutralised_in_terminal_and_csv_but_kept_raw_in_parquet() {
+fn hostile_log_text_is_neutralised_in_terminal_csv_and_html_but_kept_raw_in_parquet() {
     let t = TestDir::new();
     let ua = "\u{1b}]52;c;ZXZpbA==\u{7}=cmd|' /C calc'!A0<script>";
     let principal = "=HYPERLINK(\"http://x\")";
-    let rec = serde_json::json!({
-        "eventTime": "2026-02-01T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
-        "userIdentity": {"type": "IAMUser", "arn": principal}, "userAgent": ua, "sourceIPAddress": "@evil",
-        "requestParameters": {"secretId": "-2+3\u{1b}[31m"}, "eventID": "x"
-    });
+    let rec = |arn: &str, id: &str| {
+        serde_json::json!({
+            "eventTime": "2026-02-01T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
+            "userIdentity": {"type": "IAMUser", "arn": arn}, "userAgent": ua, "sourceIPAddress": "@evil",
+            "requestParameters": {"secretId": "-2+3\u{1b}[31m"}, "eventID": id
+        })
+    };
+    // The second principal is the user agent's payload itself.
     t.write(
         "hostile.json",
-        serde_json::json!({"Records": [rec]}).to_string().as_bytes(),
+        serde_json::json!({"Records": [rec(principal, "x"), rec(ua, "y")]})
+            .to_string()
+            .as_bytes(),
     );
-    let (code, stdout, stderr, out) = report(&[t.path()], &[]);
+    let html = t.join("report.html");
+    let (code, stdout, stderr, out) = report(&[t.path()], &["--html", html.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
         "raw escape reached the terminal"
     );
-    assert!(stdout.contains("\\x1b[31m"), "{stdout}");
+    assert!(
+        stdout.contains("\\x1b[31m") && stdout.contains("\\x1b]52;c;ZXZpbA==\\x07"),
+        "{stdout}"
+    );
     let p = Csv::read(&out.join("by_principal.csv")).maps();
-    assert_eq!(p[0]["principal"], format!("'{principal}"));
+    assert!(
+        p.iter().any(|r| r["principal"] == format!("'{principal}")),
+        "{p:?}"
+    );
     let s = Csv::read(&out.join("by_secret.csv")).maps();
     assert_eq!(s[0]["secret"], "'-2+3\u{1b}[31m");
     let ip = Csv::read(&out.join("by_source_ip.csv")).maps();
     assert_eq!(ip[0]["source_ip"], "'@evil");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains('\u{1b}') && !page.contains('\u{7}'),
+        "raw escape in the page"
+    );
+    assert!(
+        !page.contains("<script"),
+        "markup from the logs reached the page"
+    );
+    assert!(
+        page.contains("\\x1b]52;c;ZXZpbA==\\x07=cmd|&#39;"),
+        "payload not shown escaped"
+    );
+    assert!(page.contains("&lt;script&gt;"));
+    assert!(page.contains("=HYPERLINK(&quot;http://x&quot;)"));
     let events = read_parquet(&out.join("events.parquet"));
-    let raw = match &events.values[0]["user_agent"] {
-        parquet::record::Field::Str(s) => s.clone(),
-        other => panic!("{other:?}"),
-    };
-    assert_eq!(raw, ua);
+    for row in &events.values {
+        match &row["user_agent"] {
+            parquet::record::Field::Str(s) => assert_eq!(s, ua),
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 // ----------------------------------------------------------------- interrupts
