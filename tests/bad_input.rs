@@ -274,3 +274,203 @@ fn unreadable_files_and_directories_fail_with_permission_denied() {
         assert!(line.contains("Permission denied"), "{line}");
     }
 }
+
+// ------------------------------------------------------------ nothing lost
+
+mod nothing_lost {
+    use std::collections::BTreeMap;
+
+    use ctscan::record::Selection;
+    use ctscan::scan::{scan, LocalFetch, ScanContext, ScanOutcome};
+    use ctscan::source::local;
+    use ctscan::window::TimeWindow;
+    use proptest::prelude::*;
+
+    use crate::util::*;
+
+    /// One record of a generated file.
+    #[derive(Debug, Clone, Copy)]
+    enum Rec {
+        /// A secret read inside the window.
+        Read,
+        /// A secret read with no `eventTime`.
+        Timeless,
+        /// Another event.
+        Other,
+    }
+
+    /// One generated input file and what must become of it.
+    #[derive(Debug, Clone)]
+    enum Input {
+        Gzip(Vec<Rec>),
+        Plain(Vec<Rec>),
+        Truncated(Vec<Rec>),
+        Junk,
+        Empty,
+        Digest,
+        Text,
+        /// Named for a day outside the window.
+        OldDay(Vec<Rec>),
+    }
+
+    fn recs() -> impl Strategy<Value = Vec<Rec>> {
+        prop::collection::vec(
+            prop_oneof![Just(Rec::Read), Just(Rec::Timeless), Just(Rec::Other)],
+            0..6,
+        )
+    }
+
+    fn input() -> impl Strategy<Value = Input> {
+        prop_oneof![
+            3 => recs().prop_map(Input::Gzip),
+            2 => recs().prop_map(Input::Plain),
+            1 => recs().prop_map(Input::Truncated),
+            1 => Just(Input::Junk),
+            1 => Just(Input::Empty),
+            1 => Just(Input::Digest),
+            1 => Just(Input::Text),
+            1 => recs().prop_map(Input::OldDay),
+        ]
+    }
+
+    fn text(recs: &[Rec], file: usize) -> String {
+        let body: Vec<String> = recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let id = format!("f{file}-r{i}");
+                match r {
+                    Rec::Read => format!(
+                        r#"{{"eventTime":"2026-01-10T10:00:00Z","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","eventID":"{id}","requestParameters":{{"secretId":"s"}}}}"#
+                    ),
+                    Rec::Timeless => format!(
+                        r#"{{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","eventID":"{id}"}}"#
+                    ),
+                    Rec::Other => format!(
+                        r#"{{"eventTime":"2026-01-10T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"{id}"}}"#
+                    ),
+                }
+            })
+            .collect();
+        format!(r#"{{"Records":[{}]}}"#, body.join(","))
+    }
+
+    /// Writes the inputs; returns the expected (listed, scanned, pruned,
+    /// skipped by reason, failed) and (read, matched, not_matched, no_event_time).
+    fn write(
+        t: &TestDir,
+        inputs: &[Input],
+    ) -> (
+        (u64, u64, u64, BTreeMap<String, u64>, u64),
+        (u64, u64, u64, u64),
+    ) {
+        let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10";
+        let (mut files, mut recs) = (
+            (inputs.len() as u64, 0, 0, BTreeMap::new(), 0),
+            (0, 0, 0, 0),
+        );
+        let mut count = |rs: &[Rec]| {
+            for r in rs {
+                recs.0 += 1;
+                match r {
+                    Rec::Read => recs.1 += 1,
+                    Rec::Other => recs.2 += 1,
+                    Rec::Timeless => recs.3 += 1,
+                }
+            }
+        };
+        for (i, input) in inputs.iter().enumerate() {
+            let name = format!(
+                "{day}/111122223333_CloudTrail_us-east-1_20260110T{:04}Z_f{i}",
+                i % 2400
+            );
+            match input {
+                Input::Gzip(rs) => {
+                    t.write_gz(&format!("{name}.json.gz"), &text(rs, i));
+                    files.1 += 1;
+                    count(rs);
+                }
+                Input::Plain(rs) => {
+                    t.write(&format!("{name}.json"), text(rs, i).as_bytes());
+                    files.1 += 1;
+                    count(rs);
+                }
+                Input::Truncated(rs) => {
+                    let gz = gzip(text(rs, i).as_bytes());
+                    t.write(&format!("{name}.json.gz"), &gz[..gz.len() - 9]);
+                    files.4 += 1;
+                }
+                Input::Junk => {
+                    t.write(&format!("{name}.json.gz"), b"\x00\x01 junk");
+                    files.4 += 1;
+                }
+                Input::Empty => {
+                    t.write(&format!("{name}.json"), b"");
+                    files.4 += 1;
+                }
+                Input::Digest => {
+                    t.write_gz(
+                        &format!("{day}/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20260110T{:04}00Z.json.gz", i % 2400),
+                        r#"{"digestEndTime":"2026-01-10T01:00:00Z","logFiles":[]}"#,
+                    );
+                    *files.3.entry("digest".to_string()).or_default() += 1;
+                }
+                Input::Text => {
+                    t.write(&format!("{day}/notes-{i}.txt"), b"notes");
+                    *files.3.entry("not_json".to_string()).or_default() += 1;
+                }
+                Input::OldDay(rs) => {
+                    t.write_gz(
+                        &format!("AWSLogs/111122223333/CloudTrail/us-east-1/2025/06/01/111122223333_CloudTrail_us-east-1_20250601T0000Z_f{i}.json.gz"),
+                        &text(rs, i),
+                    );
+                    files.2 += 1;
+                }
+            }
+        }
+        (files, recs)
+    }
+
+    fn run(t: &TestDir, threads: usize) -> ScanOutcome {
+        let window = TimeWindow {
+            since: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            until: None,
+        };
+        let ctx = ScanContext::new(Selection::default(), window, 1 << 30);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| scan(local::list(t.path()), &ctx, &LocalFetch))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// For any mix of good, broken, skipped and pruned files, every file
+        /// and every record is accounted for exactly as generated, whatever
+        /// the thread count.
+        #[test]
+        fn every_file_and_record_is_accounted_for(inputs in prop::collection::vec(input(), 0..14)) {
+            let t = TestDir::new();
+            let (files, recs) = write(&t, &inputs);
+            for threads in [1, 2] {
+                let out = run(&t, threads);
+                let f = &out.stats.files;
+                let r = &out.stats.records;
+                prop_assert_eq!(
+                    (f.listed, f.scanned, f.pruned, f.skipped.clone(), f.failed),
+                    files.clone(),
+                    "threads {}", threads
+                );
+                prop_assert_eq!(
+                    (r.read, r.matched, r.not_matched, r.no_event_time),
+                    recs,
+                    "threads {}", threads
+                );
+                prop_assert_eq!(out.stats.failures.len() as u64, f.failed);
+                prop_assert_eq!(out.events.len() as u64, r.matched);
+            }
+        }
+    }
+}

