@@ -355,15 +355,14 @@ mod nothing_lost {
         format!(r#"{{"Records":[{}]}}"#, body.join(","))
     }
 
+    /// listed, scanned, pruned, skipped by reason, failed.
+    type FileTotals = (u64, u64, u64, BTreeMap<String, u64>, u64);
+    /// read, matched, not_matched, no_event_time.
+    type RecordTotals = (u64, u64, u64, u64);
+
     /// Writes the inputs; returns the expected (listed, scanned, pruned,
     /// skipped by reason, failed) and (read, matched, not_matched, no_event_time).
-    fn write(
-        t: &TestDir,
-        inputs: &[Input],
-    ) -> (
-        (u64, u64, u64, BTreeMap<String, u64>, u64),
-        (u64, u64, u64, u64),
-    ) {
+    fn write(t: &TestDir, inputs: &[Input]) -> (FileTotals, RecordTotals) {
         let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10";
         let (mut files, mut recs) = (
             (inputs.len() as u64, 0, 0, BTreeMap::new(), 0),
