@@ -131,13 +131,55 @@ fn a_gzip_bomb_stops_at_the_limit() {
 }
 
 #[test]
-fn a_large_single_record_is_read() {
+fn a_100_mb_single_record_is_read() {
     let t = TestDir::new();
-    let big = format!(r#","blob":"{}""#, "x".repeat(24 << 20));
+    let big = format!(r#","blob":"{}""#, "x".repeat(100 << 20));
     t.write("big.json", records(&[record("big", &big)]).as_bytes());
     let (code, stderr, s) = scan_with_good_file(&t, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(s["events"], 2);
+}
+
+/// The README's bound: peak memory stays under threads × (--max-object-size
+/// + 2 × the largest object) plus 128 MiB, whatever the files hold. Measured
+/// by a parent process (`ru_maxrss` of its one child).
+#[test]
+fn peak_memory_on_hostile_input_stays_within_the_documented_bound() {
+    let t = TestDir::new();
+    let big = format!(r#","blob":"{}""#, "x".repeat(100 << 20));
+    t.write("big.json", records(&[record("big", &big)]).as_bytes());
+    t.write("bomb.json.gz", &gzip(&vec![b' '; 400 << 20]));
+    let deep = format!(r#","d":{}{}"#, "[".repeat(10_000), "]".repeat(10_000));
+    t.write("deep.json", records(&[record("deep", &deep)]).as_bytes());
+    t.write("good.json", records(&[record("good", "")]).as_bytes());
+    let limit: u64 = 128 << 20;
+    let script = "import resource, subprocess, sys\n\
+                  r = subprocess.run(sys.argv[1:], capture_output=True)\n\
+                  print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let o = std::process::Command::new("python3")
+        .args(["-c", script, env!("CARGO_BIN_EXE_ctscan")])
+        .arg(t.path())
+        .args([
+            "-q",
+            "--threads",
+            "2",
+            "--max-object-size",
+            &limit.to_string(),
+        ])
+        .output()
+        .expect("python3 measures the child's peak memory");
+    let text = String::from_utf8_lossy(&o.stdout);
+    let (code, kib) = text.trim().split_once(' ').expect("exit status and KiB");
+    assert_eq!(code, "2", "the bomb and the deep record fail the run");
+    let peak = kib.parse::<u64>().unwrap() << 10;
+    let largest = std::fs::metadata(t.join("big.json")).unwrap().len();
+    let bound = 2 * (limit + 2 * largest) + (128 << 20);
+    assert!(
+        peak < bound,
+        "peak {} MiB over the bound {} MiB",
+        peak >> 20,
+        bound >> 20
+    );
 }
 
 #[test]
