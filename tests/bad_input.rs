@@ -140,9 +140,10 @@ fn a_100_mb_single_record_is_read() {
     assert_eq!(s["events"], 2);
 }
 
-/// The README's bound: peak memory stays under threads × (--max-object-size
-/// + 2 × the largest object) plus 128 MiB, whatever the files hold. Measured
-/// by a parent process (`ru_maxrss` of its one child).
+/// The README's bound: peak memory stays under
+/// `threads × (--max-object-size + 2 × the largest object) + 128 MiB`,
+/// whatever the files hold. Measured by a parent process (`ru_maxrss` of its
+/// one child).
 #[test]
 fn peak_memory_on_hostile_input_stays_within_the_documented_bound() {
     let t = TestDir::new();
