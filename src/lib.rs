@@ -34,6 +34,8 @@ pub mod events;
 pub mod export;
 pub mod filter;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod lookup;
 pub mod pattern;
 pub mod record;
