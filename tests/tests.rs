@@ -4,6 +4,7 @@
 mod alarm;
 mod bad_input;
 mod differential;
+mod fuzz_regressions;
 mod report;
 mod s3;
 mod util;
