@@ -459,15 +459,17 @@ mod tests {
         let (l, _) = split(r#"{"Records":1,"Records":[]}"#).unwrap();
         assert_eq!(l, Layout::RecordsObject);
         assert_eq!(
-            split(r#"{"Events":[],"Events":1,"logFiles":[]}"#).unwrap().0,
+            split(r#"{"Events":[],"Events":1,"logFiles":[]}"#)
+                .unwrap()
+                .0,
             Layout::Digest
         );
     }
 
     #[test]
     fn lookup_entries_are_objects_read_like_json() {
-        let (_, r) = split(r#"{"Events":[{"CloudTrailEvent":"{}","CloudTrailEvent":"[]"}]}"#)
-            .unwrap();
+        let (_, r) =
+            split(r#"{"Events":[{"CloudTrailEvent":"{}","CloudTrailEvent":"[]"}]}"#).unwrap();
         assert_eq!(r, vec!["[]"]);
         assert!(matches!(
             split(r#"{"Events":[["{}"]]}"#).unwrap_err(),

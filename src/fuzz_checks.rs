@@ -299,7 +299,9 @@ fn records_of(mut values: Vec<Value>) -> Result<Vec<Value>, Oracle> {
 fn lookup_record(entry: &Value) -> Result<Value, Oracle> {
     let Some(Value::String(event)) = entry.as_object().and_then(|e| e.get("CloudTrailEvent"))
     else {
-        return Err(failed("lookup-events entry without a CloudTrailEvent string"));
+        return Err(failed(
+            "lookup-events entry without a CloudTrailEvent string",
+        ));
     };
     serde_json::from_str(event).map_err(|e| {
         if too_deep(&e) {
@@ -469,8 +471,10 @@ pub fn check_pattern(data: &[u8]) {
                 .filter(|(k, _)| keys.contains(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let on_projection =
-                p.matches_cached(&EventCache::from_projection(event, Value::Object(projected)));
+            let on_projection = p.matches_cached(&EventCache::from_projection(
+                event,
+                Value::Object(projected),
+            ));
             assert_eq!(
                 on_projection,
                 on_record.is_some(),
@@ -510,7 +514,10 @@ pub fn check_digest(data: &[u8]) {
     assert_eq!(text("digestEndTime"), Some(d.end_text.as_str()));
     assert_eq!(text("digestS3Bucket"), Some(d.bucket.as_str()));
     assert_eq!(text("digestS3Object"), Some(d.object.as_str()));
-    assert_eq!(text("previousDigestSignature"), d.previous_signature.as_deref());
+    assert_eq!(
+        text("previousDigestSignature"),
+        d.previous_signature.as_deref()
+    );
     assert_eq!(d.start_text.parse().ok(), Some(d.start));
     assert_eq!(d.end_text.parse().ok(), Some(d.end));
     let files = v["logFiles"].as_array().expect("logFiles is an array");

@@ -387,8 +387,14 @@ mod tests {
         let serde: serde_json::Value = serde_json::from_str(text).unwrap();
         let mut bytes = text.as_bytes().to_vec();
         let simd = simd_json::to_borrowed_value(&mut bytes).unwrap();
-        assert_eq!(serde.field("eventName").and_then(JsonView::text), Some("GetSecretValue"));
-        assert_eq!(simd.field("eventName").and_then(JsonView::text), Some("GetSecretValue"));
+        assert_eq!(
+            serde.field("eventName").and_then(JsonView::text),
+            Some("GetSecretValue")
+        );
+        assert_eq!(
+            simd.field("eventName").and_then(JsonView::text),
+            Some("GetSecretValue")
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ fn replay(target: &str, check: fn(&[u8])) {
         })
         .map(|path| path.display().to_string())
         .collect();
-    assert!(failed.is_empty(), "{} inputs fail: {failed:#?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} inputs fail: {failed:#?}",
+        failed.len()
+    );
 }
 
 #[test]
