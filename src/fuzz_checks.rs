@@ -88,8 +88,10 @@ enum Oracle {
 ///   otherwise a record holding a selected name followed by `"`, or a `\u`
 ///   escape), and a candidate serde_json rejects must fail the object.
 ///
-/// The layout rules the oracle applies are those of `format.rs`: a leading
-/// UTF-8 byte-order mark is skipped; a top-level object with a `Records`
+/// The layout rules the oracle applies are those of `scan.rs` and
+/// `format.rs`: the whole text must be UTF-8 (checked before the layout, so
+/// even a digest with invalid bytes after it fails); a leading UTF-8
+/// byte-order mark is skipped; a top-level object with a `Records`
 /// key must hold an array of objects and stand alone; else one whose
 /// `Events` is an array is `lookup-events` output, standing alone, each
 /// entry an object whose `CloudTrailEvent` string holds one JSON record;
@@ -237,6 +239,9 @@ const RECORD_KEYS: [&str; 5] = [
 ];
 
 fn whole_file_oracle(text: &[u8], selection: &Selection) -> Oracle {
+    if std::str::from_utf8(text).is_err() {
+        return failed("not UTF-8");
+    }
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<Value>();
     let first = match stream.next() {
