@@ -487,16 +487,22 @@ pub fn check_pattern(data: &[u8]) {
             );
         }
         if default {
-            let mut rule = cis_rules().swap_remove(0);
-            rule.pattern = pattern.to_string();
-            let set = RuleSet::new(vec![rule]).expect("the pattern parsed alone");
-            assert_eq!(
-                set.matching_rules(event).contains(0),
-                on_record.is_some(),
-                "{pattern:?}: the rule set and the pattern disagree"
-            );
+            check_rule_set(pattern, event, on_record.is_some());
         }
     }
+}
+
+/// A one-rule [`RuleSet`] (its literal index, its projection) answers like
+/// the pattern on the raw record.
+fn check_rule_set(pattern: &str, event: &[u8], want: bool) {
+    let mut rule = cis_rules().swap_remove(0);
+    rule.pattern = pattern.to_string();
+    let set = RuleSet::new(vec![rule]).expect("the pattern parsed alone");
+    assert_eq!(
+        set.matching_rules(event).contains(0),
+        want,
+        "{pattern:?}: the rule set and the pattern disagree"
+    );
 }
 
 // ---------------------------------------------------------------------------
