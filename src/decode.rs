@@ -66,7 +66,9 @@ impl Decoder {
             }
             return Ok(raw);
         }
-        if let Some(size) = trailer_size(raw).filter(|&n| n as u64 <= limit && n > 0) {
+        if let Some(size) = trailer_size(raw).filter(|&n| {
+            n as u64 <= limit && n > 0 && n <= raw.len().saturating_mul(MAX_DEFLATE_RATIO)
+        }) {
             out.clear();
             out.resize(size, 0);
             if self.one_shot.inflate(raw, out) {
@@ -76,6 +78,11 @@ impl Decoder {
         inflate_streaming(raw, out, limit)
     }
 }
+
+/// Deflate's largest expansion (a 258-byte match in about two bits). A
+/// trailer claiming more than this times the input is a lie, and believing it
+/// would allocate up to `limit` bytes for a few bytes of input.
+const MAX_DEFLATE_RATIO: usize = 1032;
 
 /// The general path: any number of members, bounded by `limit`.
 fn inflate_streaming<'a>(
@@ -216,5 +223,18 @@ mod tests {
             d.decode(&lying, &mut out, 100),
             Err(DecodeError::Gzip(_))
         ));
+    }
+
+    #[test]
+    fn a_trailer_claiming_more_than_deflate_can_give_is_not_believed() {
+        let mut out = Vec::new();
+        let mut lying = gz(b"{\"Records\":[]}");
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&(1u32 << 30).to_le_bytes());
+        assert!(matches!(
+            decode(&lying, &mut out, 1 << 31),
+            Err(DecodeError::Gzip(_))
+        ));
+        assert!(out.capacity() < 1 << 20, "{}", out.capacity());
     }
 }

@@ -98,25 +98,24 @@ fn split_top_object(
     on_record: &mut impl FnMut(RecordText<'_>),
 ) -> Result<Layout, FormatError> {
     let mut found = TopKeys::default();
+    // A repeated key means its last value, as in any JSON parser.
     let end = scan_object_keys(buf, start, |key, value_at| {
         match key {
-            b"Records" => {
-                found.records = true;
-                if buf[value_at] != b'[' {
-                    return Err(FormatError::RecordsNotArray {
-                        kind: kind_of(buf[value_at]),
-                    });
-                }
-                split_array(buf, value_at, on_record)?;
-            }
-            b"Events" if buf[value_at] == b'[' => found.events = Some(value_at),
+            b"Records" => found.records = Some(value_at),
+            b"Events" => found.events = (buf[value_at] == b'[').then_some(value_at),
             b"digestEndTime" | b"logFiles" => found.digest = true,
             k if RECORD_KEYS.contains(&k) => found.record_like = true,
             _ => {}
         }
         Ok(())
     })?;
-    if found.records {
+    if let Some(records_at) = found.records {
+        if buf[records_at] != b'[' {
+            return Err(FormatError::RecordsNotArray {
+                kind: kind_of(buf[records_at]),
+            });
+        }
+        split_array(buf, records_at, on_record)?;
         expect_end(buf, end)?;
         return Ok(Layout::RecordsObject);
     }
@@ -138,7 +137,7 @@ fn split_top_object(
 
 #[derive(Default)]
 struct TopKeys {
-    records: bool,
+    records: Option<usize>,
     events: Option<usize>,
     digest: bool,
     record_like: bool,
@@ -195,22 +194,22 @@ fn split_lookup_events(
     open: usize,
     on_record: &mut impl FnMut(RecordText<'_>),
 ) -> Result<(), FormatError> {
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        #[serde(rename = "CloudTrailEvent")]
-        cloud_trail_event: Option<String>,
-    }
     let mut index = 0;
     for_each_element(buf, open, |start, end| {
-        let entry: Entry =
+        // A map, not a struct: serde would take `["…"]` for a struct and
+        // reject a repeated key, where JSON readers take the last value.
+        let entry: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&buf[start..end]).map_err(|e| FormatError::Lookup {
                 index,
                 reason: e.to_string(),
             })?;
-        let event = entry.cloud_trail_event.ok_or_else(|| FormatError::Lookup {
-            index,
-            reason: "no CloudTrailEvent string".into(),
-        })?;
+        let event = entry
+            .get("CloudTrailEvent")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| FormatError::Lookup {
+                index,
+                reason: "no CloudTrailEvent string".into(),
+            })?;
         on_record(RecordText::Decoded(event.as_bytes()));
         index += 1;
         Ok(())
@@ -285,7 +284,13 @@ pub(crate) fn scan_object_keys(
         if value_at >= buf.len() {
             return Err(truncated);
         }
-        f(&buf[pos + 1..key_end - 1], value_at)?;
+        let raw = &buf[pos + 1..key_end - 1];
+        // Keys are compared decoded: `"Rec\u006frds"` is `Records`.
+        let decoded = raw
+            .contains(&b'\\')
+            .then(|| serde_json::from_slice::<String>(&buf[pos..key_end]).ok())
+            .flatten();
+        f(decoded.as_ref().map_or(raw, |k| k.as_bytes()), value_at)?;
         pos = skip_ws(buf, skip_value(buf, value_at)?);
         match buf.get(pos) {
             Some(b',') => pos = skip_ws(buf, pos + 1),
@@ -439,6 +444,36 @@ mod tests {
         assert!(matches!(
             split(r#"{"Records":[{"a":1},"oops"]}"#).unwrap_err(),
             FormatError::NotAnObject { index: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn top_level_keys_read_like_json() {
+        // Escaped keys are keys.
+        let (l, r) = split(r#"{"Rec\u006frds":[{"a":1}]}"#).unwrap();
+        assert_eq!((l, r.len()), (Layout::RecordsObject, 1));
+        // A repeated key means its last value.
+        let (_, r) = split(r#"{"Records":[{"a":1}],"Records":[{"b":2},{"c":3}]}"#).unwrap();
+        assert_eq!(r, vec![r#"{"b":2}"#, r#"{"c":3}"#]);
+        assert!(split(r#"{"Records":[],"Records":1}"#).is_err());
+        let (l, _) = split(r#"{"Records":1,"Records":[]}"#).unwrap();
+        assert_eq!(l, Layout::RecordsObject);
+        assert_eq!(
+            split(r#"{"Events":[],"Events":1,"logFiles":[]}"#)
+                .unwrap()
+                .0,
+            Layout::Digest
+        );
+    }
+
+    #[test]
+    fn lookup_entries_are_objects_read_like_json() {
+        let (_, r) =
+            split(r#"{"Events":[{"CloudTrailEvent":"{}","CloudTrailEvent":"[]"}]}"#).unwrap();
+        assert_eq!(r, vec!["[]"]);
+        assert!(matches!(
+            split(r#"{"Events":[["{}"]]}"#).unwrap_err(),
+            FormatError::Lookup { index: 0, .. }
         ));
     }
 

@@ -38,6 +38,8 @@ pub mod export;
 pub mod filter;
 pub mod findings;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod geoip;
 pub mod html;
 pub mod lookup;

@@ -46,9 +46,17 @@ impl JsonView for serde_json::Value {
 }
 
 impl JsonView for simd_json::BorrowedValue<'_> {
+    /// A repeated key means its last value, as with serde_json. simd-json
+    /// keeps every copy in objects of up to 32 keys (a vector, where `get`
+    /// would find the first) and dedupes larger ones keeping the last.
     fn field(&self, key: &str) -> Option<&Self> {
         use simd_json::prelude::*;
-        self.as_object()?.get(key)
+        let obj = self.as_object()?;
+        if obj.is_vec() {
+            obj.iter().filter(|(k, _)| *k == key).last().map(|(_, v)| v)
+        } else {
+            obj.get(key)
+        }
     }
     fn text(&self) -> Option<&str> {
         use simd_json::prelude::*;
@@ -371,6 +379,22 @@ mod tests {
         let spec = EventSpec::parse("ssm:GetParameter").unwrap();
         assert_eq!(spec.source.as_deref(), Some("ssm.amazonaws.com"));
         assert!(EventSpec::parse("bad name").is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_means_its_last_value_in_both_parsers() {
+        let text = r#"{"eventName":"ListSecrets","eventName":"GetSecretValue"}"#;
+        let serde: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut bytes = text.as_bytes().to_vec();
+        let simd = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        assert_eq!(
+            serde.field("eventName").and_then(JsonView::text),
+            Some("GetSecretValue")
+        );
+        assert_eq!(
+            simd.field("eventName").and_then(JsonView::text),
+            Some("GetSecretValue")
+        );
     }
 
     #[test]

@@ -261,6 +261,14 @@ where
     finish(stats, worker)
 }
 
+/// Scans one object's bytes on the calling thread, exactly as a worker
+/// would (decode, split, prefilter, parse candidates); for tests and fuzzing.
+pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcome {
+    let mut worker = Worker::new(ctx, &NoVisitor);
+    worker.scan_bytes(key, raw);
+    finish(ScanStats::default(), worker).0
+}
+
 /// Counts every listed entry and keeps the objects to read.
 fn triage(listing: Vec<Listed>, ctx: &ScanContext) -> (ScanStats, Vec<ObjectRef>) {
     let mut stats = ScanStats::default();
