@@ -21,7 +21,7 @@ use crate::sanitize::csv_cell;
 use crate::window::format_utc;
 
 /// Rows per Parquet row group when streaming the events table.
-const EVENT_CHUNK_ROWS: usize = 64 * 1024;
+const EVENT_CHUNK_ROWS: usize = 16 * 1024;
 
 /// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.
 pub fn write_atomically(

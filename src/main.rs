@@ -9,6 +9,7 @@ use ctscan::config::Env;
 use ctscan::error::ExitStatus;
 
 fn main() -> ExitCode {
+    tune_allocator();
     let argv = with_default_command(std::env::args_os().collect());
     let args = Args::parse_from(argv);
     match ctscan::run(args, &Env::from_process()) {
@@ -23,6 +24,23 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Sends allocations of 1 MiB and more (decode buffers) straight to mmap, so
+/// they go back to the system when freed. Otherwise glibc raises the
+/// threshold as buffers are freed and serves them from the heap, which
+/// fragments as object sizes vary: on the 3.2 GB benchmark corpus peak RSS
+/// fell from 82 to 61 MiB, and from 155 to 104 MiB on twice the corpus.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
