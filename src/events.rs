@@ -6,7 +6,9 @@
 //! arena. A row costs about 100 bytes, so memory follows the number of
 //! matched events, never the number or size of files.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::record::Event;
 
@@ -53,21 +55,36 @@ pub struct Row {
     pub read_only: Option<bool>,
 }
 
-/// Strings stored once, addressed by index.
-#[derive(Debug, Default)]
+/// Strings stored once, addressed by index. The table holds only ids and
+/// finds a string by hashing the one its id points at, so each string is
+/// kept in memory once, not twice (as a map key and in the list).
+#[derive(Default)]
 struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
+    ids: hashbrown::HashTable<u32>,
     strings: Vec<Box<str>>,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interner")
+            .field("strings", &self.strings.len())
+            .finish()
+    }
 }
 
 impl Interner {
     fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let hash = FxBuildHasher.hash_one(s);
+        let strings = &self.strings;
+        if let Some(&id) = self.ids.find(hash, |&id| &*strings[id as usize] == s) {
             return id;
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let strings = &self.strings;
+        self.ids.insert_unique(hash, id, |&id| {
+            FxBuildHasher.hash_one(&*strings[id as usize])
+        });
         id
     }
 }
@@ -174,8 +191,12 @@ impl EventStore {
         self.span(row.batch_request)
     }
 
-    /// Moves `other`'s rows into `self`, re-interning its strings.
-    pub fn merge(&mut self, other: EventStore) {
+    /// Moves `other`'s rows into `self`, re-interning its strings. The
+    /// smaller store is the one copied; row order is settled by [`Self::sort`].
+    pub fn merge(&mut self, mut other: EventStore) {
+        if other.rows.len() > self.rows.len() {
+            std::mem::swap(self, &mut other);
+        }
         let remap: Vec<u32> = other
             .strings
             .strings
