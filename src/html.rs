@@ -680,15 +680,7 @@ fn time_chart(agg: &Agg<'_>) -> String {
         }
         svg.close_group();
     }
-    axis.draw(&mut svg, top_m + ph);
-    svg.text_rotated(
-        (18.0, top_m + ph / 2.0),
-        -90.0,
-        Anchor::Middle,
-        "axis-title",
-        "events",
-    );
-    svg.finish()
+    finish_time_chart(svg, &axis, (top_m, ph), "events")
 }
 
 fn time_section(agg: &Agg<'_>) -> String {
@@ -706,6 +698,25 @@ fn time_section(agg: &Agg<'_>) -> String {
         ),
         &body,
     )
+}
+
+/// Draws the time axis under a plot `ph` high starting at `top_m`, and the
+/// y-axis title beside it, then closes the chart.
+fn finish_time_chart(
+    mut svg: Svg,
+    axis: &TimeAxis,
+    (top_m, ph): (f64, f64),
+    y_title: &str,
+) -> String {
+    axis.draw(&mut svg, top_m + ph);
+    svg.text_rotated(
+        (18.0, top_m + ph / 2.0),
+        -90.0,
+        Anchor::Middle,
+        "axis-title",
+        y_title,
+    );
+    svg.finish()
 }
 
 /// Bars of failed calls per bucket, on the same axis as the time chart.
@@ -743,15 +754,7 @@ fn failures_chart(agg: &Agg<'_>) -> String {
             &lines,
         );
     }
-    axis.draw(&mut svg, top_m + ph);
-    svg.text_rotated(
-        (18.0, top_m + ph / 2.0),
-        -90.0,
-        Anchor::Middle,
-        "axis-title",
-        "failed calls",
-    );
-    svg.finish()
+    finish_time_chart(svg, &axis, (top_m, ph), "failed calls")
 }
 
 fn failures_section(agg: &Agg<'_>) -> String {
