@@ -412,25 +412,28 @@ fn small_bucket_on(moto: Moto, n: usize) -> (Moto, tokio::runtime::Runtime, Clie
     (moto, rt, c, keys)
 }
 
+/// `ctscan_s3` set up to run `report s3://bkt --out OUT/out -q EXTRA...`
+/// with its output piped.
+fn report_command(moto: &Moto, out: &TestDir, extra: &[&str]) -> Command {
+    let o = out.path().join("out").display().to_string();
+    let mut args = vec!["s3://bkt", "--endpoint-url"];
+    let endpoint = moto.endpoint();
+    args.extend([endpoint.as_str(), "--out", &o, "-q"]);
+    args.extend_from_slice(extra);
+    let mut cmd = ctscan_s3(&args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
 /// Starts `report s3://bkt` held after listing by the test hook; returns the
 /// child, its barrier file and its --out dir.
 fn report_held(moto: &Moto) -> (Child, PathBuf, TestDir) {
     let out = TestDir::new();
     let barrier = out.join("barrier");
-    let o = out.path().join("out").display().to_string();
-    let child = ctscan_s3(&[
-        "s3://bkt",
-        "--endpoint-url",
-        &moto.endpoint(),
-        "--out",
-        &o,
-        "-q",
-    ])
-    .env("CTSCAN_TEST_LIST_BARRIER", &barrier)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = report_command(moto, &out, &[])
+        .env("CTSCAN_TEST_LIST_BARRIER", &barrier)
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !barrier.exists() {
         assert!(Instant::now() < deadline, "ctscan never finished listing");
@@ -507,23 +510,9 @@ fn a_server_stopped_mid_read_keeps_what_was_read_and_fails_the_rest() {
     };
     let before = object_gets();
     let out = TestDir::new();
-    let o = out.path().join("out").display().to_string();
-    let child = ctscan_s3(&[
-        "s3://bkt",
-        "--endpoint-url",
-        &moto.endpoint(),
-        "--out",
-        &o,
-        "-q",
-        "--threads",
-        "1",
-        "--s3-concurrency",
-        "1",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = report_command(&moto, &out, &["--threads", "1", "--s3-concurrency", "1"])
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while object_gets() < before + 6 {
         assert!(Instant::now() < deadline, "ctscan never read 6 objects");
