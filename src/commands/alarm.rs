@@ -22,8 +22,8 @@ use crate::alarm::{
 };
 use crate::cli::{ClockArg, DefaultModeArg};
 use crate::commands::events::compact_json;
-use crate::commands::scan_sources::scan_sources_with;
-use crate::config::AlarmCommandConfig;
+use crate::commands::scan_sources::{scan_sources_with, Scanned};
+use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::{Column, Table};
@@ -333,19 +333,30 @@ pub fn replay_rule_list<'r>(
         .collect()
 }
 
-/// Runs `alarm`.
-pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
-    let set = RuleSet::new(cfg.rules.clone())?;
+/// Scans the SOURCEs of `scan` (its own selection included) and collects
+/// every record the rules match, sorted by sample time.
+pub fn scan_for_rules(
+    scan: &ScanConfig,
+    rules: &[Rule],
+    clock: ClockArg,
+) -> Result<(Scanned, AlarmHits)> {
+    let set = RuleSet::new(rules.to_vec())?;
     let visitor = AlarmVisitor {
         set: &set,
-        window: cfg.scan.window,
-        clock: cfg.clock,
-        keep_all: cfg.rules.iter().any(|r| r.default_value.is_some()),
+        window: scan.window,
+        clock,
+        keep_all: rules.iter().any(|r| r.default_value.is_some()),
     };
-    let (scanned, state) = scan_sources_with(&cfg.scan, &visitor)?;
-    let mut hits = state.hits;
-    hits.sort_by_key(|h| (h.time, h.event_time));
-    let outcomes = replay_rules(cfg, &hits)?;
+    let (scanned, mut state) = scan_sources_with(scan, &visitor)?;
+    state.hits.sort_by_key(|h| (h.time, h.event_time));
+    Ok((scanned, state))
+}
+
+/// Runs `alarm`.
+pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
+    let (scanned, state) = scan_for_rules(&cfg.scan, &cfg.rules, cfg.clock)?;
+    let hits = &state.hits;
+    let outcomes = replay_rules(cfg, hits)?;
     let tables = [
         rules_table(&outcomes),
         series_table(&outcomes),

@@ -9,9 +9,9 @@ use crate::cli::ClockArg;
 use crate::cli::DefaultModeArg;
 use crate::cli::OutputFormat;
 use crate::commands::alarm::{
-    history_table, replay_rule_list, rules_table, AlarmVisitor, Hit, ReplayHow, RuleOutcome,
+    history_table, replay_rule_list, rules_table, scan_for_rules, Hit, ReplayHow, RuleOutcome,
 };
-use crate::commands::scan_sources::{scan_sources, scan_sources_with, Scanned};
+use crate::commands::scan_sources::{scan_sources, Scanned};
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
 use crate::events::EventStore;
@@ -20,7 +20,6 @@ use crate::findings::{findings, findings_table, Countries};
 use crate::geoip::Annotations;
 use crate::html::AlarmTimeline;
 use crate::report::{all_reports, Table};
-use crate::rules::RuleSet;
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::ListCounts;
 use crate::terminal::{human_bytes, print_table};
@@ -138,17 +137,8 @@ fn scan(cfg: &ReportConfig) -> Result<(Scanned, Vec<Hit>)> {
     if cfg.rules.is_empty() {
         return Ok((scan_sources(&cfg.scan)?, Vec::new()));
     }
-    let set = RuleSet::new(cfg.rules.clone())?;
-    let visitor = AlarmVisitor {
-        set: &set,
-        window: cfg.scan.window,
-        clock: ClockArg::EventTime,
-        keep_all: cfg.rules.iter().any(|r| r.default_value.is_some()),
-    };
-    let (scanned, state) = scan_sources_with(&cfg.scan, &visitor)?;
-    let mut hits = state.hits;
-    hits.sort_by_key(|h| (h.time, h.event_time));
-    Ok((scanned, hits))
+    let (scanned, state) = scan_for_rules(&cfg.scan, &cfg.rules, ClockArg::EventTime)?;
+    Ok((scanned, state.hits))
 }
 
 /// One state band per replayed alarm, over the window (or, when it is open,
@@ -158,28 +148,25 @@ fn timelines(
     store: &EventStore,
     cfg: &ReportConfig,
 ) -> Vec<AlarmTimeline> {
-    let evaluated = outcomes.iter().flat_map(|o| {
-        o.replay
-            .series
-            .iter()
-            .map(|p| p.start.as_microsecond())
-            .chain(o.replay.history.iter().map(|c| c.time.as_microsecond()))
-    });
-    let times: Vec<i64> = evaluated
+    let (lo, hi) = outcomes
+        .iter()
+        .flat_map(|o| {
+            let series = o.replay.series.iter().map(|p| p.start);
+            series.chain(o.replay.history.iter().map(|c| c.time))
+        })
+        .map(|t| t.as_microsecond())
         .chain(store.rows().iter().map(|r| r.time_us))
-        .collect();
-    let start = cfg
-        .scan
-        .window
+        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    let seen = lo <= hi;
+    let window = &cfg.scan.window;
+    let start = window
         .since
         .map(|t| t.as_microsecond())
-        .or(times.iter().min().copied());
-    let end = cfg
-        .scan
-        .window
+        .or(seen.then_some(lo));
+    let end = window
         .until
         .map(|t| t.as_microsecond())
-        .or(times.iter().max().map(|t| t + 60_000_000));
+        .or(seen.then_some(hi + 60_000_000));
     let (Some(start_us), Some(end_us)) = (start, end) else {
         return Vec::new();
     };
