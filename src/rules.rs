@@ -241,7 +241,8 @@ pub fn parse_rules_json(text: &str) -> Result<Vec<Rule>, RulesError> {
             source,
         })?;
         let metric_value = match &r.metric_value {
-            RawValue::Number(v) => RuleValue::parse(&v.to_string(), &r.pattern),
+            // JSON numbers are always finite.
+            RawValue::Number(v) => Ok(RuleValue::Number(*v)),
             RawValue::Text(t) => RuleValue::parse(t, &r.pattern),
         }
         .map_err(|e| RulesError::MetricValue {
