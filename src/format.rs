@@ -38,6 +38,8 @@ pub enum FormatError {
     NoRecords,
     #[error("not CloudTrail: \"Records\" is {kind}, not an array")]
     RecordsNotArray { kind: &'static str },
+    #[error("ambiguous: the top-level object has more than one \"Records\" key")]
+    RepeatedRecords,
     #[error("invalid lookup-events entry {index}: {reason}")]
     Lookup { index: usize, reason: String },
 }
@@ -74,8 +76,8 @@ pub fn split_records(
     let start = skip_ws(buf, 0);
     match buf.get(start) {
         Some(b'[') => {
-            split_array(buf, start, &mut on_record)?;
-            expect_end(buf, skip_value(buf, start)?)?;
+            let end = split_array(buf, start, &mut on_record)?;
+            expect_end(buf, end)?;
             Ok(Layout::Array)
         }
         Some(b'{') => split_top_object(buf, start, &mut on_record),
@@ -98,16 +100,25 @@ fn split_top_object(
     on_record: &mut impl FnMut(RecordText<'_>),
 ) -> Result<Layout, FormatError> {
     let mut found = TopKeys::default();
-    // A repeated key means its last value, as in any JSON parser.
+    // The Records array is split as the keys are walked, so the file is
+    // scanned once. A second Records key fails the file: JSON readers
+    // disagree on which copy counts, and a log that reads two ways is not
+    // evidence. Other repeated keys mean their last value.
     let end = scan_object_keys(buf, start, |key, value_at| {
         match key {
-            b"Records" => found.records = Some(value_at),
+            b"Records" if found.records.is_some() => return Err(FormatError::RepeatedRecords),
+            b"Records" => {
+                found.records = Some(value_at);
+                if buf[value_at] == b'[' {
+                    return split_array(buf, value_at, on_record).map(Some);
+                }
+            }
             b"Events" => found.events = (buf[value_at] == b'[').then_some(value_at),
             b"digestEndTime" | b"logFiles" => found.digest = true,
             k if RECORD_KEYS.contains(&k) => found.record_like = true,
             _ => {}
         }
-        Ok(())
+        Ok(None)
     })?;
     if let Some(records_at) = found.records {
         if buf[records_at] != b'[' {
@@ -115,7 +126,6 @@ fn split_top_object(
                 kind: kind_of(buf[records_at]),
             });
         }
-        split_array(buf, records_at, on_record)?;
         expect_end(buf, end)?;
         return Ok(Layout::RecordsObject);
     }
@@ -168,12 +178,13 @@ fn split_lines(
     }
 }
 
-/// Splits the array that starts at `open` into its elements, which must be objects.
+/// Splits the array that starts at `open` into its elements, which must be
+/// objects, and returns the offset just past it.
 fn split_array(
     buf: &[u8],
     open: usize,
     on_record: &mut impl FnMut(RecordText<'_>),
-) -> Result<(), FormatError> {
+) -> Result<usize, FormatError> {
     let mut index = 0;
     for_each_element(buf, open, |start, end| {
         if buf[start] != b'{' {
@@ -214,17 +225,19 @@ fn split_lookup_events(
         index += 1;
         Ok(())
     })
+    .map(|_| ())
 }
 
-/// Calls `f(start, end)` for each element of the array opening at `open`.
+/// Calls `f(start, end)` for each element of the array opening at `open`
+/// and returns the offset just past the array.
 fn for_each_element(
     buf: &[u8],
     open: usize,
     mut f: impl FnMut(usize, usize) -> Result<(), FormatError>,
-) -> Result<(), FormatError> {
+) -> Result<usize, FormatError> {
     let mut pos = skip_ws(buf, open + 1);
     if buf.get(pos) == Some(&b']') {
-        return Ok(());
+        return Ok(pos + 1);
     }
     loop {
         let Some(_) = buf.get(pos) else {
@@ -238,7 +251,7 @@ fn for_each_element(
         pos = skip_ws(buf, end);
         match buf.get(pos) {
             Some(b',') => pos = skip_ws(buf, pos + 1),
-            Some(b']') => return Ok(()),
+            Some(b']') => return Ok(pos + 1),
             Some(_) => return Err(malformed(pos, "expected ',' or ']' in an array")),
             None => {
                 return Err(FormatError::Truncated {
@@ -251,11 +264,13 @@ fn for_each_element(
 }
 
 /// Walks the keys of the object opening at `open`, calling `f(key, value_offset)`
-/// for each, and returns the offset just past the closing brace.
+/// for each, and returns the offset just past the closing brace. `f` may
+/// read the value itself and return the offset just past it, which saves
+/// skipping it a second time.
 pub(crate) fn scan_object_keys(
     buf: &[u8],
     open: usize,
-    mut f: impl FnMut(&[u8], usize) -> Result<(), FormatError>,
+    mut f: impl FnMut(&[u8], usize) -> Result<Option<usize>, FormatError>,
 ) -> Result<usize, FormatError> {
     let truncated = FormatError::Truncated {
         what: "an object",
@@ -290,8 +305,11 @@ pub(crate) fn scan_object_keys(
             .contains(&b'\\')
             .then(|| serde_json::from_slice::<String>(&buf[pos..key_end]).ok())
             .flatten();
-        f(decoded.as_ref().map_or(raw, |k| k.as_bytes()), value_at)?;
-        pos = skip_ws(buf, skip_value(buf, value_at)?);
+        let value_end = match f(decoded.as_ref().map_or(raw, |k| k.as_bytes()), value_at)? {
+            Some(end) => end,
+            None => skip_value(buf, value_at)?,
+        };
+        pos = skip_ws(buf, value_end);
         match buf.get(pos) {
             Some(b',') => pos = skip_ws(buf, pos + 1),
             Some(b'}') => return Ok(pos + 1),
@@ -452,12 +470,20 @@ mod tests {
         // Escaped keys are keys.
         let (l, r) = split(r#"{"Rec\u006frds":[{"a":1}]}"#).unwrap();
         assert_eq!((l, r.len()), (Layout::RecordsObject, 1));
-        // A repeated key means its last value.
-        let (_, r) = split(r#"{"Records":[{"a":1}],"Records":[{"b":2},{"c":3}]}"#).unwrap();
-        assert_eq!(r, vec![r#"{"b":2}"#, r#"{"c":3}"#]);
-        assert!(split(r#"{"Records":[],"Records":1}"#).is_err());
-        let (l, _) = split(r#"{"Records":1,"Records":[]}"#).unwrap();
-        assert_eq!(l, Layout::RecordsObject);
+        // Two Records keys make the file ambiguous, in either order.
+        for two in [
+            r#"{"Records":[{"a":1}],"Records":[{"b":2},{"c":3}]}"#,
+            r#"{"Records":[],"Records":1}"#,
+            r#"{"Records":1,"Records":[]}"#,
+            r#"{"x":0,"Records":[],"y":1,"Rec\u006frds":[]}"#,
+        ] {
+            assert_eq!(
+                split(two).unwrap_err(),
+                FormatError::RepeatedRecords,
+                "{two}"
+            );
+        }
+        // Other repeated keys mean their last value.
         assert_eq!(
             split(r#"{"Events":[],"Events":1,"logFiles":[]}"#)
                 .unwrap()

@@ -14,7 +14,7 @@ use crate::events::{Col, EventStore};
 use crate::filter::Prefilter;
 use crate::format::{looks_like_json, split_records, Layout, RecordText};
 use crate::pattern::{
-    CrossTypeMode, EventCache, ExtraTokensMode, JsonRootMode, LogEvent, MatchOptions,
+    CrossTypeMode, EventCache, ExtraTokensMode, FieldPlan, JsonRootMode, LogEvent, MatchOptions,
     NullBoolEqMode, OnlyExclusionsMode, Pattern, Quantifier, RegexInTermsMode, RegexNeMode,
     UnquotedTermMode, UnquotedValueMode,
 };
@@ -249,6 +249,9 @@ fn whole_file_oracle(text: &[u8], selection: &Selection) -> Oracle {
         Some(Err(e)) => return parse_error(&e),
         Some(Ok(v)) => v,
     };
+    if first.is_object() && records_keys(text) > 1 {
+        return failed("two Records keys");
+    }
     if let Value::Object(o) = &first {
         let events_array = o.get("Events").is_some_and(Value::is_array);
         if !o.contains_key("Records")
@@ -269,6 +272,28 @@ fn whole_file_oracle(text: &[u8], selection: &Selection) -> Oracle {
         Ok(records) => Oracle::Says(Outcome::Scanned(select_all(&records, selection))),
         Err(oracle) => oracle,
     }
+}
+
+/// How many `Records` keys the first top-level object has (a parsed
+/// `Value` keeps only the last).
+fn records_keys(text: &[u8]) -> usize {
+    struct Count;
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = usize;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+            let mut n = 0;
+            while let Some(k) = map.next_key::<String>()? {
+                n += usize::from(k == "Records");
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(n)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    serde::Deserializer::deserialize_map(&mut de, Count).unwrap_or(0)
 }
 
 /// The records of a file's top-level values, by the layout rules.
@@ -438,7 +463,8 @@ fn alternative_options() -> MatchOptions {
 /// must not panic. When the event is JSON: the byte prefilter passes it
 /// whenever the pattern matches it (its soundness contract), evaluating on
 /// the `root_keys` projection gives the same answer as on the whole record,
-/// and a one-rule [`RuleSet`] agrees with the pattern.
+/// so does the compiled [`FieldPlan`] reading the bytes, and a one-rule
+/// [`RuleSet`] agrees with the pattern.
 pub fn check_pattern(data: &[u8]) {
     let (pattern, event) = match data.iter().position(|&b| b == b'\n') {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -486,6 +512,14 @@ pub fn check_pattern(data: &[u8]) {
                 "{pattern:?}: the projection on {keys:?} changes the answer"
             );
         }
+        let mut plan = FieldPlan::default();
+        if let (Some(compiled), Some(values)) = (plan.compile(&p), plan.values(event)) {
+            assert_eq!(
+                compiled.matches(&values),
+                on_record.is_some(),
+                "{pattern:?}: reading the record's bytes and the JSON tree disagree"
+            );
+        }
         if default {
             check_rule_set(pattern, event, on_record.is_some());
         }
@@ -502,6 +536,11 @@ fn check_rule_set(pattern: &str, event: &[u8], want: bool) {
         set.matching_rules(event).contains(0),
         want,
         "{pattern:?}: the rule set and the pattern disagree"
+    );
+    assert_eq!(
+        set.judge(event).rules.contains(0),
+        want,
+        "{pattern:?}: the rule set's verdict and the pattern disagree"
     );
 }
 

@@ -21,7 +21,10 @@ use serde::Deserialize;
 use crate::alarm::{
     AlarmConfig, AlarmError, Comparison, MetricTransform, MetricValue, Statistic, TreatMissing,
 };
-use crate::pattern::{EventCache, LogEvent, MetricField, Pattern, PatternError};
+use crate::pattern::{
+    EventCache, FieldPattern, FieldPlan, LogEvent, MetricField, Pattern, PatternError,
+};
+use crate::window::{parse_event_time, raw_event_time};
 
 /// One metric filter plus the alarm on its metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,31 +286,118 @@ fn raw_alarm(r: &RawRule) -> Result<AlarmConfig, AlarmError> {
     Ok(c)
 }
 
-/// Indices of matching rules, as a bitset.
+/// Indices of matching rules, as a bitset: the first 64 inline, so a
+/// record's matches cost no allocation in the common case.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleMatches(Vec<u64>);
+pub struct RuleMatches {
+    low: u64,
+    high: Vec<u64>,
+}
 
 impl RuleMatches {
     fn set(&mut self, i: usize) {
-        if self.0.len() <= i / 64 {
-            self.0.resize(i / 64 + 1, 0);
+        if i < 64 {
+            self.low |= 1 << i;
+            return;
         }
-        self.0[i / 64] |= 1 << (i % 64);
+        let w = i / 64 - 1;
+        if self.high.len() <= w {
+            self.high.resize(w + 1, 0);
+        }
+        self.high[w] |= 1 << (i % 64);
+    }
+
+    /// Rules `0..n`.
+    fn all(n: usize) -> RuleMatches {
+        let mut m = RuleMatches::default();
+        (0..n).for_each(|i| m.set(i));
+        m
     }
 
     /// Whether rule `i` matched.
     pub fn contains(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        let word = match i / 64 {
+            0 => self.low,
+            w => self.high.get(w - 1).copied().unwrap_or(0),
+        };
+        word & (1 << (i % 64)) != 0
     }
 
     /// Matching rule indices in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.0.len() * 64).filter(|&i| self.contains(i))
+        (0..(self.high.len() + 1) * 64).filter(|&i| self.contains(i))
     }
 
     /// True when no rule matched.
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
+        self.low == 0 && self.high.iter().all(|w| *w == 0)
+    }
+}
+
+/// What the rules make of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub rules: RuleMatches,
+    /// Its `eventTime`, when readable.
+    pub time: Option<jiff::Timestamp>,
+    /// Field values for matched rules whose metricValue is a field.
+    pub values: Option<Box<[(u32, f64)]>>,
+}
+
+/// Every rule compiled to read the record's bytes (see [`FieldPlan`]).
+#[derive(Debug, Clone)]
+struct FastRules {
+    plan: FieldPlan,
+    patterns: Vec<FieldPattern>,
+    /// Per rule, the slot of a field-valued metricValue.
+    value_slots: Vec<Option<usize>>,
+    time_slot: usize,
+}
+
+impl FastRules {
+    /// `None` unless every rule and field value compiles.
+    fn new(rules: &[Rule], patterns: &[Pattern]) -> Option<FastRules> {
+        let mut plan = FieldPlan::default();
+        let time_slot = plan.slot(&["eventTime"]);
+        let patterns = patterns
+            .iter()
+            .map(|p| plan.compile(p))
+            .collect::<Option<Vec<_>>>()?;
+        let value_slots = rules
+            .iter()
+            .map(|r| match &r.metric_value {
+                RuleValue::Number(_) => Some(None),
+                RuleValue::Field(f) => plan.compile_metric_field(f).map(Some),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(FastRules {
+            plan,
+            patterns,
+            value_slots,
+            time_slot,
+        })
+    }
+
+    /// The verdict on `raw` for `candidates`, or `None` when the record must
+    /// be read as a tree.
+    fn judge(&self, raw: &[u8], candidates: &RuleMatches) -> Option<Verdict> {
+        let values = self.plan.values(raw)?;
+        let mut rules = RuleMatches::default();
+        for i in candidates.iter() {
+            if self.patterns[i].matches(&values) {
+                rules.set(i);
+            }
+        }
+        let time = values.str(self.time_slot).and_then(parse_event_time);
+        let emitted: Vec<(u32, f64)> = rules
+            .iter()
+            .filter_map(|i| Some((i as u32, values.metric_value(self.value_slots[i]?)?)))
+            .collect();
+        Some(Verdict {
+            rules,
+            time,
+            values: (!emitted.is_empty()).then(|| emitted.into_boxed_slice()),
+        })
     }
 }
 
@@ -320,6 +410,7 @@ pub struct RuleSet {
     /// all are JSON patterns without root wildcards.
     projection: Option<Vec<String>>,
     literals: LiteralIndex,
+    fast: Option<FastRules>,
 }
 
 /// Every rule's prefilter literals indexed by their first two bytes, so a
@@ -448,11 +539,13 @@ impl RuleSet {
                 all
             });
         let literals = LiteralIndex::new(&patterns);
+        let fast = FastRules::new(&rules, &patterns);
         Ok(RuleSet {
             rules,
             patterns,
             projection,
             literals,
+            fast,
         })
     }
 
@@ -488,6 +581,57 @@ impl RuleSet {
             }
         }
         EventCache::from_raw(raw)
+    }
+
+    /// What the rules make of one raw record. When some rule has no byte
+    /// prefilter every record is evaluated anyway, so with compiled rules the
+    /// prefilter scan is skipped; otherwise it picks the candidates.
+    pub fn judge(&self, raw: &[u8]) -> Verdict {
+        let candidates = match &self.fast {
+            Some(_) if self.has_unfiltered_rule() => RuleMatches::all(self.rules.len()),
+            _ => self.candidates(raw),
+        };
+        if candidates.is_empty() {
+            return Verdict {
+                rules: candidates,
+                time: raw_event_time(raw),
+                values: None,
+            };
+        }
+        if let Some(v) = self.fast.as_ref().and_then(|f| f.judge(raw, &candidates)) {
+            return v;
+        }
+        self.judge_tree(raw, &candidates)
+    }
+
+    /// [`RuleSet::judge`] through the parsed JSON tree: the reference the
+    /// compiled rules are tested against.
+    pub fn judge_tree(&self, raw: &[u8], candidates: &RuleMatches) -> Verdict {
+        let ev = self.event(raw);
+        let rules = self.matching_candidates(&ev, candidates);
+        if rules.is_empty() {
+            return Verdict {
+                rules,
+                time: raw_event_time(raw),
+                values: None,
+            };
+        }
+        let time = ev
+            .json()
+            .and_then(|v| v.get("eventTime"))
+            .and_then(serde_json::Value::as_str)
+            .and_then(parse_event_time);
+        let values = self.field_values(&ev, &rules);
+        Verdict {
+            rules,
+            time,
+            values,
+        }
+    }
+
+    /// Whether every rule reads the record's bytes directly (no JSON tree).
+    pub fn is_compiled(&self) -> bool {
+        self.fast.is_some()
     }
 
     /// False only if no rule can match this raw record (every prefilter rejects it).
@@ -576,7 +720,7 @@ fn project_structural(raw: &[u8], keys: &[String]) -> Option<serde_json::Value> 
                 Err(_) => undecided = true,
             }
         }
-        Ok(())
+        Ok(None)
     })
     .ok()?;
     if undecided || raw[end..].iter().any(|b| !b.is_ascii_whitespace()) {
@@ -636,6 +780,7 @@ impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn serde_projection(raw: &[u8], keys: &[String]) -> Option<serde_json::Value> {
         let mut de = serde_json::Deserializer::from_slice(raw);
@@ -948,5 +1093,100 @@ mod tests {
                 assert_eq!(got, want, "{raw}");
             }
         }
+    }
+
+    /// The CIS pack plus rules on numbers, booleans, nulls and a field
+    /// metricValue: every rule compiles to read raw bytes.
+    fn compiled_rule_pack() -> RuleSet {
+        let extra = parse_rules_json(
+            r#"[{"name":"bytes","pattern":"{ $.bytes >= 10 && $.readOnly IS FALSE }","metric_value":"$.bytes"},
+                {"name":"nulls","pattern":"{ $.errorCode IS NULL || $.userIdentity.type NOT EXISTS }"},
+                {"name":"texts","pattern":"{ $.bytes = 12 || $.eventName = \"*Key\" || $.readOnly != true }"}]"#,
+        )
+        .expect("valid");
+        let set = RuleSet::new(cis_rules().into_iter().chain(extra).collect()).expect("compiles");
+        assert!(set.is_compiled());
+        set
+    }
+
+    fn member() -> impl Strategy<Value = String> {
+        let scalar = prop_oneof![
+            Just("\"ConsoleLogin\"".to_string()),
+            Just("\"Console\\u004cogin\"".to_string()),
+            Just("\"DisableKey\"".to_string()),
+            Just("\"kms.amazonaws.com\"".to_string()),
+            Just("\"Root\"".to_string()),
+            Just("\"Yes\"".to_string()),
+            Just("\"AccessDenied\"".to_string()),
+            Just("\"Failed authentication\"".to_string()),
+            Just("\"delivery.logs.amazonaws.com\"".to_string()),
+            Just("\"HeadBucket\"".to_string()),
+            Just("\"AwsServiceEvent\"".to_string()),
+            Just("\"2026-01-02T03:04:05Z\"".to_string()),
+            Just("\" 12 \"".to_string()),
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("12".to_string()),
+            Just("1.5e1".to_string()),
+            Just("[\"Root\"]".to_string()),
+        ];
+        let key = prop_oneof![
+            Just("eventName"),
+            Just("eventSource"),
+            Just("errorCode"),
+            Just("errorMessage"),
+            Just("sourceIPAddress"),
+            Just("eventType"),
+            Just("eventTime"),
+            Just("bytes"),
+            Just("readOnly"),
+            Just("type"),
+            Just("invokedBy"),
+            Just("MFAUsed"),
+            Just("requestParameters"),
+        ];
+        let nested_key = prop_oneof![Just("userIdentity"), Just("additionalEventData")];
+        let pair = (key.clone(), scalar.clone()).prop_map(|(k, v)| format!("\"{k}\":{v}"));
+        let inner = proptest::collection::vec(pair.clone(), 0..4)
+            .prop_map(|m| format!("{{{}}}", m.join(",")));
+        prop_oneof![
+            3 => pair,
+            1 => (nested_key, inner).prop_map(|(k, v)| format!("\"{k}\":{v}")),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compiled_rules_judge_every_record_like_the_json_tree(
+            members in proptest::collection::vec(member(), 0..12)
+        ) {
+            let set = compiled_rule_pack();
+            let raw = format!("{{{}}}", members.join(","));
+            let all = RuleMatches::all(set.rules().len());
+            proptest::prop_assert_eq!(set.judge(raw.as_bytes()), set.judge_tree(raw.as_bytes(), &all), "{}", raw);
+        }
+    }
+
+    #[test]
+    fn compiled_rules_read_a_repeated_key_as_its_last_value() {
+        let set = compiled_rule_pack();
+        let root = set.rules().iter().position(|r| r.id == "cis-4.3").unwrap();
+        let judge = |members: &str| {
+            let raw = format!(r#"{{"eventType":"AwsApiCall",{members}}}"#);
+            set.judge(raw.as_bytes()).rules.contains(root)
+        };
+        assert!(judge(
+            r#""userIdentity":{"type":"IAMUser"},"userIdentity":{"type":"Root"}"#
+        ));
+        assert!(!judge(
+            r#""userIdentity":{"type":"Root"},"userIdentity":{"type":"IAMUser"}"#
+        ));
+        assert!(!judge(
+            r#""userIdentity":{"type":"Root"},"userIdentity":"Root""#
+        ));
+        assert!(!judge(
+            r#""userIdentity":{"type":"Root","type":"AWSService"}"#
+        ));
     }
 }

@@ -117,6 +117,25 @@ pub fn parse_event_time(s: &str) -> Option<Timestamp> {
     s.trim().parse::<Timestamp>().ok()
 }
 
+/// The string value of the first `"eventTime"` key in a record's raw text,
+/// for records nothing else parses.
+pub fn raw_event_time(raw: &[u8]) -> Option<Timestamp> {
+    let at = memchr::memmem::find(raw, b"\"eventTime\"")? + 11;
+    let rest = &raw[at..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let rest = &rest[colon + 1..];
+    let quote = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[quote] != b'"' {
+        return None;
+    }
+    let rest = &rest[quote + 1..];
+    let end = memchr::memchr(b'"', rest)?;
+    parse_event_time(std::str::from_utf8(&rest[..end]).ok()?)
+}
+
 /// Formats an instant as RFC 3339 UTC with second precision, as every output does.
 pub fn format_utc(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -201,6 +220,16 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn event_time_from_raw_bytes() {
+        let t = raw_event_time(
+            br#"{"eventVersion":"1.08", "eventTime" : "2024-07-31T13:06:24Z","x":1}"#,
+        );
+        assert_eq!(t, Some("2024-07-31T13:06:24Z".parse().unwrap()));
+        assert_eq!(raw_event_time(br#"{"eventTime":5}"#), None);
+        assert_eq!(raw_event_time(b"{}"), None);
     }
 
     #[test]

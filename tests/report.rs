@@ -790,7 +790,7 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
         .collect();
     t.write_gz("big.json.gz", &ct_file(&records));
     let mut interrupted = 0;
-    let mut delay_ms = 20;
+    let mut delay_ms = 1;
     loop {
         let out = TestDir::new();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"))

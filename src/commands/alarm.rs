@@ -27,11 +27,11 @@ use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::{Column, Table};
-use crate::rules::{Rule, RuleMatches, RuleSet};
+use crate::rules::{Rule, RuleMatches, RuleSet, Verdict};
 use crate::sanitize::terminal;
 use crate::scan::RecordVisitor;
 use crate::terminal::print_table;
-use crate::window::{key_time, parse_event_time, TimeWindow};
+use crate::window::{key_time, TimeWindow};
 
 /// Records larger than this are never sent to CloudWatch Logs (§1.8).
 pub const MAX_CWL_EVENT_BYTES: usize = 256 * 1024;
@@ -93,32 +93,20 @@ impl RecordVisitor for AlarmVisitor<'_> {
         AlarmHits::default()
     }
 
-    fn wants(&self, raw: &[u8]) -> bool {
-        self.keep_all || self.set.may_match(raw)
+    /// Every record: [`RuleSet::judge`] runs the prefilter itself, once.
+    fn wants(&self, _raw: &[u8]) -> bool {
+        true
     }
 
     fn visit(&self, state: &mut AlarmHits, key: &str, _index: usize, raw: &[u8]) {
         if raw.len() > MAX_CWL_EVENT_BYTES && compact_json(raw).len() > MAX_CWL_EVENT_BYTES {
             return;
         }
-        let candidates = self.set.candidates(raw);
-        let (rules, time, values) = if candidates.is_empty() {
-            (candidates, raw_event_time(raw), None)
-        } else {
-            let ev = self.set.event(raw);
-            let rules = self.set.matching_candidates(&ev, &candidates);
-            if rules.is_empty() {
-                (rules, raw_event_time(raw), None)
-            } else {
-                let time = ev
-                    .json()
-                    .and_then(|v| v.get("eventTime"))
-                    .and_then(Value::as_str)
-                    .and_then(parse_event_time);
-                let values = self.set.field_values(&ev, &rules);
-                (rules, time, values)
-            }
-        };
+        let Verdict {
+            rules,
+            time,
+            values,
+        } = self.set.judge(raw);
         if rules.is_empty() && !self.keep_all {
             return;
         }
@@ -148,24 +136,6 @@ impl RecordVisitor for AlarmVisitor<'_> {
         a.log_files += b.log_files;
         a
     }
-}
-
-/// The string value of the first `"eventTime"` key in the raw text.
-pub fn raw_event_time(raw: &[u8]) -> Option<Timestamp> {
-    let at = memchr::memmem::find(raw, b"\"eventTime\"")? + 11;
-    let rest = &raw[at..];
-    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    if rest[colon] != b':' {
-        return None;
-    }
-    let rest = &rest[colon + 1..];
-    let quote = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    if rest[quote] != b'"' {
-        return None;
-    }
-    let rest = &rest[quote + 1..];
-    let end = memchr::memchr(b'"', rest)?;
-    parse_event_time(std::str::from_utf8(&rest[..end]).ok()?)
 }
 
 /// One rule's replay and what the summary shows of it.
@@ -546,16 +516,6 @@ fn state_name(s: AlarmState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_time_from_raw_bytes() {
-        let t = raw_event_time(
-            br#"{"eventVersion":"1.08", "eventTime" : "2024-07-31T13:06:24Z","x":1}"#,
-        );
-        assert_eq!(t, Some("2024-07-31T13:06:24Z".parse().unwrap()));
-        assert_eq!(raw_event_time(br#"{"eventTime":5}"#), None);
-        assert_eq!(raw_event_time(b"{}"), None);
-    }
 
     #[test]
     fn segmented_replay_equals_full_replay() {

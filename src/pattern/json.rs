@@ -458,21 +458,64 @@ fn resolve<'v>(root: &'v Value, steps: &[Step]) -> Vec<&'v Value> {
     cur
 }
 
+/// One value a selector reached, as conditions see it. Both the parsed
+/// tree and the raw-bytes reader (`super::fields`) produce these, so the
+/// two evaluate conditions with the same code.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Leaf<'v> {
+    Null,
+    Bool(bool),
+    Str(&'v str),
+    Num(&'v Number),
+    /// An object or an array: comparisons on it are false.
+    Container,
+}
+
+impl<'v> Leaf<'v> {
+    pub fn of(v: &'v Value) -> Leaf<'v> {
+        match v {
+            Value::Null => Leaf::Null,
+            Value::Bool(b) => Leaf::Bool(*b),
+            Value::String(s) => Leaf::Str(s),
+            Value::Number(n) => Leaf::Num(n),
+            Value::Array(_) | Value::Object(_) => Leaf::Container,
+        }
+    }
+}
+
 impl Cond {
     fn eval(&self, root: &Value, opts: &MatchOptions) -> bool {
-        let cands = resolve(root, &self.steps);
+        let cands: Vec<Leaf> = resolve(root, &self.steps)
+            .into_iter()
+            .map(Leaf::of)
+            .collect();
+        self.holds_for(&cands, opts)
+    }
+
+    /// `Some(text)` when the condition is `= "text"` without wildcards: on a
+    /// string it holds exactly when the string equals `text`.
+    pub fn exact_text(&self) -> Option<&str> {
+        match &self.test {
+            Test::Cmp(Op::Eq, Literal::Str(w)) if !w.has_wildcard() => Some(&w.core),
+            _ => None,
+        }
+    }
+
+    /// The condition on the values its selector reached.
+    pub fn holds_for(&self, cands: &[Leaf], opts: &MatchOptions) -> bool {
         match &self.test {
             Test::NotExists => {
-                cands.is_empty() || (opts.not_exists_on_null && cands.iter().all(|v| v.is_null()))
+                cands.is_empty()
+                    || (opts.not_exists_on_null && cands.iter().all(|v| matches!(v, Leaf::Null)))
             }
-            Test::IsNull => cands.iter().any(|v| v.is_null()),
-            Test::IsTrue => cands.iter().any(|v| **v == Value::Bool(true)),
-            Test::IsFalse => cands.iter().any(|v| **v == Value::Bool(false)),
+            Test::IsNull => cands.iter().any(|v| matches!(v, Leaf::Null)),
+            Test::IsTrue => cands.iter().any(|v| matches!(v, Leaf::Bool(true))),
+            Test::IsFalse => cands.iter().any(|v| matches!(v, Leaf::Bool(false))),
             Test::Cmp(op, lit) => {
                 if cands.is_empty() {
                     return *op == Op::Ne && opts.ne_matches_missing;
                 }
-                let one = |v: &&Value| cmp_one(*op, lit, v, opts);
+                let one = |v: &Leaf| cmp_one(*op, lit, *v, opts);
                 if *op == Op::Eq || opts.wildcard_quantifier == Quantifier::Any {
                     cands.iter().any(one)
                 } else {
@@ -483,16 +526,18 @@ impl Cond {
     }
 }
 
-fn cmp_one(op: Op, lit: &Literal, v: &Value, opts: &MatchOptions) -> bool {
+fn cmp_one(op: Op, lit: &Literal, v: Leaf, opts: &MatchOptions) -> bool {
+    let text = |t: &str| match opts.null_bool_eq {
+        NullBoolEqMode::NeverMatch => false,
+        NullBoolEqMode::Text if op.is_relational() => false,
+        NullBoolEqMode::Text => cmp_str(op, lit, t, opts),
+    };
     match v {
-        Value::Array(_) | Value::Object(_) => false,
-        Value::Null | Value::Bool(_) => match opts.null_bool_eq {
-            NullBoolEqMode::NeverMatch => false,
-            NullBoolEqMode::Text if op.is_relational() => false,
-            NullBoolEqMode::Text => cmp_str(op, lit, &v.to_string(), opts),
-        },
-        Value::String(s) => cmp_str(op, lit, s, opts),
-        Value::Number(n) => cmp_num(op, lit, n, opts),
+        Leaf::Container => false,
+        Leaf::Null => text("null"),
+        Leaf::Bool(b) => text(if b { "true" } else { "false" }),
+        Leaf::Str(s) => cmp_str(op, lit, s, opts),
+        Leaf::Num(n) => cmp_num(op, lit, n, opts),
     }
 }
 

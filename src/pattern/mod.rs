@@ -41,6 +41,7 @@
 
 mod cursor;
 mod delim;
+mod fields;
 mod json;
 mod prefilter;
 mod regex;
@@ -52,6 +53,7 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
+pub use fields::{FieldPattern, FieldPlan, FieldValues};
 pub use prefilter::Prefilter;
 
 /// Maximum pattern length in characters [DOC S5].
@@ -389,21 +391,28 @@ impl MetricField {
 
     /// The number this event emits, if the field holds one.
     pub fn value(&self, pattern: &Pattern, ev: &EventCache) -> Option<f64> {
-        let n = match &self.steps {
-            Some(steps) => match json::field_value(ev.json()?, steps)? {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            },
+        match &self.steps {
+            Some(steps) => metric_number(json::Leaf::of(json::field_value(ev.json()?, steps)?)),
             None => pattern
                 .test_cached(ev)?
                 .get(&self.text)?
                 .trim()
                 .parse()
-                .ok(),
-        };
-        n.filter(|v: &f64| v.is_finite())
+                .ok()
+                .filter(|v: &f64| v.is_finite()),
+        }
     }
+}
+
+/// The number a JSON field emits as a metric value: a number, or [INF] a
+/// string that parses as one.
+fn metric_number(leaf: json::Leaf) -> Option<f64> {
+    match leaf {
+        json::Leaf::Num(n) => n.as_f64(),
+        json::Leaf::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|v: &f64| v.is_finite())
 }
 
 /// An event plus its lazily parsed JSON, shared by several patterns so a

@@ -1,0 +1,403 @@
+//! JSON patterns evaluated on a record's raw bytes.
+//!
+//! A rule pack reads a handful of key paths (`eventName`,
+//! `userIdentity.type`, …) from every record, and building a JSON tree for
+//! that costs more than the rest of the scan. [`FieldPlan`] gathers the key
+//! paths of many patterns into one tree, finds all of them in a single walk
+//! of the record's bytes and decodes only the values found. Conditions are
+//! then tested by the tree evaluator's own code (`json::Cond::holds_for`),
+//! so both give the same answer; a property test and the `filter_pattern`
+//! fuzz target check it.
+//!
+//! Only patterns whose selectors are plain keys compile. A record the walk
+//! cannot read exactly (an escaped key, a value serde would reject, a
+//! non-object) gives `None`, and the caller uses the tree. As with any
+//! projection, members no selector reaches are checked for structure only.
+
+use std::borrow::Cow;
+
+use serde_json::Number;
+
+use super::json::{Cond, Expr, Leaf, Step};
+use super::{Kind, MatchOptions, MetricField, Pattern};
+use crate::format::{scan_object_keys, skip_value, FormatError};
+
+/// Slots held without a heap allocation per record.
+const INLINE_SLOTS: usize = 16;
+
+/// The key paths of many patterns as a tree: node 0 is the record itself,
+/// and a node with a slot is a path some condition reads.
+#[derive(Debug, Clone)]
+pub struct FieldPlan {
+    nodes: Vec<Node>,
+    slots: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(Box<[u8]>, usize)>,
+    slot: Option<usize>,
+}
+
+/// A JSON pattern compiled against a [`FieldPlan`].
+#[derive(Debug, Clone)]
+pub struct FieldPattern {
+    expr: FieldExpr,
+    opts: MatchOptions,
+}
+
+#[derive(Debug, Clone)]
+enum FieldExpr {
+    Or(Vec<FieldExpr>),
+    And(Vec<FieldExpr>),
+    Cond {
+        slot: usize,
+        cond: Cond,
+    },
+    /// Several `$.x = "text"` of one `||` on the same field (CIS 4.4 has
+    /// 16 on `eventName`): a string is looked up once instead of compared
+    /// 16 times; any other value is tested by each condition.
+    AnyOf {
+        slot: usize,
+        set: TextSet,
+        conds: Vec<Cond>,
+    },
+}
+
+/// Exact texts, sorted for binary search, with the lengths present as bits
+/// so most misses cost one test.
+#[derive(Debug, Clone)]
+struct TextSet {
+    texts: Vec<Box<str>>,
+    lengths: u64,
+}
+
+impl TextSet {
+    fn new(mut texts: Vec<Box<str>>) -> TextSet {
+        texts.sort();
+        texts.dedup();
+        let lengths = texts.iter().fold(0u64, |m, t| {
+            m | 1u64.checked_shl(t.len() as u32).unwrap_or(0)
+        });
+        TextSet { texts, lengths }
+    }
+
+    fn contains(&self, s: &str) -> bool {
+        match 1u64.checked_shl(s.len() as u32) {
+            Some(bit) if self.lengths & bit == 0 => false,
+            _ => self.texts.binary_search_by(|t| (**t).cmp(s)).is_ok(),
+        }
+    }
+}
+
+/// One slot's value in one record.
+#[derive(Debug, Clone, Default)]
+enum Slot<'a> {
+    #[default]
+    Absent,
+    /// Found by the walk, not decoded yet.
+    Raw(&'a [u8]),
+    Null,
+    Bool(bool),
+    Str(Cow<'a, str>),
+    Num(Number),
+    Container,
+}
+
+impl Slot<'_> {
+    fn leaf(&self) -> Option<Leaf<'_>> {
+        Some(match self {
+            Slot::Absent | Slot::Raw(_) => return None,
+            Slot::Null => Leaf::Null,
+            Slot::Bool(b) => Leaf::Bool(*b),
+            Slot::Str(s) => Leaf::Str(s),
+            Slot::Num(n) => Leaf::Num(n),
+            Slot::Container => Leaf::Container,
+        })
+    }
+}
+
+/// The values one record holds for a plan's slots.
+#[derive(Debug)]
+pub struct FieldValues<'a> {
+    inline: [Slot<'a>; INLINE_SLOTS],
+    heap: Vec<Slot<'a>>,
+}
+
+impl<'a> FieldValues<'a> {
+    fn new(slots: usize) -> Self {
+        FieldValues {
+            inline: Default::default(),
+            heap: if slots > INLINE_SLOTS {
+                vec![Slot::Absent; slots]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn slots_mut(&mut self) -> &mut [Slot<'a>] {
+        if self.heap.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.heap
+        }
+    }
+
+    fn slot(&self, slot: usize) -> &Slot<'a> {
+        if self.heap.is_empty() {
+            &self.inline[slot]
+        } else {
+            &self.heap[slot]
+        }
+    }
+
+    /// The string at `slot`, when the record holds a string there.
+    pub fn str(&self, slot: usize) -> Option<&str> {
+        match self.slot(slot) {
+            Slot::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number a field-valued metricValue at `slot` emits.
+    pub fn metric_value(&self, slot: usize) -> Option<f64> {
+        super::metric_number(self.slot(slot).leaf()?)
+    }
+}
+
+impl Default for FieldPlan {
+    fn default() -> Self {
+        FieldPlan {
+            nodes: vec![Node::default()],
+            slots: 0,
+        }
+    }
+}
+
+impl FieldPlan {
+    /// The slot holding the value at `path` (keys from the record down).
+    pub fn slot(&mut self, path: &[&str]) -> usize {
+        let mut node = 0;
+        for key in path {
+            let found = self.nodes[node]
+                .children
+                .iter()
+                .find(|(k, _)| **k == *key.as_bytes())
+                .map(|&(_, c)| c);
+            node = found.unwrap_or_else(|| {
+                self.nodes.push(Node::default());
+                let child = self.nodes.len() - 1;
+                self.nodes[node]
+                    .children
+                    .push((key.as_bytes().into(), child));
+                child
+            });
+        }
+        if let Some(slot) = self.nodes[node].slot {
+            return slot;
+        }
+        self.nodes[node].slot = Some(self.slots);
+        self.slots += 1;
+        self.slots - 1
+    }
+
+    /// Compiles a JSON pattern whose selectors are all plain keys; `None`
+    /// for any other pattern.
+    pub fn compile(&mut self, pattern: &Pattern) -> Option<FieldPattern> {
+        let Kind::Json(expr) = &pattern.kind else {
+            return None;
+        };
+        Some(FieldPattern {
+            expr: self.compile_expr(expr)?,
+            opts: pattern.opts.clone(),
+        })
+    }
+
+    /// The slot of a JSON metricValue field (`$.bytes`), when it is plain keys.
+    pub fn compile_metric_field(&mut self, field: &MetricField) -> Option<usize> {
+        let keys = plain_keys(field.steps.as_deref()?)?;
+        Some(self.slot(&keys))
+    }
+
+    fn compile_expr(&mut self, expr: &Expr) -> Option<FieldExpr> {
+        Some(match expr {
+            Expr::Or(v) => FieldExpr::Or(group_equalities(
+                v.iter()
+                    .map(|e| self.compile_expr(e))
+                    .collect::<Option<_>>()?,
+            )),
+            Expr::And(v) => FieldExpr::And(
+                v.iter()
+                    .map(|e| self.compile_expr(e))
+                    .collect::<Option<_>>()?,
+            ),
+            Expr::Cond(c) => FieldExpr::Cond {
+                slot: self.slot(&plain_keys(&c.steps)?),
+                cond: c.clone(),
+            },
+        })
+    }
+
+    /// Finds and decodes every slot's value in one record, or `None` when
+    /// the walk cannot read it exactly (see the module doc).
+    pub fn values<'a>(&self, raw: &'a [u8]) -> Option<FieldValues<'a>> {
+        let open = raw.iter().position(|b| !b.is_ascii_whitespace())?;
+        if raw[open] != b'{' {
+            return None;
+        }
+        let mut values = FieldValues::new(self.slots);
+        let slots = values.slots_mut();
+        let end = self.walk(raw, open, 0, slots).ok()?;
+        if raw[end..].iter().any(|b| !b.is_ascii_whitespace()) {
+            return None;
+        }
+        for slot in slots.iter_mut() {
+            if let Slot::Raw(bytes) = slot {
+                *slot = decode(bytes)?;
+            }
+        }
+        Some(values)
+    }
+
+    /// Walks the object opening at `open`, which `node` describes, filling
+    /// the slots below it; returns the offset just past the object.
+    fn walk<'a>(
+        &self,
+        raw: &'a [u8],
+        open: usize,
+        node: usize,
+        slots: &mut [Slot<'a>],
+    ) -> Result<usize, FormatError> {
+        let children = &self.nodes[node].children;
+        scan_object_keys(raw, open, |key, at| {
+            if key.contains(&b'\\') {
+                return Err(FormatError::Malformed {
+                    offset: at,
+                    what: "a key that did not decode",
+                });
+            }
+            let Some(&(_, child)) = children
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && **k == *key)
+            else {
+                return Ok(None);
+            };
+            // A repeated key means its last value, everything below included.
+            self.clear(child, slots);
+            let below = &self.nodes[child];
+            let end = if raw[at] == b'{' && !below.children.is_empty() {
+                self.walk(raw, at, child, slots)?
+            } else {
+                skip_value(raw, at)?
+            };
+            if let Some(slot) = below.slot {
+                slots[slot] = Slot::Raw(&raw[at..end]);
+            }
+            Ok(Some(end))
+        })
+    }
+
+    fn clear(&self, node: usize, slots: &mut [Slot]) {
+        let n = &self.nodes[node];
+        if let Some(slot) = n.slot {
+            slots[slot] = Slot::Absent;
+        }
+        for &(_, child) in &n.children {
+            self.clear(child, slots);
+        }
+    }
+}
+
+impl FieldPattern {
+    /// Whether the record whose values these are matches.
+    pub fn matches(&self, values: &FieldValues) -> bool {
+        self.expr.eval(values, &self.opts)
+    }
+}
+
+impl FieldExpr {
+    fn eval(&self, values: &FieldValues, opts: &MatchOptions) -> bool {
+        match self {
+            FieldExpr::Or(v) => v.iter().any(|e| e.eval(values, opts)),
+            FieldExpr::And(v) => v.iter().all(|e| e.eval(values, opts)),
+            FieldExpr::Cond { slot, cond } => match values.slot(*slot).leaf() {
+                Some(leaf) => cond.holds_for(&[leaf], opts),
+                None => cond.holds_for(&[], opts),
+            },
+            FieldExpr::AnyOf { slot, set, conds } => match values.slot(*slot).leaf() {
+                Some(Leaf::Str(s)) => set.contains(s),
+                Some(leaf) => conds.iter().any(|c| c.holds_for(&[leaf], opts)),
+                None => conds.iter().any(|c| c.holds_for(&[], opts)),
+            },
+        }
+    }
+}
+
+/// Folds the `$.x = "text"` alternatives of one `||` that read the same
+/// field into one [`FieldExpr::AnyOf`]; the rest stay as they are.
+fn group_equalities(alternatives: Vec<FieldExpr>) -> Vec<FieldExpr> {
+    let mut out = Vec::new();
+    let mut groups: Vec<(usize, Vec<Box<str>>, Vec<Cond>)> = Vec::new();
+    for e in alternatives {
+        match e {
+            FieldExpr::Cond { slot, cond } => match cond.exact_text() {
+                Some(text) => {
+                    let text: Box<str> = text.into();
+                    match groups.iter_mut().find(|g| g.0 == slot) {
+                        Some(g) => {
+                            g.1.push(text);
+                            g.2.push(cond);
+                        }
+                        None => groups.push((slot, vec![text], vec![cond])),
+                    }
+                }
+                None => out.push(FieldExpr::Cond { slot, cond }),
+            },
+            other => out.push(other),
+        }
+    }
+    for (slot, texts, mut conds) in groups {
+        out.push(match conds.len() {
+            1 => FieldExpr::Cond {
+                slot,
+                cond: conds.remove(0),
+            },
+            _ => FieldExpr::AnyOf {
+                slot,
+                set: TextSet::new(texts),
+                conds,
+            },
+        });
+    }
+    out
+}
+
+/// The keys of a selector made of plain keys only.
+fn plain_keys(steps: &[Step]) -> Option<Vec<&str>> {
+    if steps.is_empty() {
+        return None;
+    }
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A scalar as serde would parse it; `None` where serde would fail.
+fn decode(raw: &[u8]) -> Option<Slot<'_>> {
+    Some(match raw {
+        [b'{' | b'[', ..] => Slot::Container,
+        [b'"', inner @ .., b'"'] if !inner.iter().any(|&b| b == b'\\' || b < 0x20) => {
+            Slot::Str(Cow::Borrowed(std::str::from_utf8(inner).ok()?))
+        }
+        [b'"', ..] => Slot::Str(Cow::Owned(serde_json::from_slice(raw).ok()?)),
+        b"null" => Slot::Null,
+        b"true" => Slot::Bool(true),
+        b"false" => Slot::Bool(false),
+        _ => Slot::Num(serde_json::from_slice(raw).ok()?),
+    })
+}
