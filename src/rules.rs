@@ -585,16 +585,17 @@ impl RuleSet {
 
     /// What the rules make of one raw record. When some rule has no byte
     /// prefilter every record is evaluated anyway, so with compiled rules the
-    /// prefilter scan is skipped; otherwise it picks the candidates.
-    pub fn judge(&self, raw: &[u8]) -> Verdict {
+    /// prefilter scan is skipped; otherwise it picks the candidates. The
+    /// time of a record no rule can match is read only if `time_always`.
+    pub fn judge(&self, raw: &[u8], time_always: bool) -> Verdict {
         let candidates = match &self.fast {
             Some(_) if self.has_unfiltered_rule() => RuleMatches::all(self.rules.len()),
             _ => self.candidates(raw),
         };
-        if candidates.is_empty() {
+        if candidates.is_empty() && !time_always {
             return Verdict {
                 rules: candidates,
-                time: raw_event_time(raw),
+                time: None,
                 values: None,
             };
         }
@@ -609,18 +610,13 @@ impl RuleSet {
     pub fn judge_tree(&self, raw: &[u8], candidates: &RuleMatches) -> Verdict {
         let ev = self.event(raw);
         let rules = self.matching_candidates(&ev, candidates);
-        if rules.is_empty() {
-            return Verdict {
-                rules,
-                time: raw_event_time(raw),
-                values: None,
-            };
-        }
-        let time = ev
-            .json()
-            .and_then(|v| v.get("eventTime"))
-            .and_then(serde_json::Value::as_str)
-            .and_then(parse_event_time);
+        let time = match ev.json() {
+            Some(v) => v
+                .get("eventTime")
+                .and_then(serde_json::Value::as_str)
+                .and_then(parse_event_time),
+            None => raw_event_time(raw),
+        };
         let values = self.field_values(&ev, &rules);
         Verdict {
             rules,
@@ -1164,7 +1160,7 @@ mod tests {
             let set = compiled_rule_pack();
             let raw = format!("{{{}}}", members.join(","));
             let all = RuleMatches::all(set.rules().len());
-            proptest::prop_assert_eq!(set.judge(raw.as_bytes()), set.judge_tree(raw.as_bytes(), &all), "{}", raw);
+            proptest::prop_assert_eq!(set.judge(raw.as_bytes(), true), set.judge_tree(raw.as_bytes(), &all), "{}", raw);
         }
     }
 
@@ -1174,7 +1170,7 @@ mod tests {
         let root = set.rules().iter().position(|r| r.id == "cis-4.3").unwrap();
         let judge = |members: &str| {
             let raw = format!(r#"{{"eventType":"AwsApiCall",{members}}}"#);
-            set.judge(raw.as_bytes()).rules.contains(root)
+            set.judge(raw.as_bytes(), false).rules.contains(root)
         };
         assert!(judge(
             r#""userIdentity":{"type":"IAMUser"},"userIdentity":{"type":"Root"}"#

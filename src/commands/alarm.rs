@@ -106,7 +106,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
             rules,
             time,
             values,
-        } = self.set.judge(raw);
+        } = self.set.judge(raw, self.keep_all);
         if rules.is_empty() && !self.keep_all {
             return;
         }
