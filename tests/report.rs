@@ -790,10 +790,11 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
         .collect();
     t.write_gz("big.json.gz", &ct_file(&records));
     let mut interrupted = 0;
-    let mut delay_ms = 1;
+    let mut delay_ms = 20;
     loop {
         let out = TestDir::new();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"));
+        command
             .args([
                 t.path().to_str().unwrap(),
                 "--out",
@@ -802,9 +803,17 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
             ])
             .env_remove("CTSCAN_SOURCE")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(std::process::Stdio::null());
+        // A suite started in the background inherits an ignored SIGINT;
+        // the run under test must take Ctrl-C as a terminal would deliver it.
+        // SAFETY: only async-signal-safe `signal` runs between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
