@@ -307,6 +307,13 @@ impl RuleMatches {
         self.high[w] |= 1 << (i % 64);
     }
 
+    /// These matches and rule `i`.
+    #[cfg(test)]
+    pub fn with(mut self, i: usize) -> RuleMatches {
+        self.set(i);
+        self
+    }
+
     /// Rules `0..n`.
     fn all(n: usize) -> RuleMatches {
         let mut m = RuleMatches::default();

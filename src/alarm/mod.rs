@@ -785,21 +785,33 @@ struct Agg {
     min: f64,
     max: f64,
     values: Vec<f64>,
+    /// The first and last sample second.
+    first: i64,
+    last: i64,
 }
 
 impl Agg {
-    fn add(&mut self, v: f64, keep: bool) {
+    fn add(&mut self, second: i64, v: f64, keep: bool) {
+        self.add_repeated(second, second, v, 1, keep);
+    }
+
+    /// `n` samples of `v`, the first at `first` and the last at `last`.
+    fn add_repeated(&mut self, first: i64, last: i64, v: f64, n: u64, keep: bool) {
+        if n == 0 {
+            return;
+        }
         if self.count == 0 {
-            self.min = v;
-            self.max = v;
+            (self.min, self.max, self.first, self.last) = (v, v, first, last);
         } else {
             self.min = self.min.min(v);
             self.max = self.max.max(v);
+            self.first = self.first.min(first);
+            self.last = self.last.max(last);
         }
-        self.count += 1;
-        self.sum += v;
+        self.count += n;
+        self.sum += if n == 1 { v } else { v * n as f64 };
         if keep {
-            self.values.push(v);
+            self.values.extend(std::iter::repeat_n(v, n as usize));
         }
     }
 
@@ -808,11 +820,12 @@ impl Agg {
             return;
         }
         if self.count == 0 {
-            self.min = o.min;
-            self.max = o.max;
+            (self.min, self.max, self.first, self.last) = (o.min, o.max, o.first, o.last);
         } else {
             self.min = self.min.min(o.min);
             self.max = self.max.max(o.max);
+            self.first = self.first.min(o.first);
+            self.last = self.last.max(o.last);
         }
         self.count += o.count;
         self.sum += o.sum;
@@ -832,7 +845,7 @@ impl Agg {
             Statistic::Minimum => self.min,
             Statistic::Maximum => self.max,
             Statistic::Percentile(p) => {
-                if self.values.iter().any(|v| *v < 0.0) {
+                if self.values.is_empty() || self.values.iter().any(|v| *v < 0.0) {
                     return None;
                 }
                 self.values.sort_by(f64::total_cmp);
@@ -845,6 +858,77 @@ impl Agg {
 
 fn minute_of(t: Timestamp) -> i64 {
     t.as_second().div_euclid(60) * 60
+}
+
+/// A metric's samples folded per minute: all a replay reads of them. A
+/// replay over a year keeps one entry per minute with data, however many
+/// events there were.
+#[derive(Debug, Clone, Default)]
+pub struct MinuteSeries {
+    buckets: BTreeMap<i64, Agg>,
+    /// Sample values are kept for percentiles.
+    keep_values: bool,
+}
+
+impl MinuteSeries {
+    /// An empty series for `cfg`'s statistic.
+    pub fn for_alarm(cfg: &AlarmConfig) -> Self {
+        MinuteSeries {
+            buckets: BTreeMap::new(),
+            keep_values: matches!(cfg.statistic, Statistic::Percentile(_)),
+        }
+    }
+
+    /// The samples, folded.
+    pub fn from_samples(samples: &[Sample], cfg: &AlarmConfig) -> Self {
+        let mut series = MinuteSeries::for_alarm(cfg);
+        for s in samples {
+            let second = s.timestamp.as_second();
+            series
+                .buckets
+                .entry(second.div_euclid(60) * 60)
+                .or_default()
+                .add(second, s.value, series.keep_values);
+        }
+        series
+    }
+
+    /// `n` samples of `value` in one minute, the first at second `first` and
+    /// the last at `last`.
+    pub fn add(&mut self, first: i64, last: i64, value: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.buckets
+            .entry(first.div_euclid(60) * 60)
+            .or_default()
+            .add_repeated(first, last, value, n, self.keep_values);
+    }
+
+    /// Whether there is no sample.
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// The first and last sample seconds.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        let first = self.buckets.values().next()?.first;
+        let last = self.buckets.values().next_back()?.last;
+        Some((first, last))
+    }
+
+    /// The runs of samples in which no two neighbours are more than `gap`
+    /// seconds apart, as their first and last sample seconds.
+    pub fn clusters(&self, gap: i64) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for a in self.buckets.values() {
+            match out.last_mut() {
+                Some(run) if a.first - run.1 <= gap => run.1 = a.last,
+                _ => out.push((a.first, a.last)),
+            }
+        }
+        out
+    }
 }
 
 fn ts(secs: i64) -> Option<Timestamp> {
@@ -869,7 +953,7 @@ fn too_few(s: Statistic, count: u64) -> bool {
 
 struct Evaluator<'c> {
     cfg: &'c AlarmConfig,
-    buckets: BTreeMap<i64, Agg>,
+    buckets: &'c BTreeMap<i64, Agg>,
     r: usize,
     knobs: ReplayKnobs,
 }
@@ -919,13 +1003,18 @@ pub fn replay(
     if opts.end < opts.start {
         return Err(AlarmError::Window);
     }
-    let keep = matches!(cfg.statistic, Statistic::Percentile(_));
-    let mut buckets: BTreeMap<i64, Agg> = BTreeMap::new();
-    for s in samples {
-        buckets
-            .entry(minute_of(s.timestamp))
-            .or_default()
-            .add(s.value, keep);
+    replay_series(&MinuteSeries::from_samples(samples, cfg), cfg, opts)
+}
+
+/// [`replay`] over samples already folded per minute.
+pub fn replay_series(
+    series: &MinuteSeries,
+    cfg: &AlarmConfig,
+    opts: &ReplayOptions,
+) -> Result<Replay, AlarmError> {
+    cfg.validate()?;
+    if opts.end < opts.start {
+        return Err(AlarmError::Window);
     }
     let n = cfg.evaluation_periods as usize;
     let r = opts
@@ -935,7 +1024,7 @@ pub fn replay(
         .max(n);
     let ev = Evaluator {
         cfg,
-        buckets,
+        buckets: &series.buckets,
         r,
         knobs: opts.knobs,
     };
@@ -1006,7 +1095,16 @@ pub fn explain(
     cfg: &AlarmConfig,
     opts: &ReplayOptions,
 ) -> Result<String, AlarmError> {
-    let run = replay(samples, cfg, opts)?;
+    explain_series(&MinuteSeries::from_samples(samples, cfg), cfg, opts)
+}
+
+/// [`explain`] over samples already folded per minute.
+pub fn explain_series(
+    series: &MinuteSeries,
+    cfg: &AlarmConfig,
+    opts: &ReplayOptions,
+) -> Result<String, AlarmError> {
+    let run = replay_series(series, cfg, opts)?;
     let fired = run.alarm_count();
     if fired > 0 {
         return Ok(format!(
@@ -1053,7 +1151,7 @@ pub fn explain(
             statistic: s,
             ..cfg.clone()
         };
-        let k = replay(samples, &alt, opts)?.alarm_count();
+        let k = replay_series(series, &alt, opts)?.alarm_count();
         if k > 0 {
             others.push(format!("{s} would have fired {}", times(k)));
         }

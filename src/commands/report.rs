@@ -9,7 +9,7 @@ use crate::cli::ClockArg;
 use crate::cli::DefaultModeArg;
 use crate::cli::OutputFormat;
 use crate::commands::alarm::{
-    history_table, replay_rule_list, rules_table, scan_for_rules, Hit, ReplayHow, RuleOutcome,
+    history_table, replay_rule_list, rules_table, scan_for_rules, AlarmHits, ReplayHow, RuleOutcome,
 };
 use crate::commands::scan_sources::{scan_sources, Scanned};
 use crate::config::ReportConfig;
@@ -133,12 +133,16 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
 
 /// Scans the SOURCEs; with `--rules`, also collects the rules' hits in the
 /// same pass, sorted by sample time.
-fn scan(cfg: &ReportConfig) -> Result<(Scanned, Vec<Hit>)> {
+fn scan(cfg: &ReportConfig) -> Result<(Scanned, AlarmHits)> {
     if cfg.rules.is_empty() {
-        return Ok((scan_sources(&cfg.scan)?, Vec::new()));
+        return Ok((scan_sources(&cfg.scan)?, AlarmHits::default()));
     }
-    let (scanned, state) = scan_for_rules(&cfg.scan, &cfg.rules, ClockArg::EventTime)?;
-    Ok((scanned, state.hits))
+    scan_for_rules(
+        &cfg.scan,
+        &cfg.rules,
+        ClockArg::EventTime,
+        DefaultModeArg::PerEvent,
+    )
 }
 
 /// One state band per replayed alarm, over the window (or, when it is open,
