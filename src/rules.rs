@@ -1162,10 +1162,15 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn compiled_rules_judge_every_record_like_the_json_tree(
-            members in proptest::collection::vec(member(), 0..12)
+            members in proptest::collection::vec(member(), 0..12),
+            spaced in any::<bool>(),
         ) {
             let set = compiled_rule_pack();
-            let raw = format!("{{{}}}", members.join(","));
+            let raw = if spaced {
+                format!("{{ {} }}\n", members.join(" ,\n\t").replace("\":", "\" : "))
+            } else {
+                format!("{{{}}}", members.join(","))
+            };
             let all = RuleMatches::all(set.rules().len());
             proptest::prop_assert_eq!(set.judge(raw.as_bytes(), true), set.judge_tree(raw.as_bytes(), &all), "{}", raw);
         }
