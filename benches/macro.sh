@@ -69,11 +69,13 @@ cat >"$JQ" <<'JQF'
 JQF
 
 echo "timing:" >&2
-measure "ctscan report" "$CTSCAN" report "$CORPUS" --out "$OUT/full" -q
+measure "ctscan report" "$CTSCAN" report "$CORPUS" -q
+measure "ctscan report --out DIR" "$CTSCAN" report "$CORPUS" --out "$OUT/full" -q
 measure "floor: libdeflate-gunzip x2" sh -c "xargs -0 -P2 -n 64 libdeflate-gunzip -c <'$LIST' >/dev/null"
 measure "ctscan report --threads 1" "$CTSCAN" report "$CORPUS" --threads 1 -q
 SINCE="$(python3 -c "import json,datetime;t=[json.loads(l)['time'] for l in open('$CORPUS.truth') if l.startswith('{\"time')];print(datetime.datetime.fromtimestamp(max(t)-7*86400,datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))")"
 measure "ctscan report --since 7d" "$CTSCAN" report "$CORPUS" --since "$SINCE" -q
+measure "ctscan alarm --rules cis" "$CTSCAN" alarm --rules cis "$CORPUS" -q
 if [ "${SKIP_PEERS:-0}" != 1 ]; then
   measure "jq (2 processes)" sh -c "xargs -0 -P2 -n 64 sh -c 'for f; do gzip -dc \"\$f\" | jq -c -f $JQ; done' _ <'$LIST' >/dev/null"
   measure "duckdb (2 threads)" python3 benches/duckdb_query.py "$LIST"
@@ -83,6 +85,8 @@ fi
 generate "$CORPUS2" 2
 cat $(find "$CORPUS2" -name '*.json.gz') >/dev/null
 measure "ctscan report (2x corpus)" "$CTSCAN" report "$CORPUS" "$CORPUS2" -q
+measure "ctscan report --out DIR (2x)" "$CTSCAN" report "$CORPUS" "$CORPUS2" --out "$OUT/full2" -q
+measure "ctscan alarm --rules cis (2x)" "$CTSCAN" alarm --rules cis "$CORPUS" "$CORPUS2" -q
 
 # Check the answers against the generator's record.
 python3 - "$OUT/full/summary.json" "$CORPUS.truth" <<'PY'
@@ -103,9 +107,15 @@ for r in "${RESULTS[@]}"; do
   printf '| %-30s | %9.2f | %9.2f | %9d | %12s |\n' "$n" "$w" "$c" "$m" "$(awk "BEGIN{printf \"%.3f\", $CT / $w}")"
 done
 echo
-ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
-echo "targets: floor ratio $(ratio "$CT" "$(wall_of 'floor: libdeflate-gunzip x2')") (<= 1.5);" \
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk "BEGIN{printf \"%.2f\", $1 / $2}"; else echo n/a; fi; }
+FLOOR="$(wall_of 'floor: libdeflate-gunzip x2')"
+echo "targets: floor ratio $(ratio "$CT" "$FLOOR") (<= 1.5), with --out $(ratio "$(wall_of 'ctscan report --out DIR')" "$FLOOR");" \
   "1 thread / 2 threads $(ratio "$(wall_of 'ctscan report --threads 1')" "$CT") (<= 2.1);" \
   "--since 7d / full $(ratio "$(wall_of 'ctscan report --since 7d')" "$CT") (<= 0.25);" \
-  "RSS $(rss_of 'ctscan report') MiB (<= 128), 2x corpus $(rss_of 'ctscan report (2x corpus)') MiB (< +10%)"
+  "jq / ctscan $(ratio "$(wall_of 'jq (2 processes)')" "$CT") (>= 30); DuckDB / ctscan $(ratio "$(wall_of 'duckdb (2 threads)')" "$CT") (>= 80);" \
+  "CIS alarm / report $(ratio "$(wall_of 'ctscan alarm --rules cis')" "$CT") (<= 1.5)"
+echo "memory: RSS $(rss_of 'ctscan report') MiB, --out $(rss_of 'ctscan report --out DIR') MiB (<= 128);" \
+  "2x corpus: $(ratio "$(rss_of 'ctscan report (2x corpus)')" "$(rss_of 'ctscan report')")x," \
+  "--out $(ratio "$(rss_of 'ctscan report --out DIR (2x)')" "$(rss_of 'ctscan report --out DIR')")x," \
+  "CIS alarm $(ratio "$(rss_of 'ctscan alarm --rules cis (2x)')" "$(rss_of 'ctscan alarm --rules cis')")x (< 1.10)"
 rm -rf "$OUT" "$LIST" "$JQ"
