@@ -14,25 +14,33 @@ use crate::record::Selection;
 /// Compiled literal searches for one selection.
 pub struct Prefilter {
     finders: Vec<Finder<'static>>,
+    /// The selection names no event, so no record is a candidate.
+    selects_nothing: bool,
 }
 
 impl Prefilter {
     /// Builds the prefilter; `Selection::All` makes every record a candidate.
     pub fn new(selection: &Selection) -> Prefilter {
-        let finders = match selection.literals() {
+        let literals = selection.literals();
+        let selects_nothing = literals.as_ref().is_some_and(Vec::is_empty);
+        let finders = match literals {
             None => Vec::new(),
+            Some(_) if selects_nothing => Vec::new(),
             Some(lits) => lits
                 .into_iter()
                 .chain(std::iter::once(b"\\u".to_vec()))
                 .map(|l| Finder::new(&l).into_owned())
                 .collect(),
         };
-        Prefilter { finders }
+        Prefilter {
+            finders,
+            selects_nothing,
+        }
     }
 
     /// True when every record must be parsed.
     pub fn passes_everything(&self) -> bool {
-        self.finders.is_empty()
+        self.finders.is_empty() && !self.selects_nothing
     }
 
     /// Fills `hits` with the sorted start offsets of every literal in `buf`.
@@ -71,6 +79,16 @@ impl<'h> HitCursor<'h> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selection_of_no_events_makes_no_candidate() {
+        let p = Prefilter::new(&Selection::Events(Vec::new()));
+        let mut hits = vec![7];
+        p.find_hits(br#"{"eventName":"Get\u0053ecretValue"}"#, &mut hits);
+        assert!(hits.is_empty());
+        assert!(!p.passes_everything());
+        assert!(Prefilter::new(&Selection::All).passes_everything());
+    }
 
     #[test]
     fn hits_include_escapes_and_all_literals() {

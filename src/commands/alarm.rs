@@ -28,6 +28,7 @@ use crate::commands::scan_sources::{scan_sources_with, Scanned};
 use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::export::{write_csv, write_json_atomically, write_parquet};
+use crate::record::Selection;
 use crate::report::{Column, Table};
 use crate::rules::{Rule, RuleMatches, RuleSet, RuleValue, Verdict};
 use crate::sanitize::terminal;
@@ -470,7 +471,12 @@ pub fn scan_for_rules(
 
 /// Runs `alarm`.
 pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
-    let (scanned, state) = scan_for_rules(&cfg.scan, &cfg.rules, cfg.clock, cfg.default_mode)?;
+    // alarm shows no event table, so the scan selects no events for one.
+    let scan = ScanConfig {
+        selection: Selection::Events(Vec::new()),
+        ..cfg.scan.clone()
+    };
+    let (scanned, state) = scan_for_rules(&scan, &cfg.rules, cfg.clock, cfg.default_mode)?;
     let outcomes = replay_rules(cfg, &state)?;
     let tables = [
         rules_table(&outcomes),
