@@ -3,14 +3,40 @@
 //!
 //! Repeated strings (principals, IPs, user agents, secrets, object names) are
 //! stored once per worker; unique ones (event and request ids) go into an
-//! arena. A row costs about 100 bytes, so memory follows the number of
-//! matched events, never the number or size of files.
+//! arena. A row costs about 200 bytes. So that memory does not follow the
+//! number of matched events either, a worker holding more than
+//! [`spill_rows`] rows sorts them into a run in an unnamed temporary file
+//! (strings written out in full) and starts afresh; the final sort merges
+//! the runs into a table on disk, read back a chunk at a time by
+//! [`EventStore::for_each_chunk`]. Memory then holds one chunk, the distinct
+//! strings and a 16-byte key per event id (for de-duplication).
 
-use std::hash::BuildHasher;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::AtomicU64;
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::record::Event;
+
+/// Rows a worker keeps in memory before sorting them into a run on disk;
+/// `CTSCAN_SPILL_ROWS` overrides it (tests use tiny values).
+pub fn spill_rows() -> usize {
+    static ROWS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *ROWS.get_or_init(|| {
+        std::env::var("CTSCAN_SPILL_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(16_384)
+    })
+}
+
+/// Rows per chunk handed to [`EventStore::for_each_chunk`] (and per
+/// row group of `events.parquet`).
+pub const CHUNK_ROWS: usize = 16_384;
 
 /// The interned string columns of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +121,57 @@ pub struct EventStore {
     strings: Interner,
     arena: String,
     rows: Vec<Row>,
+    /// Sorted runs on disk, strings written out in full.
+    runs: Vec<File>,
+    /// Rows in `runs`.
+    spilled: usize,
+    /// The merged table on disk, once runs were merged.
+    merged: Option<Merged>,
+    /// Rows held before a run is written; 0 means [`spill_rows`].
+    spill_at: usize,
+}
+
+/// The sorted table on disk: chunks of rows with their own arenas.
+#[derive(Debug)]
+struct Merged {
+    file: File,
+    /// Each chunk's offset.
+    chunks: Vec<u64>,
+    rows: usize,
+}
+
+/// A slice of the table in order, with the arena its spans point into.
+pub struct Chunk<'s, 'c> {
+    store: &'s EventStore,
+    pub rows: &'c [Row],
+    arena: &'c str,
+}
+
+impl<'s> Chunk<'s, '_> {
+    /// An interned column's value.
+    pub fn get(&self, row: &Row, col: Col) -> Option<&'s str> {
+        self.store.get(row, col)
+    }
+
+    fn span(&self, span: Span) -> Option<&str> {
+        span.present
+            .then(|| &self.arena[span.start..span.start + span.len as usize])
+    }
+
+    /// The row's `eventID`.
+    pub fn event_id(&self, row: &Row) -> Option<&str> {
+        self.span(row.event_id)
+    }
+
+    /// The row's `requestID`.
+    pub fn request_id(&self, row: &Row) -> Option<&str> {
+        self.span(row.request_id)
+    }
+
+    /// A batch call's id list or filters, as JSON.
+    pub fn batch_request(&self, row: &Row) -> Option<&str> {
+        self.span(row.batch_request)
+    }
 }
 
 impl EventStore {
@@ -145,22 +222,224 @@ impl EventStore {
 
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        match &self.merged {
+            Some(m) => m.rows,
+            None => self.spilled + self.rows.len(),
+        }
     }
 
     /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
     }
 
     /// Drops rows past `len`: the events of a file that failed part-way.
+    /// Runs are only written between files, so `len` is never inside one.
     pub fn truncate(&mut self, len: usize) {
-        self.rows.truncate(len);
+        self.rows.truncate(len.saturating_sub(self.spilled));
     }
 
-    /// The rows, in their current order.
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
+    /// Calls `f` with every row in order, [`CHUNK_ROWS`] at a time.
+    pub fn for_each_chunk(&self, mut f: impl FnMut(&Chunk<'_, '_>)) {
+        let Some(m) = &self.merged else {
+            for rows in self.rows.chunks(CHUNK_ROWS) {
+                f(&Chunk {
+                    store: self,
+                    rows,
+                    arena: &self.arena,
+                });
+            }
+            return;
+        };
+        let mut rows = Vec::new();
+        let mut arena = String::new();
+        for &offset in &m.chunks {
+            read_chunk(&m.file, offset, &mut rows, &mut arena)
+                .expect("reading ctscan's temporary event table back");
+            f(&Chunk {
+                store: self,
+                rows: &rows,
+                arena: &arena,
+            });
+        }
+    }
+
+    /// A chunk of no rows, for the shape of an empty table.
+    pub fn empty_chunk(&self) -> Chunk<'_, '_> {
+        Chunk {
+            store: self,
+            rows: &[],
+            arena: "",
+        }
+    }
+
+    /// Calls `f` with every row in order, and the chunk that holds it.
+    pub fn for_each_row(&self, mut f: impl FnMut(&Chunk<'_, '_>, &Row)) {
+        self.for_each_chunk(|c| c.rows.iter().for_each(|r| f(c, r)));
+    }
+
+    /// The earliest and latest event times.
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        let mut span: Option<(i64, i64)> = None;
+        self.for_each_chunk(|c| {
+            for r in c.rows {
+                let (lo, hi) = span.get_or_insert((r.time_us, r.time_us));
+                (*lo, *hi) = ((*lo).min(r.time_us), (*hi).max(r.time_us));
+            }
+        });
+        span
+    }
+
+    /// Sorts this worker's rows into a run on disk once there are many;
+    /// called between files. A store that cannot write a run keeps its
+    /// rows in memory.
+    pub fn spill_if_large(&mut self) {
+        let limit = match self.spill_at {
+            0 => spill_rows(),
+            n => n,
+        };
+        if self.rows.len() < limit {
+            return;
+        }
+        if let Ok(run) = self.write_run() {
+            self.runs.push(run);
+            self.spilled += self.rows.len();
+            self.rows.clear();
+            self.arena.clear();
+            self.strings = Interner::default();
+        }
+    }
+
+    fn write_run(&mut self) -> std::io::Result<File> {
+        self.sort();
+        let file = temp_file()?;
+        let mut out = BufWriter::new(&file);
+        for row in &self.rows {
+            out.write_all(&row.time_us.to_le_bytes())?;
+            out.write_all(&[encode_bool(row.read_only)])?;
+            for col in 0..INTERNED {
+                let s = match row.interned[col] {
+                    NONE => None,
+                    id => Some(&*self.strings.strings[id as usize]),
+                };
+                write_str(&mut out, s)?;
+            }
+            for span in [row.event_id, row.request_id, row.batch_request] {
+                write_str(&mut out, self.span(span))?;
+            }
+        }
+        out.flush()?;
+        drop(out);
+        Ok(file)
+    }
+
+    /// Sorts the table and drops repeated event ids (see [`Self::sort`] and
+    /// [`Self::dedup_event_ids`]); returns how many were dropped. With runs
+    /// on disk, merges them into the on-disk table.
+    pub fn sort_and_dedup(&mut self) -> u64 {
+        if self.runs.is_empty() {
+            self.sort();
+            return self.dedup_event_ids();
+        }
+        self.merge_runs()
+            .expect("merging ctscan's temporary event runs")
+    }
+
+    fn merge_runs(&mut self) -> std::io::Result<u64> {
+        if !self.rows.is_empty() {
+            let run = self.write_run()?;
+            self.runs.push(run);
+            self.rows = Vec::new();
+            self.arena = String::new();
+        }
+        self.strings = Interner::default();
+        let mut readers = Vec::new();
+        for mut run in std::mem::take(&mut self.runs) {
+            run.seek(SeekFrom::Start(0))?;
+            readers.push(BufReader::with_capacity(64 << 10, run));
+        }
+        let mut heads: Vec<Option<FullRow>> = Vec::new();
+        let mut heap = BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            let head = read_full_row(r)?;
+            if let Some(h) = &head {
+                heap.push(std::cmp::Reverse((h.key(), i)));
+            }
+            heads.push(head);
+        }
+        let file = temp_file()?;
+        let mut out = BufWriter::new(&file);
+        let (mut chunks, mut total) = (Vec::new(), 0);
+        let mut written = 0u64;
+        let (mut rows, mut arena) = (Vec::new(), String::new());
+        let mut seen: FxHashSet<u128> = FxHashSet::default();
+        let mut dups = 0;
+        while let Some(std::cmp::Reverse((_, i))) = heap.pop() {
+            let row = heads[i].take().expect("a queued run has a head row");
+            heads[i] = read_full_row(&mut readers[i])?;
+            if let Some(h) = &heads[i] {
+                heap.push(std::cmp::Reverse((h.key(), i)));
+            }
+            if row.strs[INTERNED]
+                .as_deref()
+                .is_some_and(|id| !seen.insert(id_key(id)))
+            {
+                dups += 1;
+                continue;
+            }
+            rows.push(self.chunk_row(&row, &mut arena));
+            if rows.len() == CHUNK_ROWS {
+                chunks.push(written);
+                written += write_chunk(&mut out, &rows, &arena)?;
+                total += rows.len();
+                rows.clear();
+                arena.clear();
+            }
+        }
+        if !rows.is_empty() {
+            chunks.push(written);
+            write_chunk(&mut out, &rows, &arena)?;
+            total += rows.len();
+        }
+        out.flush()?;
+        drop(out);
+        self.spilled = 0;
+        self.merged = Some(Merged {
+            file,
+            chunks,
+            rows: total,
+        });
+        Ok(dups)
+    }
+
+    /// A row of the merged table: strings interned, ids in the chunk's arena.
+    fn chunk_row(&mut self, full: &FullRow, arena: &mut String) -> Row {
+        let mut interned = [NONE; INTERNED];
+        for (col, s) in full.strs[..INTERNED].iter().enumerate() {
+            if let Some(s) = s {
+                interned[col] = self.strings.intern(s);
+            }
+        }
+        let mut stash = |s: &Option<String>| match s {
+            None => Span::default(),
+            Some(s) => {
+                let start = arena.len();
+                arena.push_str(s);
+                Span {
+                    start,
+                    len: s.len() as u32,
+                    present: true,
+                }
+            }
+        };
+        Row {
+            time_us: full.time_us,
+            interned,
+            event_id: stash(&full.strs[INTERNED]),
+            request_id: stash(&full.strs[INTERNED + 1]),
+            batch_request: stash(&full.strs[INTERNED + 2]),
+            read_only: full.read_only,
+        }
     }
 
     /// An interned column's value.
@@ -197,6 +476,8 @@ impl EventStore {
         if other.rows.len() > self.rows.len() {
             std::mem::swap(self, &mut other);
         }
+        self.runs.append(&mut other.runs);
+        self.spilled += other.spilled;
         let remap: Vec<u32> = other
             .strings
             .strings
@@ -221,17 +502,30 @@ impl EventStore {
         }
     }
 
-    /// Sorts by time, then event id, then object, so output is byte-stable
-    /// whatever the thread count.
+    /// Sorts by time, then event id, then object, then every other field,
+    /// so the order depends on the rows alone: output is byte-stable
+    /// whatever the thread count, and runs merge into the same table.
     pub fn sort(&mut self) {
         let mut rows = std::mem::take(&mut self.rows);
-        rows.sort_by(|a, b| {
-            a.time_us
-                .cmp(&b.time_us)
-                .then_with(|| self.event_id(a).cmp(&self.event_id(b)))
-                .then_with(|| self.get(a, Col::Object).cmp(&self.get(b, Col::Object)))
-        });
+        rows.sort_by(|a, b| self.order_key(a).cmp(&self.order_key(b)));
         self.rows = rows;
+    }
+
+    /// The fields in the table's order (see [`FullRow::key`]).
+    fn order_key(&self, r: &Row) -> (i64, [Option<&str>; INTERNED + 3], u8) {
+        let mut fields = [None; INTERNED + 3];
+        fields[0] = self.span(r.event_id);
+        fields[1] = self.get(r, Col::Object);
+        let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
+        for (slot, col) in fields[2..].iter_mut().zip(others) {
+            *slot = match r.interned[col] {
+                NONE => None,
+                id => Some(&*self.strings.strings[id as usize]),
+            };
+        }
+        fields[INTERNED + 1] = self.span(r.request_id);
+        fields[INTERNED + 2] = self.span(r.batch_request);
+        (r.time_us, fields, encode_bool(r.read_only))
     }
 
     /// Removes every row whose `eventID` was already seen (a re-delivery or a
@@ -247,5 +541,323 @@ impl EventStore {
         let mut it = keep.into_iter();
         self.rows.retain(|_| it.next().unwrap_or(true));
         (before - self.rows.len()) as u64
+    }
+}
+
+/// A row of a run: every string written out, so runs of different workers
+/// merge without their interners.
+struct FullRow {
+    time_us: i64,
+    read_only: Option<bool>,
+    /// The interned columns, then event id, request id and batch request.
+    strs: [Option<String>; INTERNED + 3],
+}
+
+impl FullRow {
+    /// The table's order, as [`EventStore::sort`]: time, event id, object,
+    /// the other interned columns, request id, batch request, read-only.
+    fn key(&self) -> (i64, Vec<Option<String>>, u8) {
+        let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
+        let fields = [INTERNED, Col::Object as usize]
+            .into_iter()
+            .chain(others)
+            .chain([INTERNED + 1, INTERNED + 2])
+            .map(|i| self.strs[i].clone())
+            .collect();
+        (self.time_us, fields, encode_bool(self.read_only))
+    }
+}
+
+/// A 128-bit key for an event id: two independent 64-bit hashes, so two
+/// different ids collide with negligible probability.
+fn id_key(id: &str) -> u128 {
+    let half = |seed: u64| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// An unnamed temporary file: created in the temporary directory and
+/// unlinked at once, so nothing is left behind however ctscan ends.
+fn temp_file() -> std::io::Result<File> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(".ctscan-{}-{n}.tmp", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(file)
+}
+
+fn encode_bool(b: Option<bool>) -> u8 {
+    match b {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    }
+}
+
+fn decode_bool(b: u8) -> Option<bool> {
+    match b {
+        1 => Some(false),
+        2 => Some(true),
+        _ => None,
+    }
+}
+
+fn write_str(out: &mut impl Write, s: Option<&str>) -> std::io::Result<()> {
+    match s {
+        None => out.write_all(&u32::MAX.to_le_bytes()),
+        Some(s) => {
+            out.write_all(&(s.len() as u32).to_le_bytes())?;
+            out.write_all(s.as_bytes())
+        }
+    }
+}
+
+fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
+    let mut b = [0; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+fn read_string(r: &mut impl Read, len: usize) -> std::io::Result<String> {
+    let mut buf = vec![0; len];
+    r.read_exact(&mut buf)?;
+    String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// The next row of a run, or `None` at its end.
+fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
+    let mut time = [0; 8];
+    match r.read_exact(&mut time) {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        other => other?,
+    }
+    let mut flag = [0; 1];
+    r.read_exact(&mut flag)?;
+    let mut strs: [Option<String>; INTERNED + 3] = Default::default();
+    for s in &mut strs {
+        *s = match read_u32(r)? {
+            u32::MAX => None,
+            len => Some(read_string(r, len as usize)?),
+        };
+    }
+    Ok(Some(FullRow {
+        time_us: i64::from_le_bytes(time),
+        read_only: decode_bool(flag[0]),
+        strs,
+    }))
+}
+
+/// Writes one chunk of the merged table; returns its length in bytes.
+fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Result<u64> {
+    let mut buf = Vec::with_capacity(rows.len() * 96 + arena.len() + 8);
+    buf.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+    for r in rows {
+        buf.extend_from_slice(&r.time_us.to_le_bytes());
+        for id in r.interned {
+            buf.extend_from_slice(&id.to_le_bytes());
+        }
+        for span in [r.event_id, r.request_id, r.batch_request] {
+            buf.extend_from_slice(&(span.start as u32).to_le_bytes());
+            buf.extend_from_slice(&span.len.to_le_bytes());
+            buf.push(u8::from(span.present));
+        }
+        buf.push(encode_bool(r.read_only));
+    }
+    buf.extend_from_slice(&(arena.len() as u32).to_le_bytes());
+    buf.extend_from_slice(arena.as_bytes());
+    out.write_all(&buf)?;
+    Ok(buf.len() as u64)
+}
+
+/// Reads the chunk at `offset` into `rows` and `arena`.
+fn read_chunk(
+    file: &File,
+    offset: u64,
+    rows: &mut Vec<Row>,
+    arena: &mut String,
+) -> std::io::Result<()> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut r = BufReader::with_capacity(256 << 10, f);
+    let n = read_u32(&mut r)? as usize;
+    rows.clear();
+    let mut b8 = [0; 8];
+    for _ in 0..n {
+        r.read_exact(&mut b8)?;
+        let time_us = i64::from_le_bytes(b8);
+        let mut interned = [NONE; INTERNED];
+        for id in &mut interned {
+            *id = read_u32(&mut r)?;
+        }
+        let mut spans = [Span::default(); 3];
+        for span in &mut spans {
+            let start = read_u32(&mut r)? as usize;
+            let len = read_u32(&mut r)?;
+            let mut p = [0; 1];
+            r.read_exact(&mut p)?;
+            *span = Span {
+                start,
+                len,
+                present: p[0] == 1,
+            };
+        }
+        let mut ro = [0; 1];
+        r.read_exact(&mut ro)?;
+        rows.push(Row {
+            time_us,
+            interned,
+            event_id: spans[0],
+            request_id: spans[1],
+            batch_request: spans[2],
+            read_only: decode_bool(ro[0]),
+        });
+    }
+    let len = read_u32(&mut r)? as usize;
+    *arena = read_string(&mut r, len)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// (time, event id, principal, source, object, read only).
+    type Spec = (i64, Option<u8>, u8, Option<u8>, u8, Option<bool>);
+
+    fn push(store: &mut EventStore, spec: &Spec) {
+        let (time, id, principal, ip, object, read_only) = *spec;
+        let id = id.map(|i| format!("id-{i}"));
+        let ip = ip.map(|i| format!("10.0.0.{i}"));
+        let event = Event {
+            event_time: None,
+            event_source: Some("secretsmanager.amazonaws.com"),
+            event_name: Some("GetSecretValue"),
+            principal: format!("arn:aws:iam::1:user/u{principal}"),
+            principal_type: "IAMUser",
+            session_arn: None,
+            access_key_id: (principal % 2 == 0).then_some("AKIA"),
+            account_id: Some("1"),
+            region: Some("us-east-1"),
+            source_ip: ip.as_deref(),
+            user_agent: None,
+            secret: Some(format!("s{}", principal % 3)),
+            error_code: (principal == 1).then_some("AccessDenied"),
+            event_id: id.as_deref(),
+            request_id: Some("req"),
+            read_only,
+            batch_request: (principal == 2).then(|| "[\"a\"]".to_string()),
+        };
+        store.push(&event, time, &format!("o{object}.json.gz"));
+    }
+
+    /// Every row with every field, through the chunks.
+    fn dump(store: &EventStore) -> Vec<String> {
+        let mut out = Vec::new();
+        store.for_each_row(|c, r| {
+            let cols: Vec<Option<&str>> = (0..INTERNED).map(|i| c.get(r, unsafe_col(i))).collect();
+            out.push(format!(
+                "{} {:?} {:?} {:?} {:?} {:?}",
+                r.time_us,
+                cols,
+                c.event_id(r),
+                c.request_id(r),
+                c.batch_request(r),
+                r.read_only
+            ));
+        });
+        out
+    }
+
+    fn unsafe_col(i: usize) -> Col {
+        [
+            Col::EventSource,
+            Col::EventName,
+            Col::Principal,
+            Col::PrincipalType,
+            Col::SessionArn,
+            Col::AccessKeyId,
+            Col::AccountId,
+            Col::Region,
+            Col::SourceIp,
+            Col::UserAgent,
+            Col::Secret,
+            Col::ErrorCode,
+            Col::Object,
+        ][i]
+    }
+
+    /// Two workers' stores, merged and sorted; `spill_at` rows per run.
+    fn table(a: &[Spec], b: &[Spec], spill_at: usize) -> (Vec<String>, u64, usize) {
+        let build = |specs: &[Spec]| {
+            let mut s = EventStore {
+                spill_at,
+                ..EventStore::default()
+            };
+            for spec in specs {
+                push(&mut s, spec);
+                s.spill_if_large();
+            }
+            s
+        };
+        let mut store = build(a);
+        store.merge(build(b));
+        let dups = store.sort_and_dedup();
+        (dump(&store), dups, store.len())
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            0i64..50,
+            proptest::option::weighted(0.9, 0u8..40),
+            0u8..5,
+            proptest::option::of(0u8..4),
+            0u8..3,
+            proptest::option::of(any::<bool>()),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Runs on disk merge into exactly the table memory would hold:
+        /// same order, same rows, same duplicates dropped.
+        #[test]
+        fn spilled_runs_merge_into_the_in_memory_table(
+            a in proptest::collection::vec(spec(), 0..120),
+            b in proptest::collection::vec(spec(), 0..120),
+            spill_at in 1usize..20,
+        ) {
+            let in_memory = table(&a, &b, usize::MAX);
+            let spilled = table(&a, &b, spill_at);
+            prop_assert_eq!(&spilled, &in_memory);
+            prop_assert_eq!(spilled.2, spilled.0.len());
+        }
+    }
+
+    #[test]
+    fn a_spilled_table_is_read_back_in_chunks() {
+        let specs: Vec<Spec> = (0..(CHUNK_ROWS as i64 + 5))
+            .map(|i| (i, Some((i % 251) as u8), 0, None, 0, None))
+            .collect();
+        // Event ids repeat every 251 rows, so all but 251 are duplicates.
+        let (rows, dups, len) = table(&specs, &[], 1000);
+        assert_eq!((rows.len(), len), (251, 251));
+        assert_eq!(dups, CHUNK_ROWS as u64 + 5 - 251);
+        let unique: Vec<Spec> = (0..(CHUNK_ROWS as i64 + 5))
+            .map(|i| (i, None, 0, None, 0, None))
+            .collect();
+        let (rows, dups, _) = table(&unique, &[], 1000);
+        assert_eq!((rows.len(), dups), (CHUNK_ROWS + 5, 0));
+        assert!(rows[CHUNK_ROWS].starts_with(&format!("{CHUNK_ROWS} ")));
     }
 }

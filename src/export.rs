@@ -15,13 +15,10 @@ use polars::prelude::{
     TimeUnit, TimeZone,
 };
 
-use crate::events::{EventStore, Row};
+use crate::events::{Chunk, EventStore};
 use crate::report::{events_table, Column, Table};
 use crate::sanitize::csv_cell;
 use crate::window::format_utc;
-
-/// Rows per Parquet row group when streaming the events table.
-const EVENT_CHUNK_ROWS: usize = 16 * 1024;
 
 /// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.
 pub fn write_atomically(
@@ -146,25 +143,33 @@ pub fn write_events_parquet(store: &EventStore, dir: &Path) -> Result<()> {
     write_events_parquet_with(store, dir, |_| Vec::new())
 }
 
-/// Like [`write_events_parquet`], with `extra(rows)` columns appended to each
-/// row group (GeoIP's `country`, `city`, `asn`, ...).
+/// Like [`write_events_parquet`], with `extra(chunk)` columns appended to
+/// each row group (GeoIP's `country`, `city`, `asn`, ...). A row group is
+/// one chunk of the table ([`crate::events::CHUNK_ROWS`] rows).
 pub fn write_events_parquet_with(
     store: &EventStore,
     dir: &Path,
-    extra: impl Fn(&[Row]) -> Vec<(&'static str, Column)>,
+    extra: impl Fn(&Chunk<'_, '_>) -> Vec<(&'static str, Column)>,
 ) -> Result<()> {
-    let chunk_table = |rows: &[Row]| {
-        let mut table = events_table(store, rows);
-        table.columns.extend(extra(rows));
+    let chunk_table = |chunk: &Chunk<'_, '_>| {
+        let mut table = events_table(chunk);
+        table.columns.extend(extra(chunk));
         parquet_frame(&table)
     };
     write_atomically(&dir.join("events.parquet"), |out| {
-        let rows = store.rows();
-        let first = chunk_table(&rows[..rows.len().min(EVENT_CHUNK_ROWS)])?;
-        let mut writer = parquet_writer(out).batched(first.schema())?;
-        writer.write_batch(&first)?;
-        for chunk in rows.chunks(EVENT_CHUNK_ROWS).skip(1) {
-            writer.write_batch(&chunk_table(chunk)?)?;
+        // Every chunk has the empty table's schema: columns are typed.
+        let empty = chunk_table(&store.empty_chunk())?;
+        let mut writer = parquet_writer(out).batched(empty.schema())?;
+        let (mut result, mut wrote) = (Ok(()), false);
+        store.for_each_chunk(|chunk| {
+            if result.is_ok() {
+                result = chunk_table(chunk).and_then(|frame| Ok(writer.write_batch(&frame)?));
+                wrote = true;
+            }
+        });
+        result?;
+        if !wrote {
+            writer.write_batch(&empty)?;
         }
         writer.finish()?;
         Ok(())

@@ -12,7 +12,7 @@ use std::fmt;
 use jiff::SignedDuration;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::events::{Col, EventStore, Row};
+use crate::events::{Chunk, Col, EventStore, Row};
 use crate::report::{Column, Table};
 use crate::window::format_utc;
 
@@ -70,8 +70,8 @@ pub trait Countries {
 
 /// The events in time order, the baseline and what the rules share.
 struct Ctx<'s> {
+    /// In time order, as the scan leaves it.
     store: &'s EventStore,
-    rows: Vec<&'s Row>,
     /// End of the baseline (exclusive), µs.
     end: i64,
     /// `14d baseline (2026-01-01T00:00:00Z..2026-01-15T00:00:00Z)`.
@@ -101,6 +101,7 @@ impl<'s> Ctx<'s> {
 
     fn finding(
         &self,
+        chunk: &Chunk<'_, '_>,
         rule: &'static str,
         severity: Severity,
         r: &Row,
@@ -114,7 +115,7 @@ impl<'s> Ctx<'s> {
             secret: self.secret(r).map(str::to_string),
             source_ip: self.source(r).map(str::to_string),
             evidence,
-            event_id: self.store.event_id(r).map(str::to_string),
+            event_id: chunk.event_id(r).map(str::to_string),
         }
     }
 
@@ -126,21 +127,19 @@ impl<'s> Ctx<'s> {
     }
 }
 
-/// Runs every rule; findings sorted by time, then rule, principal, secret.
+/// Runs every rule over the table, which must be in time order (as the
+/// scan leaves it); findings sorted by time, then rule, principal, secret.
 pub fn findings(
     store: &EventStore,
     baseline: SignedDuration,
     countries: Option<&dyn Countries>,
 ) -> Vec<Finding> {
-    let mut rows: Vec<&Row> = store.rows().iter().collect();
-    rows.sort_by_key(|r| r.time_us);
-    let Some(start) = rows.first().map(|r| r.time_us) else {
+    let Some((start, _)) = store.time_span() else {
         return Vec::new();
     };
     let end = start.saturating_add(baseline.as_micros().clamp(0, i64::MAX as i128) as i64);
     let ctx = Ctx {
         store,
-        rows,
         end,
         baseline: format!(
             "{} baseline ({}..{})",
@@ -174,8 +173,8 @@ pub fn findings(
 /// when it comes after the baseline.
 fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
-    for r in &c.rows {
-        let Some(secret) = c.secret(r) else { continue };
+    c.store.for_each_row(|chunk, r| {
+        let Some(secret) = c.secret(r) else { return };
         let p = c.principal(r);
         if seen.insert((p, secret)) && c.after(r) {
             let evidence = format!(
@@ -183,9 +182,9 @@ fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
                 c.failed_note(r),
                 c.baseline
             );
-            out.push(c.finding("new-principal-secret", Severity::Medium, r, evidence));
+            out.push(c.finding(chunk, "new-principal-secret", Severity::Medium, r, evidence));
         }
-    }
+    });
 }
 
 /// `new-source-ip`: the first request by a principal from a source, when it
@@ -193,37 +192,37 @@ fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 fn new_source_ip(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
     let mut baseline_sources: FxHashMap<&str, usize> = FxHashMap::default();
-    for r in &c.rows {
-        let Some(ip) = c.source(r) else { continue };
+    c.store.for_each_row(|chunk, r| {
+        let Some(ip) = c.source(r) else { return };
         let p = c.principal(r);
         if !seen.insert((p, ip)) {
-            continue;
+            return;
         }
         if !c.after(r) {
             *baseline_sources.entry(p).or_default() += 1;
-            continue;
+            return;
         }
         let n = baseline_sources.get(p).copied().unwrap_or(0);
         let evidence = format!(
             "first request by {p} from {ip} after the {}; it had {n} source(s) in the baseline",
             c.baseline
         );
-        out.push(c.finding("new-source-ip", Severity::Low, r, evidence));
-    }
+        out.push(c.finding(chunk, "new-source-ip", Severity::Low, r, evidence));
+    });
 }
 
 /// `new-country`: the first request by a principal from a country (of a
 /// public address GeoIP places), when it comes after the baseline.
 fn new_country(c: &Ctx<'_>, countries: &dyn Countries, out: &mut Vec<Finding>) {
     let mut seen: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    for r in &c.rows {
+    c.store.for_each_row(|chunk, r| {
         let Some(code) = c.source(r).and_then(|ip| countries.country(ip)) else {
-            continue;
+            return;
         };
         let p = c.principal(r);
         let known = seen.entry(p).or_default();
         if known.contains(code) {
-            continue;
+            return;
         }
         if c.after(r) {
             let before: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -237,10 +236,10 @@ fn new_country(c: &Ctx<'_>, countries: &dyn Countries, out: &mut Vec<Finding>) {
                     before.join(", ")
                 }
             );
-            out.push(c.finding("new-country", Severity::High, r, evidence));
+            out.push(c.finding(chunk, "new-country", Severity::High, r, evidence));
         }
         known.insert(code.to_string());
-    }
+    });
 }
 
 fn hour_of_day(us: i64) -> usize {
@@ -252,20 +251,26 @@ fn hour_of_day(us: i64) -> usize {
 /// day in which it had no baseline event.
 fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut hours: FxHashMap<&str, (usize, [bool; 24])> = FxHashMap::default();
-    for r in c.rows.iter().filter(|r| !c.after(r)) {
+    c.store.for_each_row(|_, r| {
+        if c.after(r) {
+            return;
+        }
         let h = hours.entry(c.principal(r)).or_insert((0, [false; 24]));
         h.0 += 1;
         h.1[hour_of_day(r.time_us)] = true;
-    }
+    });
     let mut flagged: FxHashSet<(&str, usize)> = FxHashSet::default();
-    for r in c.rows.iter().filter(|r| c.after(r)) {
+    c.store.for_each_row(|chunk, r| {
+        if !c.after(r) {
+            return;
+        }
         let p = c.principal(r);
         let Some((n, usual)) = hours.get(p).filter(|h| h.0 >= OFF_HOURS_MIN_BASELINE) else {
-            continue;
+            return;
         };
         let h = hour_of_day(r.time_us);
         if usual[h] || !flagged.insert((p, h)) {
-            continue;
+            return;
         }
         let list: Vec<String> = (0..24)
             .filter(|&i| usual[i])
@@ -276,8 +281,8 @@ fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
             c.baseline,
             list.join(",")
         );
-        out.push(c.finding("off-hours", Severity::Medium, r, evidence));
-    }
+        out.push(c.finding(chunk, "off-hours", Severity::Medium, r, evidence));
+    });
 }
 
 /// `burst`: a UTC clock hour after the baseline in which a principal made
@@ -288,11 +293,11 @@ fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     // hour the baseline ends in is split in two.
     let mut base: FxHashMap<(&str, i64), u64> = FxHashMap::default();
     let mut later: FxHashMap<(&str, i64), u64> = FxHashMap::default();
-    for r in &c.rows {
+    c.store.for_each_row(|_, r| {
         let key = (c.principal(r), r.time_us.div_euclid(HOUR_US));
         let counts = if c.after(r) { &mut later } else { &mut base };
         *counts.entry(key).or_default() += 1;
-    }
+    });
     let mut busiest: FxHashMap<&str, u64> = FxHashMap::default();
     for (&(p, _), &n) in &base {
         let max = busiest.entry(p).or_default();
@@ -300,7 +305,10 @@ fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     // The request that crossed the limit, in each hour that crossed it.
     let mut seen: FxHashMap<(&str, i64), u64> = FxHashMap::default();
-    for r in c.rows.iter().filter(|r| c.after(r)) {
+    c.store.for_each_row(|chunk, r| {
+        if !c.after(r) {
+            return;
+        }
         let (p, hour) = (c.principal(r), r.time_us.div_euclid(HOUR_US));
         let max = busiest.get(p).copied().unwrap_or(0);
         let limit = BURST_MIN.max(BURST_FACTOR * max);
@@ -308,37 +316,37 @@ fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
         let n = seen.entry((p, hour)).or_default();
         *n += 1;
         if total <= limit || *n != limit + 1 {
-            continue;
+            return;
         }
         let evidence = format!(
             "{total} requests by {p} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
             utc(hour * HOUR_US),
             c.baseline
         );
-        out.push(c.finding("burst", Severity::Medium, r, evidence));
-    }
+        out.push(c.finding(chunk, "burst", Severity::Medium, r, evidence));
+    });
 }
 
 /// `denied-then-read`: a successful read of a secret by a principal within
 /// [`DENIED_WINDOW`] after a failed one (any `errorCode`), once per
 /// (principal, secret), anywhere in the data.
 fn denied_then_read(c: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let mut last_failure: FxHashMap<(&str, &str), &Row> = FxHashMap::default();
+    let mut last_failure: FxHashMap<(&str, &str), Row> = FxHashMap::default();
     let mut flagged: FxHashSet<(&str, &str)> = FxHashSet::default();
     let window = DENIED_WINDOW.as_micros() as i64;
-    for r in &c.rows {
-        let Some(secret) = c.secret(r) else { continue };
+    c.store.for_each_row(|chunk, r| {
+        let Some(secret) = c.secret(r) else { return };
         let key = (c.principal(r), secret);
         if c.store.get(r, Col::ErrorCode).is_some() {
-            last_failure.insert(key, r);
-            continue;
+            last_failure.insert(key, r.clone());
+            return;
         }
         let Some(failed) = last_failure.get(&key) else {
-            continue;
+            return;
         };
         let gap = r.time_us - failed.time_us;
         if gap > window || !flagged.insert(key) {
-            continue;
+            return;
         }
         let evidence = format!(
             "{} read {secret} {} after a failed attempt ({} at {})",
@@ -347,8 +355,8 @@ fn denied_then_read(c: &Ctx<'_>, out: &mut Vec<Finding>) {
             c.store.get(failed, Col::ErrorCode).unwrap_or(""),
             utc(failed.time_us)
         );
-        out.push(c.finding("denied-then-read", Severity::High, r, evidence));
-    }
+        out.push(c.finding(chunk, "denied-then-read", Severity::High, r, evidence));
+    });
 }
 
 fn utc(us: i64) -> String {

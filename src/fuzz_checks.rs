@@ -168,33 +168,32 @@ fn fast_path(data: &[u8], selection: &Selection) -> Outcome {
 }
 
 fn store_rows(st: &EventStore) -> Vec<Row> {
-    st.rows()
-        .iter()
-        .map(|r| {
-            let g = |c: Col| st.get(r, c).map(str::to_string);
-            Row {
-                fields: vec![
-                    Some(r.time_us.to_string()),
-                    st.event_id(r).map(str::to_string),
-                    g(Col::EventSource),
-                    g(Col::EventName),
-                    g(Col::Principal),
-                    g(Col::PrincipalType),
-                    g(Col::SessionArn),
-                    g(Col::AccessKeyId),
-                    g(Col::AccountId),
-                    g(Col::Region),
-                    g(Col::SourceIp),
-                    g(Col::UserAgent),
-                    g(Col::Secret),
-                    g(Col::ErrorCode),
-                    st.request_id(r).map(str::to_string),
-                    r.read_only.map(|b| b.to_string()),
-                ],
-                batch: st.batch_request(r).map(batch_value),
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    st.for_each_row(|chunk, r| {
+        let g = |c: Col| chunk.get(r, c).map(str::to_string);
+        out.push(Row {
+            fields: vec![
+                Some(r.time_us.to_string()),
+                chunk.event_id(r).map(str::to_string),
+                g(Col::EventSource),
+                g(Col::EventName),
+                g(Col::Principal),
+                g(Col::PrincipalType),
+                g(Col::SessionArn),
+                g(Col::AccessKeyId),
+                g(Col::AccountId),
+                g(Col::Region),
+                g(Col::SourceIp),
+                g(Col::UserAgent),
+                g(Col::Secret),
+                g(Col::ErrorCode),
+                chunk.request_id(r).map(str::to_string),
+                r.read_only.map(|b| b.to_string()),
+            ],
+            batch: chunk.batch_request(r).map(batch_value),
+        });
+    });
+    out
 }
 
 fn batch_value(json: &str) -> Value {

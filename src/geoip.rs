@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::events::{Col, EventStore, Row};
+use crate::events::{Chunk, Col, EventStore, Row};
 use crate::findings::Countries;
 use crate::report::{counts, group, strs, times, Column, Key, Table, Tally};
 
@@ -232,14 +232,22 @@ impl GeoIp {
     pub fn annotate<'s>(&self, store: &'s EventStore) -> Result<Annotations<'s>> {
         let mut by_source: FxHashMap<&'s str, Located> = FxHashMap::default();
         let mut missing = None;
-        for row in store.rows() {
-            match store.get(row, Col::SourceIp) {
-                Some(s) if !by_source.contains_key(s) => {
-                    by_source.insert(s, self.locate(Some(s))?);
-                }
-                None if missing.is_none() => missing = Some(self.locate(None)?),
-                _ => {}
+        let mut failed = None;
+        store.for_each_row(|_, row| {
+            if failed.is_some() {
+                return;
             }
+            let located = match store.get(row, Col::SourceIp) {
+                Some(s) if !by_source.contains_key(s) => {
+                    self.locate(Some(s)).map(|l| _ = by_source.insert(s, l))
+                }
+                None if missing.is_none() => self.locate(None).map(|l| missing = Some(l)),
+                _ => Ok(()),
+            };
+            failed = located.err();
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
         Ok(Annotations {
             by_source,
@@ -368,8 +376,12 @@ impl<'s> Annotations<'s> {
     }
 
     /// The columns appended to the events table for `rows`.
-    pub fn event_columns(&self, store: &EventStore, rows: &[Row]) -> Vec<(&'static str, Column)> {
-        let located: Vec<&Located> = rows.iter().map(|r| self.get(store, r)).collect();
+    pub fn event_columns(&self, chunk: &Chunk<'_, '_>) -> Vec<(&'static str, Column)> {
+        let located: Vec<&Located> = chunk
+            .rows
+            .iter()
+            .map(|r| self.source(chunk.get(r, Col::SourceIp)))
+            .collect();
         let col = |f: &dyn Fn(&Located) -> Option<String>| {
             Column::Str(located.iter().map(|l| f(l)).collect())
         };

@@ -222,7 +222,7 @@ impl<'s> Agg<'s> {
         if store.is_empty() {
             (lo, hi) = (0, 0);
         }
-        for row in store.rows() {
+        store.for_each_row(|_, row| {
             lo = lo.min(row.time_us);
             hi = hi.max(row.time_us);
             let principal = store.get(row, Col::Principal).unwrap_or("unknown");
@@ -243,7 +243,7 @@ impl<'s> Agg<'s> {
                 *secrets.entry(secret).or_default() += 1;
                 *pairs.entry((principal, secret)).or_default() += 1;
             }
-        }
+        });
         let kind = BucketKind::for_span(hi.saturating_sub(lo).max(0));
         let mut agg = Agg {
             kind,
@@ -269,7 +269,7 @@ impl<'s> Agg<'s> {
             .map(|(i, (s, _))| (*s, i))
             .collect();
         let other = series.len();
-        for row in store.rows() {
+        store.for_each_row(|_, row| {
             let b = self
                 .buckets
                 .entry(self.kind.index(row.time_us))
@@ -287,7 +287,7 @@ impl<'s> Agg<'s> {
                 b.failed += 1;
                 *b.errors.entry(code).or_default() += 1;
             }
-        }
+        });
     }
 
     /// Names and colours of the time chart's series.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
-use crate::events::{Col, EventStore, Row};
+use crate::events::{Chunk, Col, EventStore, Row};
 use crate::window::hour_floor;
 
 /// A typed column of a report.
@@ -113,11 +113,11 @@ pub(crate) fn group<'s>(
     key: impl Fn(&Row) -> Option<Key<'s>>,
 ) -> Vec<(Key<'s>, Tally<'s>)> {
     let mut map: FxHashMap<Key<'s>, Tally<'s>> = FxHashMap::default();
-    for row in store.rows() {
+    store.for_each_row(|_, row| {
         if let Some(k) = key(row) {
             map.entry(k).or_default().add(store, row);
         }
-    }
+    });
     let mut out: Vec<_> = map.into_iter().collect();
     out.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
     out
@@ -163,9 +163,9 @@ pub fn by_principal(store: &EventStore) -> Table {
 /// Access counts per UTC hour, in time order.
 pub fn by_hour(store: &EventStore) -> Table {
     let mut map: FxHashMap<i64, Tally<'_>> = FxHashMap::default();
-    for row in store.rows() {
+    store.for_each_row(|_, row| {
         map.entry(hour_of(row.time_us)).or_default().add(store, row);
-    }
+    });
     let mut g: Vec<_> = map.into_iter().collect();
     g.sort_by_key(|(h, _)| *h);
     Table {
@@ -230,23 +230,19 @@ fn keyed_table(name: &'static str, key: &'static str, g: &[(Key<'_>, Tally<'_>)]
     }
 }
 
-/// One row per matched event, in the store's order.
-pub fn events_table(store: &EventStore, rows: &[Row]) -> Table {
+/// One row per matched event of a chunk, in the table's order.
+pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
+    let rows = chunk.rows;
     let col = |c: Col| {
         Column::Str(
             rows.iter()
-                .map(|r| store.get(r, c).map(str::to_string))
+                .map(|r| chunk.get(r, c).map(str::to_string))
                 .collect(),
         )
     };
-    type Getter = for<'s> fn(&'s EventStore, &Row) -> Option<&'s str>;
-    let span = |f: Getter| {
-        Column::Str(
-            rows.iter()
-                .map(|r| f(store, r).map(str::to_string))
-                .collect(),
-        )
-    };
+    fn span<'c>(rows: &[Row], f: impl Fn(&Row) -> Option<&'c str>) -> Column {
+        Column::Str(rows.iter().map(|r| f(r).map(str::to_string)).collect())
+    }
     Table {
         name: "events",
         columns: vec![
@@ -264,8 +260,8 @@ pub fn events_table(store: &EventStore, rows: &[Row]) -> Table {
             ("user_agent", col(Col::UserAgent)),
             ("secret", col(Col::Secret)),
             ("error_code", col(Col::ErrorCode)),
-            ("event_id", span(EventStore::event_id)),
-            ("request_id", span(EventStore::request_id)),
+            ("event_id", span(rows, |r| chunk.event_id(r))),
+            ("request_id", span(rows, |r| chunk.request_id(r))),
             (
                 "read_only",
                 Column::Bool(rows.iter().map(|r| r.read_only).collect()),
@@ -273,7 +269,7 @@ pub fn events_table(store: &EventStore, rows: &[Row]) -> Table {
             ("object", col(Col::Object)),
             ("session_arn", col(Col::SessionArn)),
             ("access_key_id", col(Col::AccessKeyId)),
-            ("batch_request", span(EventStore::batch_request)),
+            ("batch_request", span(rows, |r| chunk.batch_request(r))),
         ],
     }
 }

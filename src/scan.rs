@@ -299,8 +299,7 @@ fn finish<V: RecordVisitor>(
     let visited = worker.visited;
     stats.merge(worker.stats);
     stats.failures.sort();
-    events.sort();
-    let dups = events.dedup_event_ids();
+    let dups = events.sort_and_dedup();
     stats.records.duplicates = dups;
     (ScanOutcome { events, stats }, visited)
 }
@@ -427,6 +426,8 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             FileOutcome::Skipped(reason) => self.stats.skip(reason),
             FileOutcome::Failed(error) => self.stats.fail(key, error),
         }
+        // Between files, so a failed file's rows are never in a run.
+        self.store.spill_if_large();
     }
 
     fn scan_text(&mut self, key: &str, text: &[u8]) -> FileOutcome {

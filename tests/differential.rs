@@ -123,29 +123,26 @@ fn fast(path: &Path, selection: &Selection) -> (u64, u64, Vec<Fields>) {
         out.stats.failures
     );
     let st = &out.events;
-    let mut events: Vec<Fields> = st
-        .rows()
-        .iter()
-        .map(|r| {
-            let g = |c: Col| st.get(r, c).map(str::to_string);
-            vec![
-                Some(r.time_us.to_string()),
-                st.event_id(r).map(str::to_string),
-                g(Col::EventSource),
-                g(Col::EventName),
-                g(Col::Principal),
-                g(Col::PrincipalType),
-                g(Col::Secret),
-                g(Col::SourceIp),
-                g(Col::UserAgent),
-                g(Col::ErrorCode),
-                g(Col::AccountId),
-                g(Col::Region),
-                r.read_only.map(|b| b.to_string()),
-                normalise_json(st.batch_request(r)),
-            ]
-        })
-        .collect();
+    let mut events: Vec<Fields> = Vec::new();
+    st.for_each_row(|chunk, r| {
+        let g = |c: Col| chunk.get(r, c).map(str::to_string);
+        events.push(vec![
+            Some(r.time_us.to_string()),
+            chunk.event_id(r).map(str::to_string),
+            g(Col::EventSource),
+            g(Col::EventName),
+            g(Col::Principal),
+            g(Col::PrincipalType),
+            g(Col::Secret),
+            g(Col::SourceIp),
+            g(Col::UserAgent),
+            g(Col::ErrorCode),
+            g(Col::AccountId),
+            g(Col::Region),
+            r.read_only.map(|b| b.to_string()),
+            normalise_json(chunk.batch_request(r)),
+        ]);
+    });
     events.sort();
     let r = &out.stats.records;
     assert_eq!(r.read, r.matched + r.not_matched + r.no_event_time);

@@ -774,6 +774,80 @@ fn hostile_log_text_is_neutralised_in_terminal_csv_and_html_but_kept_raw_in_parq
     }
 }
 
+// ------------------------------------------------------------ events on disk
+
+/// Matched events held in runs on disk (a run every 7 rows, merged at the
+/// end) give byte-identical outputs to events held in memory, duplicates
+/// dropped the same way.
+#[test]
+fn events_spilled_to_disk_give_the_same_outputs_as_events_in_memory() {
+    let logs = TestDir::new();
+    let mut copied = 0;
+    for entry in walk(&root().join("sample-logs")) {
+        let rel = entry.strip_prefix(root().join("sample-logs")).unwrap();
+        let bytes = std::fs::read(&entry).unwrap();
+        logs.write(rel.to_str().unwrap(), &bytes);
+        // A second copy of some logs under other names: their events repeat.
+        if copied < 3 && rel.to_str().unwrap().ends_with(".json.gz") {
+            let name = rel.to_str().unwrap().replace(".json.gz", "_copy.json.gz");
+            logs.write(&name, &bytes);
+            copied += 1;
+        }
+    }
+    let run = |spill: Option<&str>| {
+        let out = TestDir::new();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"));
+        command
+            .args(["report", "-q", "--out"])
+            .arg(out.path())
+            .arg(logs.path())
+            .env_remove("CTSCAN_SOURCE");
+        if let Some(rows) = spill {
+            command.env("CTSCAN_SPILL_ROWS", rows);
+        }
+        let status = command.status().unwrap();
+        assert!(status.success(), "{status}");
+        out
+    };
+    let memory = run(None);
+    let disk = run(Some("7"));
+    let (a, b) = (summary(memory.path()), summary(disk.path()));
+    assert!(a["records"]["duplicates"].as_u64().unwrap() > 0);
+    assert_eq!(a["records"], b["records"]);
+    assert_eq!(a["events"], b["events"]);
+    let mut files = 0;
+    for entry in std::fs::read_dir(memory.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name == "summary.json" {
+            continue;
+        }
+        let left = std::fs::read(memory.path().join(&name)).unwrap();
+        let right = std::fs::read(disk.path().join(&name)).unwrap();
+        assert!(left == right, "{name:?} differs");
+        files += 1;
+    }
+    assert_eq!(files, 11);
+    assert_eq!(
+        read_parquet(&disk.path().join("events.parquet")).rows as u64,
+        a["events"].as_u64().unwrap()
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 // ----------------------------------------------------------------- interrupts
 
 /// Every output that exists under its final name is whole: a report file is

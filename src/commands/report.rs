@@ -92,9 +92,9 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
             write_parquet(table, dir)?;
             write_csv(table, dir)?;
         }
-        write_events_parquet_with(store, dir, |rows| {
+        write_events_parquet_with(store, dir, |chunk| {
             geo.as_ref()
-                .map(|g| g.event_columns(store, rows))
+                .map(|g| g.event_columns(chunk))
                 .unwrap_or_default()
         })?;
         write_json_atomically(&dir.join("summary.json"), &summary)?;
@@ -159,7 +159,7 @@ fn timelines(
             series.chain(o.replay.history.iter().map(|c| c.time))
         })
         .map(|t| t.as_microsecond())
-        .chain(store.rows().iter().map(|r| r.time_us))
+        .chain(store.time_span().into_iter().flat_map(|(lo, hi)| [lo, hi]))
         .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let seen = lo <= hi;
     let window = &cfg.scan.window;
