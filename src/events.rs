@@ -11,7 +11,6 @@
 //! [`EventStore::for_each_chunk`]. Memory then holds one chunk, the distinct
 //! strings and a 16-byte key per event id (for de-duplication).
 
-use std::collections::BinaryHeap;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -359,13 +358,8 @@ impl EventStore {
             readers.push(BufReader::with_capacity(64 << 10, run));
         }
         let mut heads: Vec<Option<FullRow>> = Vec::new();
-        let mut heap = BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            let head = read_full_row(r)?;
-            if let Some(h) = &head {
-                heap.push(std::cmp::Reverse((h.key(), i)));
-            }
-            heads.push(head);
+        for r in &mut readers {
+            heads.push(read_full_row(r)?);
         }
         let file = temp_file()?;
         let mut out = BufWriter::new(&file);
@@ -374,12 +368,14 @@ impl EventStore {
         let (mut rows, mut arena) = (Vec::new(), String::new());
         let mut seen: FxHashSet<u128> = FxHashSet::default();
         let mut dups = 0;
-        while let Some(std::cmp::Reverse((_, i))) = heap.pop() {
-            let row = heads[i].take().expect("a queued run has a head row");
+        // Runs are few (a run per worker per 16,384 rows), so the next row
+        // is found by comparing the heads in place, without copying keys.
+        while let Some(i) = (0..heads.len())
+            .filter(|&i| heads[i].is_some())
+            .min_by(|&a, &b| cmp_full(heads[a].as_ref(), heads[b].as_ref()).then(a.cmp(&b)))
+        {
+            let row = heads[i].take().expect("the chosen run has a head row");
             heads[i] = read_full_row(&mut readers[i])?;
-            if let Some(h) = &heads[i] {
-                heap.push(std::cmp::Reverse((h.key(), i)));
-            }
             if row.strs[INTERNED]
                 .as_deref()
                 .is_some_and(|id| !seen.insert(id_key(id)))
@@ -556,15 +552,30 @@ struct FullRow {
 impl FullRow {
     /// The table's order, as [`EventStore::sort`]: time, event id, object,
     /// the other interned columns, request id, batch request, read-only.
-    fn key(&self) -> (i64, Vec<Option<String>>, u8) {
+    fn key(&self) -> (i64, [Option<&str>; INTERNED + 3], u8) {
+        let mut fields = [None; INTERNED + 3];
         let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
-        let fields = [INTERNED, Col::Object as usize]
+        let order = [INTERNED, Col::Object as usize]
             .into_iter()
             .chain(others)
-            .chain([INTERNED + 1, INTERNED + 2])
-            .map(|i| self.strs[i].clone())
-            .collect();
+            .chain([INTERNED + 1, INTERNED + 2]);
+        for (slot, i) in fields.iter_mut().zip(order) {
+            *slot = self.strs[i].as_deref();
+        }
         (self.time_us, fields, encode_bool(self.read_only))
+    }
+}
+
+/// Orders two run heads; an exhausted run sorts last.
+fn cmp_full(a: Option<&FullRow>, b: Option<&FullRow>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a
+            .time_us
+            .cmp(&b.time_us)
+            .then_with(|| a.key().cmp(&b.key())),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
     }
 }
 
@@ -659,6 +670,7 @@ fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
 /// Writes one chunk of the merged table; returns its length in bytes.
 fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Result<u64> {
     let mut buf = Vec::with_capacity(rows.len() * 96 + arena.len() + 8);
+    buf.extend_from_slice(&[0; 8]);
     buf.extend_from_slice(&(rows.len() as u32).to_le_bytes());
     for r in rows {
         buf.extend_from_slice(&r.time_us.to_le_bytes());
@@ -674,8 +686,11 @@ fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Resu
     }
     buf.extend_from_slice(&(arena.len() as u32).to_le_bytes());
     buf.extend_from_slice(arena.as_bytes());
+    // The chunk's length first, so it is read back in one call.
+    let len = buf.len() as u64;
+    buf[..8].copy_from_slice(&len.to_le_bytes());
     out.write_all(&buf)?;
-    Ok(buf.len() as u64)
+    Ok(len)
 }
 
 /// Reads the chunk at `offset` into `rows` and `arena`.
@@ -687,42 +702,49 @@ fn read_chunk(
 ) -> std::io::Result<()> {
     let mut f = file;
     f.seek(SeekFrom::Start(offset))?;
-    let mut r = BufReader::with_capacity(256 << 10, f);
-    let n = read_u32(&mut r)? as usize;
+    let mut len = [0; 8];
+    f.read_exact(&mut len)?;
+    let mut buf = vec![0; (u64::from_le_bytes(len) as usize).saturating_sub(8)];
+    f.read_exact(&mut buf)?;
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "a cut chunk");
+    let mut at = 0;
+    let mut take = |n: usize| -> std::io::Result<&[u8]> {
+        let s = buf.get(at..at + n).ok_or_else(bad)?;
+        at += n;
+        Ok(s)
+    };
+    let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
+    let n = u32_at(take(4)?) as usize;
     rows.clear();
-    let mut b8 = [0; 8];
+    rows.reserve(n);
     for _ in 0..n {
-        r.read_exact(&mut b8)?;
-        let time_us = i64::from_le_bytes(b8);
+        let time_us = i64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
         let mut interned = [NONE; INTERNED];
         for id in &mut interned {
-            *id = read_u32(&mut r)?;
+            *id = u32_at(take(4)?);
         }
         let mut spans = [Span::default(); 3];
         for span in &mut spans {
-            let start = read_u32(&mut r)? as usize;
-            let len = read_u32(&mut r)?;
-            let mut p = [0; 1];
-            r.read_exact(&mut p)?;
+            let b = take(9)?;
             *span = Span {
-                start,
-                len,
-                present: p[0] == 1,
+                start: u32_at(&b[..4]) as usize,
+                len: u32_at(&b[4..8]),
+                present: b[8] == 1,
             };
         }
-        let mut ro = [0; 1];
-        r.read_exact(&mut ro)?;
+        let read_only = decode_bool(take(1)?[0]);
         rows.push(Row {
             time_us,
             interned,
             event_id: spans[0],
             request_id: spans[1],
             batch_request: spans[2],
-            read_only: decode_bool(ro[0]),
+            read_only,
         });
     }
-    let len = read_u32(&mut r)? as usize;
-    *arena = read_string(&mut r, len)?;
+    let len = u32_at(take(4)?) as usize;
+    let text = take(len)?.to_vec();
+    *arena = String::from_utf8(text).map_err(|_| bad())?;
     Ok(())
 }
 
