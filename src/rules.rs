@@ -332,7 +332,16 @@ impl RuleMatches {
 
     /// Matching rule indices in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..(self.high.len() + 1) * 64).filter(|&i| self.contains(i))
+        std::iter::once(self.low)
+            .chain(self.high.iter().copied())
+            .enumerate()
+            .flat_map(|(w, mut bits)| {
+                std::iter::from_fn(move || {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits.checked_sub(1)?;
+                    Some(w * 64 + i)
+                })
+            })
     }
 
     /// True when no rule matched.
@@ -396,14 +405,19 @@ impl FastRules {
             }
         }
         let time = values.str(self.time_slot).and_then(parse_event_time);
-        let emitted: Vec<(u32, f64)> = rules
-            .iter()
-            .filter_map(|i| Some((i as u32, values.metric_value(self.value_slots[i]?)?)))
-            .collect();
+        let values = if self.value_slots.iter().all(Option::is_none) {
+            None
+        } else {
+            let emitted: Vec<(u32, f64)> = rules
+                .iter()
+                .filter_map(|i| Some((i as u32, values.metric_value(self.value_slots[i]?)?)))
+                .collect();
+            (!emitted.is_empty()).then(|| emitted.into_boxed_slice())
+        };
         Some(Verdict {
             rules,
             time,
-            values: (!emitted.is_empty()).then(|| emitted.into_boxed_slice()),
+            values,
         })
     }
 }

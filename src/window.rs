@@ -114,7 +114,41 @@ fn parse_duration_secs(s: &str) -> Option<Option<i64>> {
 /// Parses a CloudTrail `eventTime`: RFC 3339 with optional fractional seconds
 /// and an explicit offset, normalised to UTC. `None` when unusable.
 pub fn parse_event_time(s: &str) -> Option<Timestamp> {
-    s.trim().parse::<Timestamp>().ok()
+    canonical_event_time(s.as_bytes()).or_else(|| s.trim().parse::<Timestamp>().ok())
+}
+
+/// The form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, read directly; `None`
+/// for anything else (or a day past the 28th), which the full parser takes.
+fn canonical_event_time(b: &[u8]) -> Option<Timestamp> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', n0, n1, b':', s0, s1, b'Z'] =
+        *b
+    else {
+        return None;
+    };
+    let num = |digits: &[u8]| {
+        digits.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(&[y0, y1, y2, y3])?, num(&[m0, m1])?, num(&[d0, d1])?);
+    let (hour, minute, second) = (num(&[h0, h1])?, num(&[n0, n1])?, num(&[s0, s1])?);
+    if !(1..=12).contains(&month)
+        || !(1..=28).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (proleptic Gregorian).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Timestamp::from_second(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
 }
 
 /// The string value of the first `"eventTime"` key in a record's raw text,
@@ -220,6 +254,17 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    proptest::proptest! {
+        /// The direct reading of CloudTrail's form equals the full parser's.
+        #[test]
+        fn canonical_event_times_parse_like_jiff(
+            y in 0u32..10_000, m in 0u32..14, d in 0u32..33, h in 0u32..25, n in 0u32..61, s in 0u32..61,
+        ) {
+            let text = format!("{y:04}-{m:02}-{d:02}T{h:02}:{n:02}:{s:02}Z");
+            proptest::prop_assert_eq!(parse_event_time(&text), text.parse::<Timestamp>().ok(), "{}", text);
+        }
     }
 
     #[test]
