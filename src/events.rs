@@ -137,6 +137,8 @@ struct Merged {
     /// Each chunk's offset.
     chunks: Vec<u64>,
     rows: usize,
+    /// The first and last row's times.
+    span: Option<(i64, i64)>,
 }
 
 /// A slice of the table in order, with the arena its spans point into.
@@ -250,10 +252,9 @@ impl EventStore {
             }
             return;
         };
-        let mut rows = Vec::new();
-        let mut arena = String::new();
+        let (mut rows, mut arena, mut buf) = (Vec::new(), String::new(), Vec::new());
         for &offset in &m.chunks {
-            read_chunk(&m.file, offset, &mut rows, &mut arena)
+            read_chunk(&m.file, offset, &mut buf, &mut rows, &mut arena)
                 .expect("reading ctscan's temporary event table back");
             f(&Chunk {
                 store: self,
@@ -279,6 +280,9 @@ impl EventStore {
 
     /// The earliest and latest event times.
     pub fn time_span(&self) -> Option<(i64, i64)> {
+        if let Some(m) = &self.merged {
+            return m.span;
+        }
         let mut span: Option<(i64, i64)> = None;
         self.for_each_chunk(|c| {
             for r in c.rows {
@@ -368,6 +372,7 @@ impl EventStore {
         let (mut rows, mut arena) = (Vec::new(), String::new());
         let mut seen: FxHashSet<u128> = FxHashSet::default();
         let mut dups = 0;
+        let mut span: Option<(i64, i64)> = None;
         // Runs are few (a run per worker per 16,384 rows), so the next row
         // is found by comparing the heads in place, without copying keys.
         while let Some(i) = (0..heads.len())
@@ -376,13 +381,14 @@ impl EventStore {
         {
             let row = heads[i].take().expect("the chosen run has a head row");
             heads[i] = read_full_row(&mut readers[i])?;
-            if row.strs[INTERNED]
-                .as_deref()
+            if row
+                .field(INTERNED)
                 .is_some_and(|id| !seen.insert(id_key(id)))
             {
                 dups += 1;
                 continue;
             }
+            span = Some(span.map_or((row.time_us, row.time_us), |(lo, _)| (lo, row.time_us)));
             rows.push(self.chunk_row(&row, &mut arena));
             if rows.len() == CHUNK_ROWS {
                 chunks.push(written);
@@ -404,6 +410,7 @@ impl EventStore {
             file,
             chunks,
             rows: total,
+            span,
         });
         Ok(dups)
     }
@@ -411,12 +418,12 @@ impl EventStore {
     /// A row of the merged table: strings interned, ids in the chunk's arena.
     fn chunk_row(&mut self, full: &FullRow, arena: &mut String) -> Row {
         let mut interned = [NONE; INTERNED];
-        for (col, s) in full.strs[..INTERNED].iter().enumerate() {
-            if let Some(s) = s {
-                interned[col] = self.strings.intern(s);
+        for (col, id) in interned.iter_mut().enumerate() {
+            if let Some(s) = full.field(col) {
+                *id = self.strings.intern(s);
             }
         }
-        let mut stash = |s: &Option<String>| match s {
+        let mut stash = |s: Option<&str>| match s {
             None => Span::default(),
             Some(s) => {
                 let start = arena.len();
@@ -431,9 +438,9 @@ impl EventStore {
         Row {
             time_us: full.time_us,
             interned,
-            event_id: stash(&full.strs[INTERNED]),
-            request_id: stash(&full.strs[INTERNED + 1]),
-            batch_request: stash(&full.strs[INTERNED + 2]),
+            event_id: stash(full.field(INTERNED)),
+            request_id: stash(full.field(INTERNED + 1)),
+            batch_request: stash(full.field(INTERNED + 2)),
             read_only: full.read_only,
         }
     }
@@ -545,11 +552,21 @@ impl EventStore {
 struct FullRow {
     time_us: i64,
     read_only: Option<bool>,
-    /// The interned columns, then event id, request id and batch request.
-    strs: [Option<String>; INTERNED + 3],
+    /// Every field's text, one after another.
+    text: String,
+    /// Where each field is in `text`: the interned columns, then event id,
+    /// request id and batch request.
+    fields: [Option<(u32, u32)>; INTERNED + 3],
 }
 
 impl FullRow {
+    /// Field `i`'s text.
+    fn field(&self, i: usize) -> Option<&str> {
+        let (start, len) = self.fields[i]?;
+        // Fields start and end at character boundaries: each was a whole string.
+        self.text.get(start as usize..(start + len) as usize)
+    }
+
     /// The table's order, as [`EventStore::sort`]: time, event id, object,
     /// the other interned columns, request id, batch request, read-only.
     fn key(&self) -> (i64, [Option<&str>; INTERNED + 3], u8) {
@@ -560,7 +577,7 @@ impl FullRow {
             .chain(others)
             .chain([INTERNED + 1, INTERNED + 2]);
         for (slot, i) in fields.iter_mut().zip(order) {
-            *slot = self.strs[i].as_deref();
+            *slot = self.field(i);
         }
         (self.time_us, fields, encode_bool(self.read_only))
     }
@@ -638,12 +655,6 @@ fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
     Ok(u32::from_le_bytes(b))
 }
 
-fn read_string(r: &mut impl Read, len: usize) -> std::io::Result<String> {
-    let mut buf = vec![0; len];
-    r.read_exact(&mut buf)?;
-    String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-}
-
 /// The next row of a run, or `None` at its end.
 fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
     let mut time = [0; 8];
@@ -653,17 +664,26 @@ fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
     }
     let mut flag = [0; 1];
     r.read_exact(&mut flag)?;
-    let mut strs: [Option<String>; INTERNED + 3] = Default::default();
-    for s in &mut strs {
-        *s = match read_u32(r)? {
+    let mut text = Vec::new();
+    let mut fields = [None; INTERNED + 3];
+    for field in &mut fields {
+        *field = match read_u32(r)? {
             u32::MAX => None,
-            len => Some(read_string(r, len as usize)?),
+            len => {
+                let start = text.len();
+                text.resize(start + len as usize, 0);
+                r.read_exact(&mut text[start..])?;
+                Some((start as u32, len))
+            }
         };
     }
+    let text = String::from_utf8(text)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     Ok(Some(FullRow {
         time_us: i64::from_le_bytes(time),
         read_only: decode_bool(flag[0]),
-        strs,
+        text,
+        fields,
     }))
 }
 
@@ -697,6 +717,7 @@ fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Resu
 fn read_chunk(
     file: &File,
     offset: u64,
+    buf: &mut Vec<u8>,
     rows: &mut Vec<Row>,
     arena: &mut String,
 ) -> std::io::Result<()> {
@@ -704,8 +725,9 @@ fn read_chunk(
     f.seek(SeekFrom::Start(offset))?;
     let mut len = [0; 8];
     f.read_exact(&mut len)?;
-    let mut buf = vec![0; (u64::from_le_bytes(len) as usize).saturating_sub(8)];
-    f.read_exact(&mut buf)?;
+    buf.clear();
+    buf.resize((u64::from_le_bytes(len) as usize).saturating_sub(8), 0);
+    f.read_exact(buf)?;
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "a cut chunk");
     let mut at = 0;
     let mut take = |n: usize| -> std::io::Result<&[u8]> {
