@@ -11,14 +11,16 @@
 //! [`EventStore::for_each_chunk`]. Memory then holds one chunk, the distinct
 //! strings and a 16-byte key per event id (for de-duplication).
 
+mod spill;
+
 use std::fs::File;
-use std::hash::{BuildHasher, Hash, Hasher};
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::sync::atomic::AtomicU64;
+use std::hash::BuildHasher;
+use std::io::{BufWriter, Write};
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::record::Event;
+use spill::{encode_bool, read_chunk, temp_file, write_str, FullRow};
 
 /// Rows a worker keeps in memory before sorting them into a run on disk;
 /// `CTSCAN_SPILL_ROWS` overrides it (tests use tiny values).
@@ -356,62 +358,25 @@ impl EventStore {
             self.arena = String::new();
         }
         self.strings = Interner::default();
-        let mut readers = Vec::new();
-        for mut run in std::mem::take(&mut self.runs) {
-            run.seek(SeekFrom::Start(0))?;
-            readers.push(BufReader::with_capacity(64 << 10, run));
-        }
-        let mut heads: Vec<Option<FullRow>> = Vec::new();
-        for r in &mut readers {
-            heads.push(read_full_row(r)?);
-        }
-        let file = temp_file()?;
-        let mut out = BufWriter::new(&file);
-        let (mut chunks, mut total) = (Vec::new(), 0);
-        let mut written = 0u64;
-        let (mut rows, mut arena) = (Vec::new(), String::new());
+        let mut runs = spill::RunMerge::new(std::mem::take(&mut self.runs))?;
+        let mut table = spill::TableWriter::new()?;
         let mut seen: FxHashSet<u128> = FxHashSet::default();
         let mut dups = 0;
-        let mut span: Option<(i64, i64)> = None;
-        // Runs are few (a run per worker per 16,384 rows), so the next row
-        // is found by comparing the heads in place, without copying keys.
-        while let Some(i) = (0..heads.len())
-            .filter(|&i| heads[i].is_some())
-            .min_by(|&a, &b| cmp_full(heads[a].as_ref(), heads[b].as_ref()).then(a.cmp(&b)))
-        {
-            let row = heads[i].take().expect("the chosen run has a head row");
-            heads[i] = read_full_row(&mut readers[i])?;
+        while let Some(row) = runs.next_row()? {
             if row
                 .field(INTERNED)
-                .is_some_and(|id| !seen.insert(id_key(id)))
+                .is_some_and(|id| !seen.insert(spill::id_key(id)))
             {
                 dups += 1;
                 continue;
             }
-            span = Some(span.map_or((row.time_us, row.time_us), |(lo, _)| (lo, row.time_us)));
-            rows.push(self.chunk_row(&row, &mut arena));
-            if rows.len() == CHUNK_ROWS {
-                chunks.push(written);
-                written += write_chunk(&mut out, &rows, &arena)?;
-                total += rows.len();
-                rows.clear();
-                arena.clear();
-            }
+            let time = row.time_us;
+            let (rows, arena) = table.buffers();
+            rows.push(self.chunk_row(&row, arena));
+            table.pushed(time)?;
         }
-        if !rows.is_empty() {
-            chunks.push(written);
-            write_chunk(&mut out, &rows, &arena)?;
-            total += rows.len();
-        }
-        out.flush()?;
-        drop(out);
         self.spilled = 0;
-        self.merged = Some(Merged {
-            file,
-            chunks,
-            rows: total,
-            span,
-        });
+        self.merged = Some(table.finish()?);
         Ok(dups)
     }
 
@@ -545,229 +510,6 @@ impl EventStore {
         self.rows.retain(|_| it.next().unwrap_or(true));
         (before - self.rows.len()) as u64
     }
-}
-
-/// A row of a run: every string written out, so runs of different workers
-/// merge without their interners.
-struct FullRow {
-    time_us: i64,
-    read_only: Option<bool>,
-    /// Every field's text, one after another.
-    text: String,
-    /// Where each field is in `text`: the interned columns, then event id,
-    /// request id and batch request.
-    fields: [Option<(u32, u32)>; INTERNED + 3],
-}
-
-impl FullRow {
-    /// Field `i`'s text.
-    fn field(&self, i: usize) -> Option<&str> {
-        let (start, len) = self.fields[i]?;
-        // Fields start and end at character boundaries: each was a whole string.
-        self.text.get(start as usize..(start + len) as usize)
-    }
-
-    /// The table's order, as [`EventStore::sort`]: time, event id, object,
-    /// the other interned columns, request id, batch request, read-only.
-    fn key(&self) -> (i64, [Option<&str>; INTERNED + 3], u8) {
-        let mut fields = [None; INTERNED + 3];
-        let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
-        let order = [INTERNED, Col::Object as usize]
-            .into_iter()
-            .chain(others)
-            .chain([INTERNED + 1, INTERNED + 2]);
-        for (slot, i) in fields.iter_mut().zip(order) {
-            *slot = self.field(i);
-        }
-        (self.time_us, fields, encode_bool(self.read_only))
-    }
-}
-
-/// Orders two run heads; an exhausted run sorts last.
-fn cmp_full(a: Option<&FullRow>, b: Option<&FullRow>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => a
-            .time_us
-            .cmp(&b.time_us)
-            .then_with(|| a.key().cmp(&b.key())),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    }
-}
-
-/// A 128-bit key for an event id: two independent 64-bit hashes, so two
-/// different ids collide with negligible probability.
-fn id_key(id: &str) -> u128 {
-    let half = |seed: u64| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
-}
-
-/// An unnamed temporary file: created in the temporary directory and
-/// unlinked at once, so nothing is left behind however ctscan ends.
-fn temp_file() -> std::io::Result<File> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(".ctscan-{}-{n}.tmp", std::process::id()));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
-}
-
-fn encode_bool(b: Option<bool>) -> u8 {
-    match b {
-        None => 0,
-        Some(false) => 1,
-        Some(true) => 2,
-    }
-}
-
-fn decode_bool(b: u8) -> Option<bool> {
-    match b {
-        1 => Some(false),
-        2 => Some(true),
-        _ => None,
-    }
-}
-
-fn write_str(out: &mut impl Write, s: Option<&str>) -> std::io::Result<()> {
-    match s {
-        None => out.write_all(&u32::MAX.to_le_bytes()),
-        Some(s) => {
-            out.write_all(&(s.len() as u32).to_le_bytes())?;
-            out.write_all(s.as_bytes())
-        }
-    }
-}
-
-fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
-    let mut b = [0; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
-}
-
-/// The next row of a run, or `None` at its end.
-fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
-    let mut time = [0; 8];
-    match r.read_exact(&mut time) {
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        other => other?,
-    }
-    let mut flag = [0; 1];
-    r.read_exact(&mut flag)?;
-    let mut text = Vec::new();
-    let mut fields = [None; INTERNED + 3];
-    for field in &mut fields {
-        *field = match read_u32(r)? {
-            u32::MAX => None,
-            len => {
-                let start = text.len();
-                text.resize(start + len as usize, 0);
-                r.read_exact(&mut text[start..])?;
-                Some((start as u32, len))
-            }
-        };
-    }
-    let text = String::from_utf8(text)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    Ok(Some(FullRow {
-        time_us: i64::from_le_bytes(time),
-        read_only: decode_bool(flag[0]),
-        text,
-        fields,
-    }))
-}
-
-/// Writes one chunk of the merged table; returns its length in bytes.
-fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Result<u64> {
-    let mut buf = Vec::with_capacity(rows.len() * 96 + arena.len() + 8);
-    buf.extend_from_slice(&[0; 8]);
-    buf.extend_from_slice(&(rows.len() as u32).to_le_bytes());
-    for r in rows {
-        buf.extend_from_slice(&r.time_us.to_le_bytes());
-        for id in r.interned {
-            buf.extend_from_slice(&id.to_le_bytes());
-        }
-        for span in [r.event_id, r.request_id, r.batch_request] {
-            buf.extend_from_slice(&(span.start as u32).to_le_bytes());
-            buf.extend_from_slice(&span.len.to_le_bytes());
-            buf.push(u8::from(span.present));
-        }
-        buf.push(encode_bool(r.read_only));
-    }
-    buf.extend_from_slice(&(arena.len() as u32).to_le_bytes());
-    buf.extend_from_slice(arena.as_bytes());
-    // The chunk's length first, so it is read back in one call.
-    let len = buf.len() as u64;
-    buf[..8].copy_from_slice(&len.to_le_bytes());
-    out.write_all(&buf)?;
-    Ok(len)
-}
-
-/// Reads the chunk at `offset` into `rows` and `arena`.
-fn read_chunk(
-    file: &File,
-    offset: u64,
-    buf: &mut Vec<u8>,
-    rows: &mut Vec<Row>,
-    arena: &mut String,
-) -> std::io::Result<()> {
-    let mut f = file;
-    f.seek(SeekFrom::Start(offset))?;
-    let mut len = [0; 8];
-    f.read_exact(&mut len)?;
-    buf.clear();
-    buf.resize((u64::from_le_bytes(len) as usize).saturating_sub(8), 0);
-    f.read_exact(buf)?;
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "a cut chunk");
-    let mut at = 0;
-    let mut take = |n: usize| -> std::io::Result<&[u8]> {
-        let s = buf.get(at..at + n).ok_or_else(bad)?;
-        at += n;
-        Ok(s)
-    };
-    let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
-    let n = u32_at(take(4)?) as usize;
-    rows.clear();
-    rows.reserve(n);
-    for _ in 0..n {
-        let time_us = i64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
-        let mut interned = [NONE; INTERNED];
-        for id in &mut interned {
-            *id = u32_at(take(4)?);
-        }
-        let mut spans = [Span::default(); 3];
-        for span in &mut spans {
-            let b = take(9)?;
-            *span = Span {
-                start: u32_at(&b[..4]) as usize,
-                len: u32_at(&b[4..8]),
-                present: b[8] == 1,
-            };
-        }
-        let read_only = decode_bool(take(1)?[0]);
-        rows.push(Row {
-            time_us,
-            interned,
-            event_id: spans[0],
-            request_id: spans[1],
-            batch_request: spans[2],
-            read_only,
-        });
-    }
-    let len = u32_at(take(4)?) as usize;
-    let text = take(len)?.to_vec();
-    *arena = String::from_utf8(text).map_err(|_| bad())?;
-    Ok(())
 }
 
 #[cfg(test)]
