@@ -382,12 +382,21 @@ fn select_all(records: &[Value], selection: &Selection) -> Counts {
             ],
             batch: ev.batch_request.as_deref().map(batch_value),
         };
-        keyed.push((t.as_microsecond(), s(ev.event_id), row));
+        // The table's total order (`EventStore::sort`): time, event id, the
+        // object (one here), the other columns, request id, batch request,
+        // read-only (none < false < true).
+        let order = (
+            t.as_microsecond(),
+            s(ev.event_id),
+            row.fields[2..15].to_vec(),
+            ev.batch_request.clone(),
+            ev.read_only.map_or(0, |b| 1 + u8::from(b)),
+        );
+        keyed.push((order, row));
     }
-    // Stable: equal keys keep file order, as in `EventStore::sort`.
-    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut seen = std::collections::HashSet::new();
-    for (_, id, row) in keyed {
+    for ((_, id, ..), row) in keyed {
         if id.is_none_or(|id| seen.insert(id)) {
             counts.events.push(row);
         }
