@@ -5,9 +5,7 @@
 //! This module decides rows, columns and order; it knows nothing of Parquet,
 //! CSV or terminals (see `export` and `terminal`).
 
-use std::collections::BTreeSet;
-
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Chunk, Col, EventStore, Row};
 use crate::window::hour_floor;
@@ -72,9 +70,40 @@ pub(crate) struct Tally<'s> {
     pub(crate) failed: u64,
     pub(crate) first: i64,
     pub(crate) last: i64,
-    pub(crate) secrets: BTreeSet<&'s str>,
-    pub(crate) principals: BTreeSet<&'s str>,
-    pub(crate) source_ips: BTreeSet<&'s str>,
+    pub(crate) secrets: Distinct<'s>,
+    pub(crate) principals: Distinct<'s>,
+    pub(crate) source_ips: Distinct<'s>,
+}
+
+/// Distinct strings, counted. Most report keys see one or two (an address
+/// with its one principal), so a few are kept in a short vector and only a
+/// larger set moves to a hash set: tens of thousands of keys then cost a few
+/// MiB, not tens.
+#[derive(Debug, Default)]
+pub(crate) struct Distinct<'s> {
+    few: Vec<&'s str>,
+    many: FxHashSet<&'s str>,
+}
+
+impl<'s> Distinct<'s> {
+    const FEW: usize = 8;
+
+    pub(crate) fn insert(&mut self, s: &'s str) {
+        if !self.many.is_empty() {
+            self.many.insert(s);
+        } else if !self.few.contains(&s) {
+            if self.few.len() < Self::FEW {
+                self.few.push(s);
+            } else {
+                self.many.extend(self.few.drain(..));
+                self.many.insert(s);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.few.len() + self.many.len()
+    }
 }
 
 impl<'s> Tally<'s> {
@@ -282,4 +311,29 @@ pub fn all_reports(store: &EventStore) -> Vec<Table> {
         by_source_ip(store),
         by_secret(store),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_counts_each_string_once_below_and_past_the_vector() {
+        let names: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
+        let mut d = Distinct::default();
+        for round in 0..3 {
+            for (i, n) in names.iter().enumerate() {
+                d.insert(n);
+                if round == 0 {
+                    assert_eq!(d.len(), i + 1);
+                }
+            }
+        }
+        assert_eq!(d.len(), 20);
+        let mut small = Distinct::default();
+        ["a", "b", "a", "a"]
+            .into_iter()
+            .for_each(|s| small.insert(s));
+        assert_eq!(small.len(), 2);
+    }
 }
