@@ -1,5 +1,5 @@
 //! The command line, as clap types only: no I/O, no validation beyond syntax.
-//! `config` turns these into a checked [`crate::config::Config`].
+//! `config` turns these into checked configurations (`crate::config`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -301,7 +301,7 @@ pub struct AlarmArgs {
     /// defaultValue: the number each non-matching event emits.
     #[arg(long, value_name = "D", allow_hyphen_values = true)]
     pub default_value: Option<f64>,
-    /// [INF] defaultValue granularity: one sample per non-matching event, or per minute without a match.
+    /// \[INF\] defaultValue granularity: one sample per non-matching event, or per minute without a match.
     #[arg(long, value_enum, default_value_t = DefaultModeArg::PerEvent)]
     pub default_mode: DefaultModeArg,
     /// Sum, Average, SampleCount, Minimum, Maximum or pNN.
@@ -334,7 +334,7 @@ pub struct AlarmArgs {
     /// TreatMissingData: missing, notBreaching, breaching or ignore.
     #[arg(long, value_name = "HOW", default_value = "missing")]
     pub treat_missing_data: String,
-    /// [INF] Timestamp of each metric sample: the record's eventTime, or the delivery minute in its object key.
+    /// \[INF\] Timestamp of each metric sample: the record's eventTime, or the delivery minute in its object key.
     #[arg(long, value_enum, default_value_t = ClockArg::EventTime)]
     pub clock: ClockArg,
     /// Alarm name used in history and SNS messages.

@@ -442,7 +442,7 @@ fn per_record_oracle(text: &[u8], selection: &Selection) -> Oracle {
 // ---------------------------------------------------------------------------
 // Filter patterns.
 
-/// Every [INF] knob away from its default, so the fuzzer reaches both sides.
+/// Every \[INF\] knob away from its default, so the fuzzer reaches both sides.
 fn alternative_options() -> MatchOptions {
     MatchOptions {
         only_exclusions: OnlyExclusionsMode::NeverMatch,

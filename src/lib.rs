@@ -6,7 +6,7 @@ The pipeline, one module per step:
 1. [`config`] turns command-line [`cli`] arguments into a checked configuration.
 2. [`source`] lists every object of every SOURCE before anything is read
    (local walks, or pruned S3 listings of the CloudTrail layout).
-3. [`scan`] reads the objects in parallel: [`decode`] inflates gzip, [`format`]
+3. [`scan`] reads the objects in parallel: [`decode`] inflates gzip, [`format`](mod@format)
    splits records without parsing them, [`filter`] skips records that cannot be
    selected, and only candidates are parsed (simd-json) and normalised by
    [`record`] into the compact [`events`] table.

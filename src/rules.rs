@@ -46,7 +46,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The rule's metric transformation with [INF] knobs at their defaults.
+    /// The rule's metric transformation with \[INF\] knobs at their defaults.
     pub fn transform(&self) -> MetricTransform {
         match &self.metric_value {
             RuleValue::Number(v) => MetricTransform::new(*v, self.default_value),

@@ -4,7 +4,7 @@
 //! and SNS message rendering. It never matches patterns (`crate::pattern`)
 //! and never reads logs.
 //!
-//! # Inferred behaviour ([INF] knobs) and defaults
+//! # Inferred behaviour (\[INF\] knobs) and defaults
 //!
 //! | knob | default | spec |
 //! |---|---|---|
@@ -90,14 +90,14 @@ pub struct MetricTransform {
     pub metric_value: MetricValue,
     /// defaultValue.
     pub default_value: Option<f64>,
-    /// [INF] default emission granularity.
+    /// \[INF\] default emission granularity.
     pub default_mode: DefaultMode,
-    /// [INF] matched event without a usable value.
+    /// \[INF\] matched event without a usable value.
     pub missing_value: MissingValueMode,
 }
 
 impl MetricTransform {
-    /// metricValue `value`, optional default, [INF] knobs at their defaults.
+    /// metricValue `value`, optional default, \[INF\] knobs at their defaults.
     pub fn new(value: f64, default_value: Option<f64>) -> Self {
         MetricTransform {
             metric_value: MetricValue::Literal(value),
@@ -152,7 +152,7 @@ pub fn cloudtrail_sns_notification_count(log_files: usize) -> usize {
     log_files
 }
 
-/// [INF] `ct_sns.coalesce_same_minute`: files sharing a delivery minute
+/// \[INF\] `ct_sns.coalesce_same_minute`: files sharing a delivery minute
 /// (the `YYYYMMDDTHHmmZ` of the key) counted as one message.
 pub fn cloudtrail_sns_notification_count_coalesced(delivery_minutes: &[Timestamp]) -> usize {
     let mut m: Vec<i64> = delivery_minutes.iter().map(|t| minute_of(*t)).collect();
@@ -570,7 +570,7 @@ pub enum SubMinuteMode {
     AsOneMinute,
 }
 
-/// [INF] replay knobs; see the module table.
+/// \[INF\] replay knobs; see the module table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayKnobs {
     /// Periods fetched per evaluation (R); `None` = N + 2.
@@ -601,7 +601,7 @@ pub struct ReplayOptions {
     pub start: Timestamp,
     /// Last evaluation at or before this instant.
     pub end: Timestamp,
-    /// [INF] knobs.
+    /// \[INF\] knobs.
     pub knobs: ReplayKnobs,
 }
 

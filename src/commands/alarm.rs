@@ -359,7 +359,7 @@ fn options(start: i64, end: i64) -> Result<ReplayOptions> {
 }
 
 /// Replays one alarm. With `treatMissingData = missing`, stretches without
-/// samples longer than [`tail_secs`] always bring the alarm back to
+/// samples longer than `tail_secs` always bring the alarm back to
 /// INSUFFICIENT_DATA, so the replay is run per cluster of samples and
 /// skips the empty minutes between them; the result is the same.
 pub fn replay_segmented(

@@ -131,7 +131,7 @@ impl FullRow {
         self.text.get(start as usize..(start + len) as usize)
     }
 
-    /// The table's order, as [`EventStore::sort`]: time, event id, object,
+    /// The table's order, as [`super::EventStore::sort`]: time, event id, object,
     /// the other interned columns, request id, batch request, read-only.
     pub fn key(&self) -> (i64, [Option<&str>; INTERNED + 3], u8) {
         let mut fields = [None; INTERNED + 3];

@@ -9,7 +9,7 @@
 //! whitespace, or `" "`), unstructured terms, standalone `%regex%`, JSON
 //! `{ … }` and space-delimited `[ … ]`.
 //!
-//! # Inferred behaviour ([INF] knobs)
+//! # Inferred behaviour (\[INF\] knobs)
 //!
 //! AWS does not document these points; each is a field of [`MatchOptions`]
 //! and the default is listed here. Never present them to users as certain.
@@ -36,7 +36,7 @@
 //!
 //! Numbers are compared textually (cross-type and `4*` wildcards) using
 //! serde_json's rendering of the number, which equals the source text for
-//! integers (the CloudTrail case) but not for every float spelling [INF].
+//! integers (the CloudTrail case) but not for every float spelling \[INF\].
 //! Keywords (`IS`, `NULL`, `TRUE`, `FALSE`, `NOT`, `EXISTS`) are upper case only.
 
 mod cursor;
@@ -58,9 +58,9 @@ pub use prefilter::Prefilter;
 
 /// Maximum pattern length in characters [DOC S5].
 pub const MAX_PATTERN_CHARS: usize = 1024;
-/// Maximum regexes inside one JSON or space-delimited pattern [DOC].
+/// Maximum regexes inside one JSON or space-delimited pattern \[DOC\].
 pub const MAX_REGEXES: usize = 2;
-/// Maximum wildcard selectors (`[*]`, `.*`) in one JSON pattern [DOC].
+/// Maximum wildcard selectors (`[*]`, `.*`) in one JSON pattern \[DOC\].
 pub const MAX_WILDCARD_SELECTORS: usize = 3;
 
 /// One CloudWatch Logs event as the matcher sees it: for CloudTrail, the
@@ -71,7 +71,7 @@ pub struct LogEvent<'a> {
     pub message: &'a str,
 }
 
-/// Named choices for every [INF] point; see the module table for defaults.
+/// Named choices for every \[INF\] point; see the module table for defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchOptions {
     /// A term pattern made only of `-` items.
@@ -334,7 +334,7 @@ impl Extracted {
 
 /// A field-valued metricValue (§2): `$.path` for a JSON pattern, `$name` or
 /// `$N` for a space-delimited one. Each matching event emits the field's
-/// number; [INF] a JSON string that parses as a number counts as one, and
+/// number; \[INF\] a JSON string that parses as a number counts as one, and
 /// anything else emits no sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricField {
@@ -404,7 +404,7 @@ impl MetricField {
     }
 }
 
-/// The number a JSON field emits as a metric value: a number, or [INF] a
+/// The number a JSON field emits as a metric value: a number, or \[INF\] a
 /// string that parses as one.
 fn metric_number(leaf: json::Leaf) -> Option<f64> {
     match leaf {
