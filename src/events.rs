@@ -15,7 +15,7 @@ mod spill;
 
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
@@ -130,6 +130,9 @@ pub struct EventStore {
     merged: Option<Merged>,
     /// Rows held before a run is written; 0 means [`spill_rows`].
     spill_at: usize,
+    /// Makes writing the merged table fail, to test the fallback.
+    #[cfg(test)]
+    fail_table: bool,
 }
 
 /// The sorted table on disk: chunks of rows with their own arenas.
@@ -340,26 +343,44 @@ impl EventStore {
 
     /// Sorts the table and drops repeated event ids (see [`Self::sort`] and
     /// [`Self::dedup_event_ids`]); returns how many were dropped. With runs
-    /// on disk, merges them into the on-disk table.
+    /// on disk, merges them into the on-disk table; if that table cannot be
+    /// written (the disk filled up, say), the runs are read back and the
+    /// table is held in memory instead.
     pub fn sort_and_dedup(&mut self) -> u64 {
-        if self.runs.is_empty() {
-            self.sort();
-            return self.dedup_event_ids();
+        if !self.runs.is_empty() {
+            if let Ok(dups) = self.merge_runs() {
+                return dups;
+            }
+            self.load_runs()
+                .expect("reading ctscan's temporary event runs back");
         }
-        self.merge_runs()
-            .expect("merging ctscan's temporary event runs")
+        self.sort();
+        self.dedup_event_ids()
     }
 
     fn merge_runs(&mut self) -> std::io::Result<u64> {
         if !self.rows.is_empty() {
             let run = self.write_run()?;
             self.runs.push(run);
-            self.rows = Vec::new();
-            self.arena = String::new();
+            self.spilled += self.rows.len();
+            self.rows.clear();
+            self.arena.clear();
+            self.strings = Interner::default();
         }
-        self.strings = Interner::default();
-        let mut runs = spill::RunMerge::new(std::mem::take(&mut self.runs))?;
+        #[cfg(test)]
+        if self.fail_table {
+            return Err(std::io::Error::other("a full disk, for the test"));
+        }
+        // The store keeps its runs until the table is whole, so a failure
+        // can still fall back on them.
+        let handles = self
+            .runs
+            .iter()
+            .map(File::try_clone)
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut runs = spill::RunMerge::new(handles)?;
         let mut table = spill::TableWriter::new()?;
+        let mut strings = Interner::default();
         let mut seen: FxHashSet<u128> = FxHashSet::default();
         let mut dups = 0;
         while let Some(row) = runs.next_row()? {
@@ -370,44 +391,29 @@ impl EventStore {
                 dups += 1;
                 continue;
             }
-            let time = row.time_us;
             let (rows, arena) = table.buffers();
-            rows.push(self.chunk_row(&row, arena));
-            table.pushed(time)?;
+            rows.push(full_to_row(&mut strings, &row, arena));
+            table.pushed(row.time_us)?;
         }
-        self.spilled = 0;
         self.merged = Some(table.finish()?);
+        self.strings = strings;
+        self.runs.clear();
+        self.spilled = 0;
         Ok(dups)
     }
 
-    /// A row of the merged table: strings interned, ids in the chunk's arena.
-    fn chunk_row(&mut self, full: &FullRow, arena: &mut String) -> Row {
-        let mut interned = [NONE; INTERNED];
-        for (col, id) in interned.iter_mut().enumerate() {
-            if let Some(s) = full.field(col) {
-                *id = self.strings.intern(s);
+    /// Reads every run back into memory, after the table could not be written.
+    fn load_runs(&mut self) -> std::io::Result<()> {
+        for mut run in std::mem::take(&mut self.runs) {
+            run.seek(SeekFrom::Start(0))?;
+            let mut reader = std::io::BufReader::new(run);
+            while let Some(full) = spill::read_full_row(&mut reader)? {
+                let row = full_to_row(&mut self.strings, &full, &mut self.arena);
+                self.rows.push(row);
             }
         }
-        let mut stash = |s: Option<&str>| match s {
-            None => Span::default(),
-            Some(s) => {
-                let start = arena.len();
-                arena.push_str(s);
-                Span {
-                    start,
-                    len: s.len() as u32,
-                    present: true,
-                }
-            }
-        };
-        Row {
-            time_us: full.time_us,
-            interned,
-            event_id: stash(full.field(INTERNED)),
-            request_id: stash(full.field(INTERNED + 1)),
-            batch_request: stash(full.field(INTERNED + 2)),
-            read_only: full.read_only,
-        }
+        self.spilled = 0;
+        Ok(())
     }
 
     /// An interned column's value.
@@ -512,6 +518,37 @@ impl EventStore {
     }
 }
 
+/// A run's row as a table row: strings interned in `strings`, ids stashed
+/// in `arena`.
+fn full_to_row(strings: &mut Interner, full: &FullRow, arena: &mut String) -> Row {
+    let mut interned = [NONE; INTERNED];
+    for (col, id) in interned.iter_mut().enumerate() {
+        if let Some(s) = full.field(col) {
+            *id = strings.intern(s);
+        }
+    }
+    let mut stash = |s: Option<&str>| match s {
+        None => Span::default(),
+        Some(s) => {
+            let start = arena.len();
+            arena.push_str(s);
+            Span {
+                start,
+                len: s.len() as u32,
+                present: true,
+            }
+        }
+    };
+    Row {
+        time_us: full.time_us,
+        interned,
+        event_id: stash(full.field(INTERNED)),
+        request_id: stash(full.field(INTERNED + 1)),
+        batch_request: stash(full.field(INTERNED + 2)),
+        read_only: full.read_only,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -583,8 +620,9 @@ mod tests {
         ][i]
     }
 
-    /// Two workers' stores, merged and sorted; `spill_at` rows per run.
-    fn table(a: &[Spec], b: &[Spec], spill_at: usize) -> (Vec<String>, u64, usize) {
+    /// Two workers' stores, merged and sorted; `spill_at` rows per run, and
+    /// the on-disk table failing when `fail`.
+    fn table(a: &[Spec], b: &[Spec], spill_at: usize, fail: bool) -> (Vec<String>, u64, usize) {
         let build = |specs: &[Spec]| {
             let mut s = EventStore {
                 spill_at,
@@ -598,6 +636,7 @@ mod tests {
         };
         let mut store = build(a);
         store.merge(build(b));
+        store.fail_table = fail;
         let dups = store.sort_and_dedup();
         (dump(&store), dups, store.len())
     }
@@ -623,10 +662,12 @@ mod tests {
             b in proptest::collection::vec(spec(), 0..120),
             spill_at in 1usize..20,
         ) {
-            let in_memory = table(&a, &b, usize::MAX);
-            let spilled = table(&a, &b, spill_at);
+            let in_memory = table(&a, &b, usize::MAX, false);
+            let spilled = table(&a, &b, spill_at, false);
             prop_assert_eq!(&spilled, &in_memory);
             prop_assert_eq!(spilled.2, spilled.0.len());
+            // A table that cannot be written falls back on the runs.
+            prop_assert_eq!(&table(&a, &b, spill_at, true), &in_memory);
         }
     }
 
@@ -636,13 +677,13 @@ mod tests {
             .map(|i| (i, Some((i % 251) as u8), 0, None, 0, None))
             .collect();
         // Event ids repeat every 251 rows, so all but 251 are duplicates.
-        let (rows, dups, len) = table(&specs, &[], 1000);
+        let (rows, dups, len) = table(&specs, &[], 1000, false);
         assert_eq!((rows.len(), len), (251, 251));
         assert_eq!(dups, CHUNK_ROWS as u64 + 5 - 251);
         let unique: Vec<Spec> = (0..(CHUNK_ROWS as i64 + 5))
             .map(|i| (i, None, 0, None, 0, None))
             .collect();
-        let (rows, dups, _) = table(&unique, &[], 1000);
+        let (rows, dups, _) = table(&unique, &[], 1000, false);
         assert_eq!((rows.len(), dups), (CHUNK_ROWS + 5, 0));
         assert!(rows[CHUNK_ROWS].starts_with(&format!("{CHUNK_ROWS} ")));
     }

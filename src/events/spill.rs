@@ -220,7 +220,7 @@ fn read_u32(r: &mut impl Read) -> std::io::Result<u32> {
 }
 
 /// The next row of a run, or `None` at its end.
-fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
+pub(super) fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow>> {
     let mut time = [0; 8];
     match r.read_exact(&mut time) {
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
