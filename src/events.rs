@@ -160,8 +160,7 @@ impl<'s> Chunk<'s, '_> {
     }
 
     fn span(&self, span: Span) -> Option<&str> {
-        span.present
-            .then(|| &self.arena[span.start..span.start + span.len as usize])
+        span_text(self.arena, span)
     }
 
     /// The row's `eventID`.
@@ -425,23 +424,7 @@ impl EventStore {
     }
 
     fn span(&self, span: Span) -> Option<&str> {
-        span.present
-            .then(|| &self.arena[span.start..span.start + span.len as usize])
-    }
-
-    /// The row's `eventID`.
-    pub fn event_id(&self, row: &Row) -> Option<&str> {
-        self.span(row.event_id)
-    }
-
-    /// The row's `requestID`.
-    pub fn request_id(&self, row: &Row) -> Option<&str> {
-        self.span(row.request_id)
-    }
-
-    /// A batch call's id list or filters, as JSON.
-    pub fn batch_request(&self, row: &Row) -> Option<&str> {
-        self.span(row.batch_request)
+        span_text(&self.arena, span)
     }
 
     /// Moves `other`'s rows into `self`, re-interning its strings. The
@@ -516,6 +499,12 @@ impl EventStore {
         self.rows.retain(|_| it.next().unwrap_or(true));
         (before - self.rows.len()) as u64
     }
+}
+
+/// The text of an arena span.
+fn span_text(arena: &str, span: Span) -> Option<&str> {
+    span.present
+        .then(|| &arena[span.start..span.start + span.len as usize])
 }
 
 /// A run's row as a table row: strings interned in `strings`, ids stashed

@@ -999,10 +999,6 @@ pub fn replay(
     cfg: &AlarmConfig,
     opts: &ReplayOptions,
 ) -> Result<Replay, AlarmError> {
-    cfg.validate()?;
-    if opts.end < opts.start {
-        return Err(AlarmError::Window);
-    }
     replay_series(&MinuteSeries::from_samples(samples, cfg), cfg, opts)
 }
 
