@@ -78,20 +78,8 @@ pub struct Row {
     event_id: Span,
     request_id: Span,
     batch_request: Span,
-    /// [`PER_EVENT`] columns' text, in the arena.
-    per_event: [Span; 2],
     /// `readOnly`, when the record says.
     pub read_only: Option<bool>,
-}
-
-/// Columns kept as text per row rather than interned: a session or a
-/// temporary access key rarely repeats across many events, so interning
-/// them would keep one string per event in memory for the whole run.
-const PER_EVENT: [Col; 2] = [Col::SessionArn, Col::AccessKeyId];
-
-/// Where a [`PER_EVENT`] column sits in [`Row::per_event`].
-fn per_event_index(col: Col) -> Option<usize> {
-    PER_EVENT.iter().position(|c| *c == col)
 }
 
 /// Strings stored once, addressed by index. The table holds only ids and
@@ -166,18 +154,9 @@ pub struct Chunk<'s, 'c> {
 }
 
 impl<'s> Chunk<'s, '_> {
-    /// An interned column's value, which lives as long as the store (not
-    /// for the [`PER_EVENT`] columns: see [`Chunk::text`]).
+    /// An interned column's value.
     pub fn get(&self, row: &Row, col: Col) -> Option<&'s str> {
         self.store.get(row, col)
-    }
-
-    /// Any column's value, for as long as the chunk.
-    pub fn text(&self, row: &Row, col: Col) -> Option<&str> {
-        match per_event_index(col) {
-            Some(i) => span_text(self.arena, row.per_event[i]),
-            None => self.store.get(row, col),
-        }
     }
 
     fn span(&self, span: Span) -> Option<&str> {
@@ -213,6 +192,8 @@ impl EventStore {
         set(Col::EventName, ev.event_name);
         set(Col::Principal, Some(&ev.principal));
         set(Col::PrincipalType, Some(ev.principal_type));
+        set(Col::SessionArn, ev.session_arn);
+        set(Col::AccessKeyId, ev.access_key_id);
         set(Col::AccountId, ev.account_id);
         set(Col::Region, ev.region);
         set(Col::SourceIp, ev.source_ip);
@@ -226,7 +207,6 @@ impl EventStore {
             event_id: self.stash(ev.event_id),
             request_id: self.stash(ev.request_id),
             batch_request: self.stash(ev.batch_request.as_deref()),
-            per_event: [self.stash(ev.session_arn), self.stash(ev.access_key_id)],
             read_only: ev.read_only,
         };
         self.rows.push(row);
@@ -345,7 +325,11 @@ impl EventStore {
             out.write_all(&row.time_us.to_le_bytes())?;
             out.write_all(&[encode_bool(row.read_only)])?;
             for col in 0..INTERNED {
-                write_str(&mut out, self.col_text(row, col))?;
+                let s = match row.interned[col] {
+                    NONE => None,
+                    id => Some(&*self.strings.strings[id as usize]),
+                };
+                write_str(&mut out, s)?;
             }
             for span in [row.event_id, row.request_id, row.batch_request] {
                 write_str(&mut out, self.span(span))?;
@@ -431,23 +415,11 @@ impl EventStore {
         Ok(())
     }
 
-    /// An interned column's value (not for the [`PER_EVENT`] columns).
+    /// An interned column's value.
     pub fn get(&self, row: &Row, col: Col) -> Option<&str> {
-        debug_assert!(per_event_index(col).is_none(), "{col:?} is not interned");
         match row.interned[col as usize] {
             NONE => None,
             id => Some(&self.strings.strings[id as usize]),
-        }
-    }
-
-    /// Column `col` (by index) of an in-memory row, interned or not.
-    fn col_text(&self, row: &Row, col: usize) -> Option<&str> {
-        match PER_EVENT.iter().position(|c| *c as usize == col) {
-            Some(i) => self.span(row.per_event[i]),
-            None => match row.interned[col] {
-                NONE => None,
-                id => Some(&self.strings.strings[id as usize]),
-            },
         }
     }
 
@@ -476,13 +448,10 @@ impl EventStore {
             for id in row.interned.iter_mut().filter(|id| **id != NONE) {
                 *id = remap[*id as usize];
             }
-            let [session, key] = &mut row.per_event;
             for span in [
                 &mut row.event_id,
                 &mut row.request_id,
                 &mut row.batch_request,
-                session,
-                key,
             ] {
                 span.start += base;
             }
@@ -506,7 +475,10 @@ impl EventStore {
         fields[1] = self.get(r, Col::Object);
         let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
         for (slot, col) in fields[2..].iter_mut().zip(others) {
-            *slot = self.col_text(r, col);
+            *slot = match r.interned[col] {
+                NONE => None,
+                id => Some(&*self.strings.strings[id as usize]),
+            };
         }
         fields[INTERNED + 1] = self.span(r.request_id);
         fields[INTERNED + 2] = self.span(r.batch_request);
@@ -540,8 +512,7 @@ fn span_text(arena: &str, span: Span) -> Option<&str> {
 fn full_to_row(strings: &mut Interner, full: &FullRow, arena: &mut String) -> Row {
     let mut interned = [NONE; INTERNED];
     for (col, id) in interned.iter_mut().enumerate() {
-        let per_event = PER_EVENT.iter().any(|c| *c as usize == col);
-        if let (false, Some(s)) = (per_event, full.field(col)) {
+        if let Some(s) = full.field(col) {
             *id = strings.intern(s);
         }
     }
@@ -563,7 +534,6 @@ fn full_to_row(strings: &mut Interner, full: &FullRow, arena: &mut String) -> Ro
         event_id: stash(full.field(INTERNED)),
         request_id: stash(full.field(INTERNED + 1)),
         batch_request: stash(full.field(INTERNED + 2)),
-        per_event: PER_EVENT.map(|c| stash(full.field(c as usize))),
         read_only: full.read_only,
     }
 }
@@ -607,7 +577,7 @@ mod tests {
     fn dump(store: &EventStore) -> Vec<String> {
         let mut out = Vec::new();
         store.for_each_row(|c, r| {
-            let cols: Vec<Option<&str>> = (0..INTERNED).map(|i| c.text(r, unsafe_col(i))).collect();
+            let cols: Vec<Option<&str>> = (0..INTERNED).map(|i| c.get(r, unsafe_col(i))).collect();
             out.push(format!(
                 "{} {:?} {:?} {:?} {:?} {:?}",
                 r.time_us,

@@ -170,7 +170,7 @@ fn fast_path(data: &[u8], selection: &Selection) -> Outcome {
 fn store_rows(st: &EventStore) -> Vec<Row> {
     let mut out = Vec::new();
     st.for_each_row(|chunk, r| {
-        let g = |c: Col| chunk.text(r, c).map(str::to_string);
+        let g = |c: Col| chunk.get(r, c).map(str::to_string);
         out.push(Row {
             fields: vec![
                 Some(r.time_us.to_string()),

@@ -265,7 +265,7 @@ pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
     let col = |c: Col| {
         Column::Str(
             rows.iter()
-                .map(|r| chunk.text(r, c).map(str::to_string))
+                .map(|r| chunk.get(r, c).map(str::to_string))
                 .collect(),
         )
     };

@@ -360,7 +360,6 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn merge(mut self, other: Worker<'c, V>) -> Worker<'c, V> {
         self.visited = self.visitor.merge(self.visited, other.visited);
         self.store.merge(other.store);
-        self.store.spill_if_large();
         self.stats.merge(other.stats);
         self.reported = (
             self.reported.0 + other.reported.0,

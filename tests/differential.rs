@@ -125,7 +125,7 @@ fn fast(path: &Path, selection: &Selection) -> (u64, u64, Vec<Fields>) {
     let st = &out.events;
     let mut events: Vec<Fields> = Vec::new();
     st.for_each_row(|chunk, r| {
-        let g = |c: Col| chunk.text(r, c).map(str::to_string);
+        let g = |c: Col| chunk.get(r, c).map(str::to_string);
         events.push(vec![
             Some(r.time_us.to_string()),
             chunk.event_id(r).map(str::to_string),

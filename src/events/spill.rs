@@ -261,8 +261,7 @@ fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Resu
         for id in r.interned {
             buf.extend_from_slice(&id.to_le_bytes());
         }
-        let [session, key] = r.per_event;
-        for span in [r.event_id, r.request_id, r.batch_request, session, key] {
+        for span in [r.event_id, r.request_id, r.batch_request] {
             buf.extend_from_slice(&(span.start as u32).to_le_bytes());
             buf.extend_from_slice(&span.len.to_le_bytes());
             buf.push(u8::from(span.present));
@@ -310,7 +309,7 @@ pub(super) fn read_chunk(
         for id in &mut interned {
             *id = u32_at(take(4)?);
         }
-        let mut spans = [Span::default(); 5];
+        let mut spans = [Span::default(); 3];
         for span in &mut spans {
             let b = take(9)?;
             *span = Span {
@@ -326,7 +325,6 @@ pub(super) fn read_chunk(
             event_id: spans[0],
             request_id: spans[1],
             batch_request: spans[2],
-            per_event: [spans[3], spans[4]],
             read_only,
         });
     }
