@@ -375,7 +375,7 @@ impl<'s> Annotations<'s> {
         located_table("by_asn", ["asn", "organization"], &g)
     }
 
-    /// The columns appended to the events table for `rows`.
+    /// The columns appended to the events table for a chunk's rows.
     pub fn event_columns(&self, chunk: &Chunk<'_, '_>) -> Vec<(&'static str, Column)> {
         let located: Vec<&Located> = chunk
             .rows

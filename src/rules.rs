@@ -432,6 +432,9 @@ pub struct RuleSet {
     projection: Option<Vec<String>>,
     literals: LiteralIndex,
     fast: Option<FastRules>,
+    /// Every record is evaluated anyway (some rule has no byte prefilter)
+    /// and the rules are compiled, so the prefilter scan is skipped.
+    skip_prefilter: bool,
 }
 
 /// Every rule's prefilter literals indexed by their first two bytes, so a
@@ -561,12 +564,14 @@ impl RuleSet {
             });
         let literals = LiteralIndex::new(&patterns);
         let fast = FastRules::new(&rules, &patterns);
+        let skip_prefilter = fast.is_some() && literals.clauses.iter().any(Option::is_none);
         Ok(RuleSet {
             rules,
             patterns,
             projection,
             literals,
             fast,
+            skip_prefilter,
         })
     }
 
@@ -609,9 +614,10 @@ impl RuleSet {
     /// prefilter scan is skipped; otherwise it picks the candidates. The
     /// time of a record no rule can match is read only if `time_always`.
     pub fn judge(&self, raw: &[u8], time_always: bool) -> Verdict {
-        let candidates = match &self.fast {
-            Some(_) if self.has_unfiltered_rule() => RuleMatches::all(self.rules.len()),
-            _ => self.candidates(raw),
+        let candidates = if self.skip_prefilter {
+            RuleMatches::all(self.rules.len())
+        } else {
+            self.candidates(raw)
         };
         if candidates.is_empty() && !time_always {
             return Verdict {
@@ -649,16 +655,6 @@ impl RuleSet {
     /// Whether every rule reads the record's bytes directly (no JSON tree).
     pub fn is_compiled(&self) -> bool {
         self.fast.is_some()
-    }
-
-    /// False only if no rule can match this raw record (every prefilter rejects it).
-    pub fn may_match(&self, raw: &[u8]) -> bool {
-        self.has_unfiltered_rule() || !self.candidates(raw).is_empty()
-    }
-
-    /// Whether some rule has no byte prefilter (every record is its candidate).
-    pub fn has_unfiltered_rule(&self) -> bool {
-        self.literals.clauses.iter().any(Option::is_none)
     }
 
     /// The rules whose byte prefilter lets this raw record through, found

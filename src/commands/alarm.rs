@@ -3,12 +3,12 @@
 //! messages the alarm would have sent and CloudTrail's own SNS count.
 //!
 //! One [`RecordVisitor`] holds the [`RuleSet`] (a single `--pattern` is a
-//! one-rule set): `wants` runs the rules' byte prefilters, `visit` parses a
-//! candidate once and matches every rule against that parse. When a rule has
-//! a default value, the times of non-matching records are needed too; they
-//! are read from the raw bytes (the first `"eventTime"` key's string value,
-//! which CloudTrail writes before any nested object that could hold another)
-//! without parsing the record.
+//! one-rule set); `visit` asks [`RuleSet::judge`] which rules a record
+//! matches (byte prefilter, then the compiled rules or one JSON parse) and
+//! its time, which is needed for non-matching records too when a rule has a
+//! default value. A file's records are staged, then folded into per-rule,
+//! per-minute tallies once the file is known to be whole; the replay reads
+//! those, never the records.
 
 use std::io::Write;
 
@@ -78,13 +78,18 @@ struct MinuteCount {
 }
 
 impl MinuteCount {
-    fn count(&mut self, second: i64, default: bool) {
+    /// Widens the first and last seconds to take in `first..=last`.
+    fn widen(&mut self, first: i64, last: i64) {
         if self.matched + self.defaults == 0 {
-            (self.first, self.last) = (second, second);
+            (self.first, self.last) = (first, last);
         } else {
-            self.first = self.first.min(second);
-            self.last = self.last.max(second);
+            self.first = self.first.min(first);
+            self.last = self.last.max(last);
         }
+    }
+
+    fn count(&mut self, second: i64, default: bool) {
+        self.widen(second, second);
         if default {
             self.defaults += 1;
         } else {
@@ -94,12 +99,7 @@ impl MinuteCount {
 
     fn merge(&mut self, o: &MinuteCount) {
         if o.matched + o.defaults > 0 {
-            if self.matched + self.defaults == 0 {
-                (self.first, self.last) = (o.first, o.last);
-            } else {
-                self.first = self.first.min(o.first);
-                self.last = self.last.max(o.last);
-            }
+            self.widen(o.first, o.last);
         }
         self.matched += o.matched;
         self.defaults += o.defaults;
@@ -156,14 +156,17 @@ pub struct AlarmVisitor<'a> {
     pub set: &'a RuleSet,
     pub window: TimeWindow,
     pub clock: ClockArg,
-    /// Keep the times of non-matching records (some rule has a default value).
-    pub keep_all: bool,
     pub default_mode: DefaultModeArg,
     /// The rules with a default value.
     pub default_rules: Vec<usize>,
 }
 
 impl AlarmVisitor<'_> {
+    /// Non-matching records count too: some rule has a default value.
+    fn keeps_all(&self) -> bool {
+        !self.default_rules.is_empty()
+    }
+
     /// Adds one record of a whole file to the tallies.
     fn fold(&self, state: &mut AlarmHits, hit: &Hit) {
         let rules = self.set.rules();
@@ -236,8 +239,8 @@ impl RecordVisitor for AlarmVisitor<'_> {
             rules,
             time,
             values,
-        } = self.set.judge(raw, self.keep_all);
-        if rules.is_empty() && !self.keep_all {
+        } = self.set.judge(raw, self.keeps_all());
+        if rules.is_empty() && !self.keeps_all() {
             return;
         }
         let Some(t) = time.filter(|t| self.window.contains(*t)) else {
@@ -462,7 +465,6 @@ pub fn scan_for_rules(
         set: &set,
         window: scan.window,
         clock,
-        keep_all: !default_rules.is_empty(),
         default_mode,
         default_rules,
     };
@@ -788,7 +790,6 @@ mod tests {
                 set: &set,
                 window,
                 clock: ClockArg::EventTime,
-                keep_all: true,
                 default_mode: mode,
                 default_rules: vec![0, 1],
             };
