@@ -8,6 +8,8 @@
 
 use memchr::memchr2;
 
+use crate::structural::{index_container, Tape};
+
 /// The shape of a file, as detected from its first JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -73,14 +75,26 @@ pub fn split_records(
     buf: &[u8],
     mut on_record: impl FnMut(RecordText<'_>),
 ) -> Result<Layout, FormatError> {
+    split_records_indexed(buf, None, |r, _| on_record(r))
+}
+
+/// [`split_records`], filling `tape` with each record's structure in the
+/// same pass and handing it over with the record. A record decoded from a
+/// lookup-events string comes without one.
+pub fn split_records_indexed(
+    buf: &[u8],
+    tape: Option<&mut Tape>,
+    mut on_record: impl FnMut(RecordText<'_>, Option<&Tape>),
+) -> Result<Layout, FormatError> {
+    let mut split = Splitter { tape };
     let start = skip_ws(buf, 0);
     match buf.get(start) {
         Some(b'[') => {
-            let end = split_array(buf, start, &mut on_record)?;
+            let end = split.array(buf, start, &mut on_record)?;
             expect_end(buf, end)?;
             Ok(Layout::Array)
         }
-        Some(b'{') => split_top_object(buf, start, &mut on_record),
+        Some(b'{') => split.top_object(buf, start, &mut on_record),
         Some(&byte) => Err(FormatError::NotJson {
             offset: start,
             byte,
@@ -92,59 +106,6 @@ pub fn split_records(
     }
 }
 
-/// Handles a file that starts with `{`: a Records object, a lookup-events
-/// object, a digest, or the first of several record objects.
-fn split_top_object(
-    buf: &[u8],
-    start: usize,
-    on_record: &mut impl FnMut(RecordText<'_>),
-) -> Result<Layout, FormatError> {
-    let mut found = TopKeys::default();
-    // The Records array is split as the keys are walked, so the file is
-    // scanned once. A second Records key fails the file: JSON readers
-    // disagree on which copy counts, and a log that reads two ways is not
-    // evidence. Other repeated keys mean their last value.
-    let end = scan_object_keys(buf, start, |key, value_at| {
-        match key {
-            b"Records" if found.records.is_some() => return Err(FormatError::RepeatedRecords),
-            b"Records" => {
-                found.records = Some(value_at);
-                if buf[value_at] == b'[' {
-                    return split_array(buf, value_at, on_record).map(Some);
-                }
-            }
-            b"Events" => found.events = (buf[value_at] == b'[').then_some(value_at),
-            b"digestEndTime" | b"logFiles" => found.digest = true,
-            k if RECORD_KEYS.contains(&k) => found.record_like = true,
-            _ => {}
-        }
-        Ok(None)
-    })?;
-    if let Some(records_at) = found.records {
-        if buf[records_at] != b'[' {
-            return Err(FormatError::RecordsNotArray {
-                kind: kind_of(buf[records_at]),
-            });
-        }
-        expect_end(buf, end)?;
-        return Ok(Layout::RecordsObject);
-    }
-    if let Some(events_at) = found.events {
-        expect_end(buf, end)?;
-        split_lookup_events(buf, events_at, on_record)?;
-        return Ok(Layout::LookupEvents);
-    }
-    if found.digest {
-        return Ok(Layout::Digest);
-    }
-    if !found.record_like {
-        return Err(FormatError::NoRecords);
-    }
-    on_record(RecordText::Range(start, end));
-    split_lines(buf, end, on_record)?;
-    Ok(Layout::Lines)
-}
-
 #[derive(Default)]
 struct TopKeys {
     records: Option<usize>,
@@ -153,60 +114,147 @@ struct TopKeys {
     record_like: bool,
 }
 
-/// The remaining top-level values of an NDJSON file: each must be an object.
-fn split_lines(
-    buf: &[u8],
-    mut pos: usize,
-    on_record: &mut impl FnMut(RecordText<'_>),
-) -> Result<(), FormatError> {
-    let mut index = 1;
-    loop {
-        pos = skip_ws(buf, pos);
-        let Some(&b) = buf.get(pos) else {
-            return Ok(());
-        };
-        if b != b'{' {
-            return Err(FormatError::NotAnObject {
-                index,
-                kind: kind_of(b),
-            });
-        }
-        let end = skip_value(buf, pos)?;
-        on_record(RecordText::Range(pos, end));
-        pos = end;
-        index += 1;
-    }
+/// Where each record ends, and its tape when one is wanted.
+struct Splitter<'t> {
+    tape: Option<&'t mut Tape>,
 }
 
-/// Splits the array that starts at `open` into its elements, which must be
-/// objects, and returns the offset just past it.
-fn split_array(
-    buf: &[u8],
-    open: usize,
-    on_record: &mut impl FnMut(RecordText<'_>),
-) -> Result<usize, FormatError> {
-    let mut index = 0;
-    for_each_element(buf, open, |start, end| {
-        if buf[start] != b'{' {
-            return Err(FormatError::NotAnObject {
-                index,
-                kind: kind_of(buf[start]),
-            });
+/// The callback a [`Splitter`] hands records to.
+trait OnRecord: FnMut(RecordText<'_>, Option<&Tape>) {}
+impl<F: FnMut(RecordText<'_>, Option<&Tape>)> OnRecord for F {}
+
+impl Splitter<'_> {
+    /// The end of the record (or other value) starting at `pos`.
+    fn value_end(&mut self, buf: &[u8], pos: usize) -> Result<usize, FormatError> {
+        match &mut self.tape {
+            Some(tape) if buf[pos] == b'{' => index_container(buf, pos, tape),
+            _ => skip_value(buf, pos),
         }
-        on_record(RecordText::Range(start, end));
-        index += 1;
-        Ok(())
-    })
+    }
+
+    fn emit(&self, start: usize, end: usize, on_record: &mut impl OnRecord) {
+        on_record(RecordText::Range(start, end), self.tape.as_deref());
+    }
+
+    /// Handles a file that starts with `{`: a Records object, a lookup-events
+    /// object, a digest, or the first of several record objects.
+    fn top_object(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        on_record: &mut impl OnRecord,
+    ) -> Result<Layout, FormatError> {
+        let mut found = TopKeys::default();
+        // The Records array is split as the keys are walked, so the file is
+        // scanned once. A second Records key fails the file: JSON readers
+        // disagree on which copy counts, and a log that reads two ways is not
+        // evidence. Other repeated keys mean their last value.
+        let end = scan_object_keys(buf, start, |key, value_at| {
+            match key {
+                b"Records" if found.records.is_some() => return Err(FormatError::RepeatedRecords),
+                b"Records" => {
+                    found.records = Some(value_at);
+                    if buf[value_at] == b'[' {
+                        return self.array(buf, value_at, on_record).map(Some);
+                    }
+                }
+                b"Events" => found.events = (buf[value_at] == b'[').then_some(value_at),
+                b"digestEndTime" | b"logFiles" => found.digest = true,
+                k if RECORD_KEYS.contains(&k) => found.record_like = true,
+                _ => {}
+            }
+            Ok(None)
+        })?;
+        if let Some(records_at) = found.records {
+            if buf[records_at] != b'[' {
+                return Err(FormatError::RecordsNotArray {
+                    kind: kind_of(buf[records_at]),
+                });
+            }
+            expect_end(buf, end)?;
+            return Ok(Layout::RecordsObject);
+        }
+        if let Some(events_at) = found.events {
+            expect_end(buf, end)?;
+            split_lookup_events(buf, events_at, on_record)?;
+            return Ok(Layout::LookupEvents);
+        }
+        if found.digest {
+            return Ok(Layout::Digest);
+        }
+        if !found.record_like {
+            return Err(FormatError::NoRecords);
+        }
+        if self.tape.is_some() {
+            // The key walk made no tape for this first record.
+            self.value_end(buf, start)?;
+        }
+        self.emit(start, end, on_record);
+        self.lines(buf, end, on_record)?;
+        Ok(Layout::Lines)
+    }
+
+    /// The remaining top-level values of an NDJSON file: each must be an object.
+    fn lines(
+        &mut self,
+        buf: &[u8],
+        mut pos: usize,
+        on_record: &mut impl OnRecord,
+    ) -> Result<(), FormatError> {
+        let mut index = 1;
+        loop {
+            pos = skip_ws(buf, pos);
+            let Some(&b) = buf.get(pos) else {
+                return Ok(());
+            };
+            if b != b'{' {
+                return Err(FormatError::NotAnObject {
+                    index,
+                    kind: kind_of(b),
+                });
+            }
+            let end = self.value_end(buf, pos)?;
+            self.emit(pos, end, on_record);
+            pos = end;
+            index += 1;
+        }
+    }
+
+    /// Splits the array that starts at `open` into its elements, which must be
+    /// objects, and returns the offset just past it.
+    fn array(
+        &mut self,
+        buf: &[u8],
+        open: usize,
+        on_record: &mut impl OnRecord,
+    ) -> Result<usize, FormatError> {
+        let mut index = 0;
+        for_each_element(buf, open, |start| {
+            if buf[start] != b'{' {
+                // Checked whole first, so a broken element reports its own error.
+                skip_value(buf, start)?;
+                return Err(FormatError::NotAnObject {
+                    index,
+                    kind: kind_of(buf[start]),
+                });
+            }
+            let end = self.value_end(buf, start)?;
+            self.emit(start, end, on_record);
+            index += 1;
+            Ok(end)
+        })
+    }
 }
 
 /// Decodes each `CloudTrailEvent` string of a lookup-events array.
 fn split_lookup_events(
     buf: &[u8],
     open: usize,
-    on_record: &mut impl FnMut(RecordText<'_>),
+    on_record: &mut impl OnRecord,
 ) -> Result<(), FormatError> {
     let mut index = 0;
-    for_each_element(buf, open, |start, end| {
+    for_each_element(buf, open, |start| {
+        let end = skip_value(buf, start)?;
         // A map, not a struct: serde would take `["…"]` for a struct and
         // reject a repeated key, where JSON readers take the last value.
         let entry: serde_json::Map<String, serde_json::Value> =
@@ -221,44 +269,40 @@ fn split_lookup_events(
                 index,
                 reason: "no CloudTrailEvent string".into(),
             })?;
-        on_record(RecordText::Decoded(event.as_bytes()));
+        on_record(RecordText::Decoded(event.as_bytes()), None);
         index += 1;
-        Ok(())
+        Ok(end)
     })
     .map(|_| ())
 }
 
-/// Calls `f(start, end)` for each element of the array opening at `open`
-/// and returns the offset just past the array.
+/// Calls `f(start)` for each element of the array opening at `open`; `f`
+/// returns the offset just past the element. Returns the offset just past
+/// the array.
 fn for_each_element(
     buf: &[u8],
     open: usize,
-    mut f: impl FnMut(usize, usize) -> Result<(), FormatError>,
+    mut f: impl FnMut(usize) -> Result<usize, FormatError>,
 ) -> Result<usize, FormatError> {
+    let truncated = FormatError::Truncated {
+        what: "an array",
+        offset: open,
+    };
     let mut pos = skip_ws(buf, open + 1);
     if buf.get(pos) == Some(&b']') {
         return Ok(pos + 1);
     }
     loop {
-        let Some(_) = buf.get(pos) else {
-            return Err(FormatError::Truncated {
-                what: "an array",
-                offset: open,
-            });
-        };
-        let end = skip_value(buf, pos)?;
-        f(pos, end)?;
+        if pos >= buf.len() {
+            return Err(truncated);
+        }
+        let end = f(pos)?;
         pos = skip_ws(buf, end);
         match buf.get(pos) {
             Some(b',') => pos = skip_ws(buf, pos + 1),
             Some(b']') => return Ok(pos + 1),
             Some(_) => return Err(malformed(pos, "expected ',' or ']' in an array")),
-            None => {
-                return Err(FormatError::Truncated {
-                    what: "an array",
-                    offset: open,
-                })
-            }
+            None => return Err(truncated),
         }
     }
 }

@@ -546,7 +546,7 @@ fn check_rule_set(pattern: &str, event: &[u8], want: bool) {
         "{pattern:?}: the rule set and the pattern disagree"
     );
     assert_eq!(
-        set.judge(event, false).rules.contains(0),
+        set.judge(event, None, false).rules.contains(0),
         want,
         "{pattern:?}: the rule set's verdict and the pattern disagree"
     );

@@ -24,6 +24,7 @@ use crate::alarm::{
 use crate::pattern::{
     EventCache, FieldPattern, FieldPlan, LogEvent, MetricField, Pattern, PatternError,
 };
+use crate::structural::Tape;
 use crate::window::{parse_event_time, raw_event_time};
 
 /// One metric filter plus the alarm on its metric.
@@ -396,8 +397,11 @@ impl FastRules {
 
     /// The verdict on `raw` for `candidates`, or `None` when the record must
     /// be read as a tree.
-    fn judge(&self, raw: &[u8], candidates: &RuleMatches) -> Option<Verdict> {
-        let values = self.plan.values(raw)?;
+    fn judge(&self, raw: &[u8], tape: Option<&Tape>, candidates: &RuleMatches) -> Option<Verdict> {
+        let values = match tape {
+            Some(tape) => self.plan.values_on_tape(raw, tape)?,
+            None => self.plan.values(raw)?,
+        };
         let mut rules = RuleMatches::default();
         for i in candidates.iter() {
             if self.patterns[i].matches(&values) {
@@ -613,7 +617,9 @@ impl RuleSet {
     /// prefilter every record is evaluated anyway, so with compiled rules the
     /// prefilter scan is skipped; otherwise it picks the candidates. The
     /// time of a record no rule can match is read only if `time_always`.
-    pub fn judge(&self, raw: &[u8], time_always: bool) -> Verdict {
+    /// `tape`, when given, is the record's tape (to [`RuleSet::tape_depth`]),
+    /// made by the scan; `raw` is then exactly the record.
+    pub fn judge(&self, raw: &[u8], tape: Option<&Tape>, time_always: bool) -> Verdict {
         let candidates = if self.skip_prefilter {
             RuleMatches::all(self.rules.len())
         } else {
@@ -626,10 +632,24 @@ impl RuleSet {
                 values: None,
             };
         }
-        if let Some(v) = self.fast.as_ref().and_then(|f| f.judge(raw, &candidates)) {
+        if let Some(v) = self
+            .fast
+            .as_ref()
+            .and_then(|f| f.judge(raw, tape, &candidates))
+        {
             return v;
         }
         self.judge_tree(raw, &candidates)
+    }
+
+    /// How deep a record's [`Tape`] should reach when the scan can make one
+    /// for [`RuleSet::judge`]: only when every record is judged and the
+    /// rules are compiled (otherwise most records never need one).
+    pub fn tape_depth(&self) -> Option<usize> {
+        self.fast
+            .as_ref()
+            .filter(|_| self.skip_prefilter)
+            .map(|f| f.plan.depth())
     }
 
     /// [`RuleSet::judge`] through the parsed JSON tree: the reference the
@@ -1182,7 +1202,19 @@ mod tests {
                 format!("{{{}}}", members.join(","))
             };
             let all = RuleMatches::all(set.rules().len());
-            proptest::prop_assert_eq!(set.judge(raw.as_bytes(), true), set.judge_tree(raw.as_bytes(), &all), "{}", raw);
+            let want = set.judge_tree(raw.as_bytes(), &all);
+            proptest::prop_assert_eq!(&set.judge(raw.as_bytes(), None, true), &want, "{}", raw);
+            // The same record as the scan hands it over: split from a file,
+            // with the tape the split made.
+            let file = format!("{{\"Records\":[{raw}]}}");
+            let mut tape = crate::structural::Tape::new(set.tape_depth().unwrap());
+            let mut seen = 0;
+            crate::format::split_records_indexed(file.as_bytes(), Some(&mut tape), |rec, tape| {
+                let crate::format::RecordText::Range(a, b) = rec else { unreachable!() };
+                assert_eq!(set.judge(&file.as_bytes()[a..b], tape, true), want, "{raw}");
+                seen += 1;
+            }).unwrap();
+            proptest::prop_assert_eq!(seen, 1);
         }
     }
 
@@ -1192,7 +1224,7 @@ mod tests {
         let root = set.rules().iter().position(|r| r.id == "cis-4.3").unwrap();
         let judge = |members: &str| {
             let raw = format!(r#"{{"eventType":"AwsApiCall",{members}}}"#);
-            set.judge(raw.as_bytes(), false).rules.contains(root)
+            set.judge(raw.as_bytes(), None, false).rules.contains(root)
         };
         assert!(judge(
             r#""userIdentity":{"type":"IAMUser"},"userIdentity":{"type":"Root"}"#

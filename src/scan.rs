@@ -15,9 +15,10 @@ use serde::Serialize;
 use crate::decode::{DecodeError, Decoder};
 use crate::events::EventStore;
 use crate::filter::{HitCursor, Prefilter};
-use crate::format::{looks_like_json, split_records, Layout, RecordText};
+use crate::format::{looks_like_json, split_records_indexed, Layout, RecordText};
 use crate::record::{select_event, Selection};
 use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
+use crate::structural::Tape;
 use crate::window::{key_time, TimeWindow};
 
 /// What a scan needs to know, fixed for its whole run.
@@ -179,8 +180,21 @@ pub trait RecordVisitor: Sync {
     fn new_state(&self) -> Self::State;
     /// Whether this record's text may interest the visitor.
     fn wants(&self, raw: &[u8]) -> bool;
-    /// Takes a wanted record, found as record `index` of object `key`.
-    fn visit(&self, state: &mut Self::State, key: &str, index: usize, raw: &[u8]);
+    /// How deep each record's [`Tape`] should reach, if the visitor reads
+    /// one: the split then makes it in the pass that finds the record.
+    fn tape_depth(&self) -> Option<usize> {
+        None
+    }
+    /// Takes a wanted record, found as record `index` of object `key`, with
+    /// its tape when [`RecordVisitor::tape_depth`] asked for one.
+    fn visit(
+        &self,
+        state: &mut Self::State,
+        key: &str,
+        index: usize,
+        raw: &[u8],
+        tape: Option<&Tape>,
+    );
     /// Ends an object: `ok` false means it failed and its records must be discarded.
     fn end_object(&self, state: &mut Self::State, key: &str, ok: bool);
     /// Combines two workers' states.
@@ -196,7 +210,7 @@ impl RecordVisitor for NoVisitor {
     fn wants(&self, _: &[u8]) -> bool {
         false
     }
-    fn visit(&self, _: &mut (), _: &str, _: usize, _: &[u8]) {}
+    fn visit(&self, _: &mut (), _: &str, _: usize, _: &[u8], _: Option<&Tape>) {}
     fn end_object(&self, _: &mut (), _: &str, _: bool) {}
     fn merge(&self, _: (), _: ()) {}
 }
@@ -332,6 +346,8 @@ struct ParseScratch {
     record: Vec<u8>,
     hits: Vec<usize>,
     simd: simd_json::Buffers,
+    /// Each record's structure, when the visitor wants it.
+    tape: Tape,
 }
 
 /// Above this, a buffer is released after use instead of kept warm.
@@ -350,6 +366,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
                 record: Vec::new(),
                 hits: Vec::new(),
                 simd: simd_json::Buffers::default(),
+                tape: Tape::default(),
             },
             store: EventStore::default(),
             stats: ScanStats::default(),
@@ -518,7 +535,12 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
         let mut cursor = HitCursor::new(&hits);
         let text = self.text;
         let mut index = 0usize;
-        let result = split_records(text, |rec| {
+        let mut tape = std::mem::take(&mut self.parse.tape);
+        let depth = self.visitor.tape_depth();
+        if let Some(d) = depth {
+            tape.set_depth(d);
+        }
+        let result = split_records_indexed(text, depth.map(|_| &mut tape), |rec, rec_tape| {
             if self.error.is_some() {
                 return;
             }
@@ -538,11 +560,13 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
                 }
             };
             if self.visitor.wants(raw) {
-                self.visitor.visit(self.visited, self.key, index, raw);
+                self.visitor
+                    .visit(self.visited, self.key, index, raw, rec_tape);
             }
             index += 1;
         });
         self.parse.hits = hits;
+        self.parse.tape = tape;
         let layout = result.map_err(|e| e.to_string())?;
         match self.error.take() {
             Some(e) => Err(e),

@@ -11,6 +11,11 @@
 //! Outside strings, every byte must be JSON punctuation, whitespace, or a
 //! character of a number or literal; this catches garbage in records that
 //! are never parsed, without a full parse.
+//!
+//! The same pass can also fill a [`Tape`]: where the members of a record's
+//! objects are separated, down to a fixed depth, and where its nested
+//! containers open and close. A rule pack then reads the members it needs
+//! from the tape instead of scanning the record a second time.
 
 use crate::format::FormatError;
 
@@ -40,6 +45,194 @@ impl BracketStack {
             self.deep.pop()
         }
     }
+
+    /// Whether the innermost open container is an object.
+    fn top_is_object(&self) -> bool {
+        match self.depth {
+            0 => false,
+            d if d <= 64 => self.low & (1 << (d - 1)) != 0,
+            _ => self.deep.last() == Some(&true),
+        }
+    }
+}
+
+/// What the scan reports as it goes; `()` records nothing, and its calls
+/// compile away.
+trait Recorder {
+    const ON: bool;
+    /// Whether separators in the innermost open container are recorded.
+    fn wants_seps(&self, stack: &BracketStack) -> bool;
+    /// A `,` or `:` outside strings, inside the innermost open container.
+    fn sep(&mut self, at: usize, byte: u8, stack: &BracketStack) {
+        if self.wants_seps(stack) {
+            self.push_sep(at, byte);
+        }
+    }
+    /// Records a separator [`Recorder::wants_seps`] approved.
+    fn push_sep(&mut self, at: usize, byte: u8);
+    /// A container opened at `at`; `stack` already holds it.
+    fn open(&mut self, at: usize, stack: &BracketStack);
+    /// The container at `depth` closed at `at`.
+    fn close(&mut self, at: usize, depth: usize);
+    /// A backslash was seen (possibly past the container's end).
+    fn escape(&mut self);
+}
+
+impl Recorder for () {
+    const ON: bool = false;
+    fn wants_seps(&self, _: &BracketStack) -> bool {
+        false
+    }
+    fn push_sep(&mut self, _: usize, _: u8) {}
+    fn open(&mut self, _: usize, _: &BracketStack) {}
+    fn close(&mut self, _: usize, _: usize) {}
+    fn escape(&mut self) {}
+}
+
+/// One mark on a [`Tape`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A `:` between a key and its value.
+    Colon,
+    /// A `,` between two members.
+    Comma,
+    /// A container opens; `close` is the index of the mark where it closes.
+    Open { object: bool, close: usize },
+    /// A container closes.
+    Close,
+}
+
+/// A record's structure down to a fixed object depth, found by the scan
+/// that finds where the record ends.
+///
+/// The record is depth 1. The tape holds the `:` and `,` of every object at
+/// depth `depth` or less, and the opening and closing of every container at
+/// depth `depth + 1` or less; offsets are from the record's first byte.
+/// Arrays' commas are left out: a reader steps over an array by its
+/// closing mark.
+#[derive(Debug, Clone, Default)]
+pub struct Tape {
+    depth: usize,
+    base: usize,
+    /// Offset (low 32 bits), kind (next 3) and, for an opening, the index
+    /// of its closing mark (the rest).
+    marks: Vec<u64>,
+    /// Mark indices of the open containers the tape holds.
+    open: Vec<usize>,
+    escapes: bool,
+}
+
+const KIND_COLON: u64 = 0;
+const KIND_COMMA: u64 = 1;
+const KIND_OBJECT: u64 = 2;
+const KIND_ARRAY: u64 = 3;
+const KIND_CLOSE: u64 = 4;
+
+impl Tape {
+    /// A tape that indexes objects down to `depth` (1: the record's own
+    /// members).
+    pub fn new(depth: usize) -> Tape {
+        Tape {
+            depth,
+            ..Tape::default()
+        }
+    }
+
+    /// The object depth this tape indexes.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Makes the tape index objects down to `depth` from the next record on.
+    pub fn set_depth(&mut self, depth: usize) {
+        self.depth = depth;
+    }
+
+    /// How many marks the tape holds.
+    pub fn len(&self) -> usize {
+        self.marks.len()
+    }
+
+    /// Whether the tape holds no marks.
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+
+    /// Mark `i`: its offset from the record's first byte, and what it is.
+    pub fn mark(&self, i: usize) -> (usize, Mark) {
+        let m = self.marks[i];
+        let at = (m & 0xffff_ffff) as usize;
+        let mark = match (m >> 32) & 7 {
+            KIND_COLON => Mark::Colon,
+            KIND_COMMA => Mark::Comma,
+            KIND_CLOSE => Mark::Close,
+            kind => Mark::Open {
+                object: kind == KIND_OBJECT,
+                close: (m >> 35) as usize,
+            },
+        };
+        (at, mark)
+    }
+
+    /// Whether the record may hold a backslash (so an escaped key).
+    pub fn has_escapes(&self) -> bool {
+        self.escapes
+    }
+
+    fn reset(&mut self, base: usize) {
+        self.base = base;
+        self.marks.clear();
+        self.open.clear();
+        self.escapes = false;
+    }
+
+    fn push(&mut self, at: usize, kind: u64) {
+        // Offsets past 4 GiB cannot be held; the reader then finds a
+        // mark out of order and falls back.
+        let at = (at - self.base).min(u32::MAX as usize) as u64;
+        self.marks.push(at | kind << 32);
+    }
+}
+
+impl Recorder for &mut Tape {
+    const ON: bool = true;
+
+    #[inline]
+    fn wants_seps(&self, stack: &BracketStack) -> bool {
+        stack.depth <= self.depth && stack.top_is_object()
+    }
+
+    #[inline]
+    fn push_sep(&mut self, at: usize, byte: u8) {
+        self.push(at, if byte == b':' { KIND_COLON } else { KIND_COMMA });
+    }
+
+    #[inline]
+    fn open(&mut self, at: usize, stack: &BracketStack) {
+        if stack.depth <= self.depth + 1 {
+            self.open.push(self.marks.len());
+            let kind = if stack.top_is_object() {
+                KIND_OBJECT
+            } else {
+                KIND_ARRAY
+            };
+            self.push(at, kind);
+        }
+    }
+
+    #[inline]
+    fn close(&mut self, at: usize, depth: usize) {
+        if depth <= self.depth + 1 {
+            if let Some(open) = self.open.pop() {
+                self.marks[open] |= (self.marks.len() as u64) << 35;
+            }
+            self.push(at, KIND_CLOSE);
+        }
+    }
+
+    fn escape(&mut self) {
+        self.escapes = true;
+    }
 }
 
 /// Bytes that may appear outside strings, brackets aside: whitespace, `:`,
@@ -56,13 +249,14 @@ const TOKEN_BYTE: [bool; 256] = {
 };
 
 /// The scanner's state between bytes.
-struct Scan<'b> {
+struct Scan<'b, R> {
     buf: &'b [u8],
     open: usize,
     stack: BracketStack,
     in_string: bool,
     /// The previous byte was an unescaped backslash inside a string.
     escaped: bool,
+    rec: R,
 }
 
 /// What a step found.
@@ -72,14 +266,15 @@ enum Step {
     End(usize),
 }
 
-impl<'b> Scan<'b> {
-    fn new(buf: &'b [u8], open: usize) -> Scan<'b> {
+impl<'b, R: Recorder> Scan<'b, R> {
+    fn new(buf: &'b [u8], open: usize, rec: R) -> Scan<'b, R> {
         Scan {
             buf,
             open,
             stack: BracketStack::default(),
             in_string: false,
             escaped: false,
+            rec,
         }
     }
 
@@ -92,6 +287,7 @@ impl<'b> Scan<'b> {
                 self.escaped = false;
             } else if c == b'\\' {
                 self.escaped = true;
+                self.rec.escape();
             } else if c == b'"' {
                 self.in_string = false;
             }
@@ -99,9 +295,9 @@ impl<'b> Scan<'b> {
         }
         match c {
             b'"' => self.in_string = true,
-            b'{' => self.stack.push(true),
-            b'[' => self.stack.push(false),
+            b'{' | b'[' => self.open(i, c == b'{'),
             b'}' | b']' => return self.close(i, c),
+            b',' | b':' if R::ON => self.rec.sep(i, c, &self.stack),
             c if !TOKEN_BYTE[c as usize] => {
                 return Err(FormatError::NotJson { offset: i, byte: c })
             }
@@ -111,13 +307,21 @@ impl<'b> Scan<'b> {
     }
 
     #[inline]
+    fn open(&mut self, i: usize, object: bool) {
+        self.stack.push(object);
+        self.rec.open(i, &self.stack);
+    }
+
+    #[inline]
     fn close(&mut self, i: usize, c: u8) -> Result<Step, FormatError> {
+        let depth = self.stack.depth;
         if self.stack.pop() != Some(c == b'}') {
             return Err(FormatError::Malformed {
                 offset: i,
                 what: "mismatched bracket",
             });
         }
+        self.rec.close(i, depth);
         Ok(if self.stack.depth == 0 {
             Step::End(i + 1)
         } else {
@@ -148,7 +352,32 @@ impl<'b> Scan<'b> {
 
 /// Returns the offset just past the object or array opening at `open`.
 pub fn skip_container(buf: &[u8], open: usize) -> Result<usize, FormatError> {
-    let mut scan = Scan::new(buf, open);
+    run(Scan::new(buf, open, ()))
+}
+
+/// The same, byte by byte only: the reference the fast path is tested against.
+pub fn skip_container_scalar(buf: &[u8], open: usize) -> Result<usize, FormatError> {
+    run_scalar(Scan::new(buf, open, ()))
+}
+
+/// [`skip_container`], filling `tape` with the container's structure on
+/// the way (the tape is cleared first).
+pub fn index_container(buf: &[u8], open: usize, tape: &mut Tape) -> Result<usize, FormatError> {
+    tape.reset(open);
+    run(Scan::new(buf, open, tape))
+}
+
+/// The same, byte by byte only.
+pub fn index_container_scalar(
+    buf: &[u8],
+    open: usize,
+    tape: &mut Tape,
+) -> Result<usize, FormatError> {
+    tape.reset(open);
+    run_scalar(Scan::new(buf, open, tape))
+}
+
+fn run<R: Recorder>(mut scan: Scan<'_, R>) -> Result<usize, FormatError> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
@@ -156,16 +385,11 @@ pub fn skip_container(buf: &[u8], open: usize) -> Result<usize, FormatError> {
             return unsafe { avx2::skip(&mut scan) };
         }
     }
-    match scan.bytes(open, buf.len())? {
-        Step::End(e) => Ok(e),
-        Step::Continue => Err(scan.truncated()),
-    }
+    run_scalar(scan)
 }
 
-/// The same, byte by byte only: the reference the fast path is tested against.
-pub fn skip_container_scalar(buf: &[u8], open: usize) -> Result<usize, FormatError> {
-    let mut scan = Scan::new(buf, open);
-    match scan.bytes(open, buf.len())? {
+fn run_scalar<R: Recorder>(mut scan: Scan<'_, R>) -> Result<usize, FormatError> {
+    match scan.bytes(scan.open, scan.buf.len())? {
         Step::End(e) => Ok(e),
         Step::Continue => Err(scan.truncated()),
     }
@@ -187,7 +411,7 @@ fn prefix_xor(mut x: u64) -> u64 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{prefix_xor, Scan, Step, TOKEN_BYTE};
+    use super::{prefix_xor, Recorder, Scan, Step, TOKEN_BYTE};
     use crate::format::FormatError;
 
     /// Bit masks of one 64-byte block.
@@ -198,38 +422,58 @@ mod avx2 {
         close_brace: u64,
         open_bracket: u64,
         close_bracket: u64,
-        /// Bytes that are certainly valid outside strings (`:`, `,`, space,
-        /// newline, digits); the rest is checked one by one.
+        /// Bytes that are certainly valid outside strings besides
+        /// separators (space, newline, digits); the rest is checked one by one.
         plain: u64,
+        /// `:` and `,`.
+        sep: u64,
     }
 
+    /// Bytes equal to `c`, as a vector mask.
     #[target_feature(enable = "avx2")]
-    fn eq(v: __m256i, c: u8) -> u32 {
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8))) as u32
+    fn eq(v: __m256i, c: u8) -> __m256i {
+        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8))
     }
 
-    /// Masks of one 32-byte half: quote, backslash, `{`, `}`, `[`, `]`, plain.
+    /// Two 32-byte vector masks as one 64-bit mask.
     #[target_feature(enable = "avx2")]
-    fn half(v: __m256i) -> [u32; 7] {
+    fn bits<R: Recorder>(lo: __m256i, hi: __m256i) -> u64 {
+        let l = _mm256_movemask_epi8(lo) as u32;
+        let h = _mm256_movemask_epi8(hi) as u32;
+        let mut m = u64::from(l) | (u64::from(h) << 32);
+        if R::ON {
+            // When recording, the optimizer turned the mask arithmetic that
+            // follows (shifts, prefix XOR) back into byte shuffles of the
+            // vector masks, which made the scan three times slower. An
+            // empty asm block hides where the mask came from. (Without a
+            // recorder it does not, and the block costs 20%.)
+            // SAFETY: the block holds no instruction; it reads and writes `m` only.
+            unsafe {
+                std::arch::asm!("/* {0} */", inout(reg) m, options(pure, nomem, nostack, preserves_flags));
+            }
+        }
+        m
+    }
+
+    /// `:` and `,`, as a vector mask.
+    #[target_feature(enable = "avx2")]
+    fn seps(v: __m256i) -> __m256i {
+        _mm256_or_si256(eq(v, b':'), eq(v, b','))
+    }
+
+    /// Space, newline and digits, as a vector mask.
+    #[target_feature(enable = "avx2")]
+    fn plain(v: __m256i) -> __m256i {
         let d = _mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8));
-        let digits = _mm256_movemask_epi8(_mm256_cmpeq_epi8(
-            _mm256_min_epu8(d, _mm256_set1_epi8(9)),
-            d,
-        )) as u32;
-        [
-            eq(v, b'"'),
-            eq(v, b'\\'),
-            eq(v, b'{'),
-            eq(v, b'}'),
-            eq(v, b'['),
-            eq(v, b']'),
-            eq(v, b':') | eq(v, b',') | eq(v, b' ') | eq(v, b'\n') | digits,
-        ]
+        let digits = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+        _mm256_or_si256(_mm256_or_si256(eq(v, b' '), eq(v, b'\n')), digits)
     }
 
-    /// Classifies the 64 bytes at `block[..64]`.
+    /// Classifies the 64 bytes at `block[..64]`. Each mask is built from
+    /// its two halves directly: gathering them through arrays made the
+    /// compiler move bytes one at a time.
     #[target_feature(enable = "avx2")]
-    fn masks(block: &[u8; 64]) -> Masks {
+    fn masks<R: Recorder>(block: &[u8; 64]) -> Masks {
         // SAFETY: both loads read 32 bytes inside the 64-byte array; unaligned
         // loads are allowed.
         let (lo, hi) = unsafe {
@@ -238,27 +482,29 @@ mod avx2 {
                 _mm256_loadu_si256(block.as_ptr().add(32).cast()),
             )
         };
-        let (l, h) = (half(lo), half(hi));
-        let join = |k: usize| u64::from(l[k]) | (u64::from(h[k]) << 32);
         Masks {
-            quote: join(0),
-            backslash: join(1),
-            open_brace: join(2),
-            close_brace: join(3),
-            open_bracket: join(4),
-            close_bracket: join(5),
-            plain: join(6),
+            quote: bits::<R>(eq(lo, b'"'), eq(hi, b'"')),
+            backslash: bits::<R>(eq(lo, b'\\'), eq(hi, b'\\')),
+            open_brace: bits::<R>(eq(lo, b'{'), eq(hi, b'{')),
+            close_brace: bits::<R>(eq(lo, b'}'), eq(hi, b'}')),
+            open_bracket: bits::<R>(eq(lo, b'['), eq(hi, b'[')),
+            close_bracket: bits::<R>(eq(lo, b']'), eq(hi, b']')),
+            plain: bits::<R>(plain(lo), plain(hi)),
+            sep: bits::<R>(seps(lo), seps(hi)),
         }
     }
 
     /// Scans from `scan.open` to the end of the container.
     #[target_feature(enable = "avx2")]
-    pub(super) fn skip(scan: &mut Scan<'_>) -> Result<usize, FormatError> {
+    pub(super) fn skip<R: Recorder>(scan: &mut Scan<'_, R>) -> Result<usize, FormatError> {
         let buf = scan.buf;
         let mut i = scan.open;
         while i + 64 <= buf.len() {
-            let m = masks(buf[i..i + 64].try_into().expect("64 bytes"));
+            let m = masks::<R>(buf[i..i + 64].try_into().expect("64 bytes"));
             let step = if m.backslash != 0 || scan.escaped {
+                if R::ON && m.backslash != 0 {
+                    scan.rec.escape();
+                }
                 scan.bytes(i, i + 64)?
             } else {
                 block(scan, &m, i)?
@@ -277,27 +523,35 @@ mod avx2 {
     /// A block without backslashes: brackets outside strings are walked in
     /// order; other bytes outside strings are validated in bulk.
     #[inline]
-    fn block(scan: &mut Scan<'_>, m: &Masks, base: usize) -> Result<Step, FormatError> {
+    fn block<R: Recorder>(
+        scan: &mut Scan<'_, R>,
+        m: &Masks,
+        base: usize,
+    ) -> Result<Step, FormatError> {
         let carry = if scan.in_string { u64::MAX } else { 0 };
         // Bit set for bytes inside a string, opening quote included.
         let inside = prefix_xor(m.quote) ^ carry;
         let outside = !inside & !m.quote;
         let brackets = (m.open_brace | m.close_brace | m.open_bracket | m.close_bracket) & outside;
-        let mut odd = outside & !brackets & !m.plain;
+        let mut odd = outside & !brackets & !m.plain & !m.sep;
+        let mut seps = if R::ON { m.sep & outside } else { 0 };
         let mut walk = brackets;
         while walk != 0 {
             let bit = walk.trailing_zeros() as usize;
             walk &= walk - 1;
             // Validate the odd bytes that come before this bracket.
             check_odd(scan.buf, base, &mut odd, bit)?;
+            if R::ON {
+                record_seps(scan, base, &mut seps, bit);
+            }
             let at = base + bit;
             let step = match scan.buf[at] {
                 b'{' => {
-                    scan.stack.push(true);
+                    scan.open(at, true);
                     Step::Continue
                 }
                 b'[' => {
-                    scan.stack.push(false);
+                    scan.open(at, false);
                     Step::Continue
                 }
                 c => scan.close(at, c)?,
@@ -307,8 +561,31 @@ mod avx2 {
             }
         }
         check_odd(scan.buf, base, &mut odd, 64)?;
+        if R::ON {
+            record_seps(scan, base, &mut seps, 64);
+        }
         scan.in_string = inside >> 63 == 1;
         Ok(Step::Continue)
+    }
+
+    /// Records the separators below bit `limit`, all in the same container.
+    #[inline]
+    fn record_seps<R: Recorder>(scan: &mut Scan<'_, R>, base: usize, seps: &mut u64, limit: usize) {
+        let below = if limit >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << limit) - 1
+        };
+        let mut todo = *seps & below;
+        *seps &= !below;
+        if todo == 0 || !scan.rec.wants_seps(&scan.stack) {
+            return;
+        }
+        while todo != 0 {
+            let at = base + todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            scan.rec.push_sep(at, scan.buf[at]);
+        }
     }
 
     /// Checks the odd outside-string bytes below bit `limit` one by one.
@@ -379,6 +656,92 @@ mod tests {
             let b = skip_container_scalar(text.as_bytes(), 0);
             prop_assert_eq!(format!("{a:?}"), format!("{b:?}"));
         }
+    }
+
+    fn marks(tape: &Tape) -> Vec<(usize, Mark)> {
+        (0..tape.len()).map(|i| tape.mark(i)).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The block path and the byte path make the same tape.
+        #[test]
+        fn fast_tape_equals_byte_tape(
+            body in prop::collection::vec(piece(), 0..80),
+            depth in 0usize..4,
+        ) {
+            let text = format!("{{{}", body.concat());
+            let (mut a, mut b) = (Tape::new(depth), Tape::new(depth));
+            let ra = index_container(text.as_bytes(), 0, &mut a);
+            let rb = index_container_scalar(text.as_bytes(), 0, &mut b);
+            prop_assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+            prop_assert_eq!(&ra, &skip_container(text.as_bytes(), 0));
+            if ra.is_ok() {
+                prop_assert_eq!(marks(&a), marks(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn a_tape_holds_separators_and_containers_down_to_its_depth() {
+        // Padding past 64 bytes puts part of the record in the block path.
+        let pad = "p".repeat(70);
+        let rec = format!(r#"{{"a":1,"b":{{"c":[1,{{"d":2}}],"e":"{pad}"}},"f":"x,y:{{"}} ,"#);
+        let mut tape = Tape::new(2);
+        let end = index_container(rec.as_bytes(), 0, &mut tape).unwrap();
+        assert_eq!(end, rec.len() - 2);
+        let at = |needle: &str| rec.find(needle).unwrap();
+        let b_open = at(r#"{"c""#);
+        let array_close = at("}]") + 1;
+        let b_close = at(r#"p"}"#) + 2;
+        let want = vec![
+            (
+                0,
+                Mark::Open {
+                    object: true,
+                    close: 13,
+                },
+            ),
+            (4, Mark::Colon),
+            (6, Mark::Comma),
+            (10, Mark::Colon),
+            (
+                b_open,
+                Mark::Open {
+                    object: true,
+                    close: 10,
+                },
+            ),
+            (b_open + 4, Mark::Colon),
+            // The array is at depth 3: it opens and closes, but its commas
+            // and the object inside it are not on a depth-2 tape.
+            (
+                at("[1"),
+                Mark::Open {
+                    object: false,
+                    close: 7,
+                },
+            ),
+            (array_close, Mark::Close),
+            (array_close + 1, Mark::Comma),
+            (array_close + 5, Mark::Colon),
+            (b_close, Mark::Close),
+            (b_close + 1, Mark::Comma),
+            (b_close + 5, Mark::Colon),
+            (end - 1, Mark::Close),
+        ];
+        assert_eq!(marks(&tape), want);
+        assert!(!tape.has_escapes());
+        // Depth 1 keeps the record's own members and where `b` is.
+        let mut shallow = Tape::new(1);
+        index_container(rec.as_bytes(), 0, &mut shallow).unwrap();
+        let kept: Vec<_> = want
+            .iter()
+            .filter(|(at, _)| *at < b_open + 1 || *at >= b_close)
+            .map(|&(at, _)| at)
+            .collect();
+        let got: Vec<_> = marks(&shallow).iter().map(|&(at, _)| at).collect();
+        assert_eq!(got, kept);
     }
 
     #[test]

@@ -33,6 +33,7 @@ use crate::report::{Column, Table};
 use crate::rules::{Rule, RuleMatches, RuleSet, RuleValue, Verdict};
 use crate::sanitize::terminal;
 use crate::scan::RecordVisitor;
+use crate::structural::Tape;
 use crate::terminal::print_table;
 use crate::window::{key_time, TimeWindow};
 
@@ -231,7 +232,18 @@ impl RecordVisitor for AlarmVisitor<'_> {
         true
     }
 
-    fn visit(&self, state: &mut AlarmHits, key: &str, _index: usize, raw: &[u8]) {
+    fn tape_depth(&self) -> Option<usize> {
+        self.set.tape_depth()
+    }
+
+    fn visit(
+        &self,
+        state: &mut AlarmHits,
+        key: &str,
+        _index: usize,
+        raw: &[u8],
+        tape: Option<&Tape>,
+    ) {
         if raw.len() > MAX_CWL_EVENT_BYTES && compact_json(raw).len() > MAX_CWL_EVENT_BYTES {
             return;
         }
@@ -239,7 +251,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
             rules,
             time,
             values,
-        } = self.set.judge(raw, self.keeps_all());
+        } = self.set.judge(raw, tape, self.keeps_all());
         if rules.is_empty() && !self.keeps_all() {
             return;
         }

@@ -16,6 +16,7 @@ use crate::pattern::{EventCache, Pattern};
 use crate::report::{Column, Table};
 use crate::sanitize::csv_cell;
 use crate::scan::RecordVisitor;
+use crate::structural::Tape;
 use crate::terminal::print_table;
 use crate::window::{parse_event_time, TimeWindow};
 
@@ -76,7 +77,7 @@ impl RecordVisitor for EventsVisitor<'_> {
         self.pattern.is_none_or(|p| p.prefilter().may_match(raw)) && self.lookup.may_match(raw)
     }
 
-    fn visit(&self, state: &mut Found, key: &str, index: usize, raw: &[u8]) {
+    fn visit(&self, state: &mut Found, key: &str, index: usize, raw: &[u8], _: Option<&Tape>) {
         let ev = EventCache::from_raw(raw);
         if self.pattern.is_some_and(|p| !p.matches_cached(&ev)) {
             return;

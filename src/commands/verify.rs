@@ -25,6 +25,7 @@ use crate::report::{Column, Table};
 use crate::sanitize::terminal;
 use crate::scan::{scan_with, Failure, FileCounts, LocalFetch, RecordVisitor, ScanContext};
 use crate::source::{self, Listed};
+use crate::structural::Tape;
 use crate::terminal::{print_table, warn};
 use crate::verify::signature::NotCheckedReason;
 use crate::verify::{
@@ -122,7 +123,14 @@ impl RecordVisitor for TamperVisitor {
             || self.escape.find(raw).is_some()
     }
 
-    fn visit(&self, state: &mut TamperState, key: &str, _index: usize, raw: &[u8]) {
+    fn visit(
+        &self,
+        state: &mut TamperState,
+        key: &str,
+        _index: usize,
+        raw: &[u8],
+        _: Option<&Tape>,
+    ) {
         let Ok(record) = serde_json::from_slice::<Value>(raw) else {
             return;
         };

@@ -9,6 +9,12 @@
 //! so both give the same answer; a property test and the `filter_pattern`
 //! fuzz target check it.
 //!
+//! The walk reads a [`Tape`]: where the record's members are separated and
+//! where its nested objects open and close, down to the deepest key path.
+//! The scan that splits a file makes that tape as it finds where each record
+//! ends, so the record's bytes are read once; a record on its own is
+//! indexed first.
+//!
 //! Only patterns whose selectors are plain keys compile. A record the walk
 //! cannot read exactly (an escaped key, a value serde would reject, a
 //! non-object) gives `None`, and the caller uses the tree. As with any
@@ -20,7 +26,7 @@ use serde_json::Number;
 
 use super::json::{Cond, Expr, Leaf, Step};
 use super::{Kind, MatchOptions, MetricField, Pattern};
-use crate::format::{scan_object_keys, skip_value, FormatError};
+use crate::structural::{index_container, Mark, Tape};
 
 /// Slots held without a heap allocation per record.
 const INLINE_SLOTS: usize = 16;
@@ -31,6 +37,8 @@ const INLINE_SLOTS: usize = 16;
 pub struct FieldPlan {
     nodes: Vec<Node>,
     slots: usize,
+    /// The longest key path: how deep a record's tape must reach.
+    depth: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,6 +179,7 @@ impl Default for FieldPlan {
         FieldPlan {
             nodes: vec![Node::default()],
             slots: 0,
+            depth: 1,
         }
     }
 }
@@ -178,6 +187,7 @@ impl Default for FieldPlan {
 impl FieldPlan {
     /// The slot holding the value at `path` (keys from the record down).
     pub fn slot(&mut self, path: &[&str]) -> usize {
+        self.depth = self.depth.max(path.len());
         let mut node = 0;
         for key in path {
             let found = self.nodes[node]
@@ -239,6 +249,11 @@ impl FieldPlan {
         })
     }
 
+    /// How deep a record's tape must reach for this plan.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
     /// Finds and decodes every slot's value in one record, or `None` when
     /// the walk cannot read it exactly (see the module doc).
     pub fn values<'a>(&self, raw: &'a [u8]) -> Option<FieldValues<'a>> {
@@ -246,12 +261,33 @@ impl FieldPlan {
         if raw[open] != b'{' {
             return None;
         }
-        let mut values = FieldValues::new(self.slots);
-        let slots = values.slots_mut();
-        let end = self.walk(raw, open, 0, slots).ok()?;
+        let mut tape = Tape::new(self.depth);
+        let end = index_container(raw, open, &mut tape).ok()?;
         if raw[end..].iter().any(|b| !b.is_ascii_whitespace()) {
             return None;
         }
+        self.values_on_tape(&raw[open..end], &tape)
+    }
+
+    /// [`FieldPlan::values`] for a record (`{` to `}`, nothing around it)
+    /// whose tape the scan already made.
+    pub fn values_on_tape<'a>(&self, record: &'a [u8], tape: &Tape) -> Option<FieldValues<'a>> {
+        if tape.depth() < self.depth || tape.is_empty() {
+            return None;
+        }
+        match tape.mark(0) {
+            (
+                0,
+                Mark::Open {
+                    object: true,
+                    close,
+                },
+            ) if close + 1 == tape.len() && tape.mark(close).0 + 1 == record.len() => {}
+            _ => return None,
+        }
+        let mut values = FieldValues::new(self.slots);
+        let slots = values.slots_mut();
+        self.walk(record, tape, 0, 0, slots)?;
         for slot in slots.iter_mut() {
             if let Slot::Raw(bytes) = slot {
                 *slot = decode(bytes)?;
@@ -260,42 +296,91 @@ impl FieldPlan {
         Some(values)
     }
 
-    /// Walks the object opening at `open`, which `node` describes, filling
-    /// the slots below it; returns the offset just past the object.
+    /// Walks the object whose opening is mark `open`, which `node`
+    /// describes, filling the slots below it.
     fn walk<'a>(
         &self,
-        raw: &'a [u8],
+        record: &'a [u8],
+        tape: &Tape,
         open: usize,
         node: usize,
         slots: &mut [Slot<'a>],
-    ) -> Result<usize, FormatError> {
+    ) -> Option<()> {
+        let (
+            open_at,
+            Mark::Open {
+                object: true,
+                close,
+            },
+        ) = tape.mark(open)
+        else {
+            return None;
+        };
         let children = &self.nodes[node].children;
-        scan_object_keys(raw, open, |key, at| {
-            if key.contains(&b'\\') {
-                return Err(FormatError::Malformed {
-                    offset: at,
-                    what: "a key that did not decode",
-                });
+        let mut start = open_at + 1;
+        let mut i = open + 1;
+        if i == close {
+            return blank(&record[start..tape.mark(close).0]).then_some(());
+        }
+        loop {
+            let (colon, Mark::Colon) = tape.mark(i) else {
+                return None;
+            };
+            // The value: a container whose end the tape knows, or the bytes
+            // up to the next separator.
+            let (next_at, next) = tape.mark(i + 1);
+            let (value, sep) = match next {
+                Mark::Open { close: c, .. } => {
+                    let end = tape.mark(c).0 + 1;
+                    let sep = c + 1;
+                    if sep > close || !blank(&record[colon + 1..next_at]) {
+                        return None;
+                    }
+                    if !blank(&record[end..tape.mark(sep).0]) {
+                        return None;
+                    }
+                    (&record[next_at..end], sep)
+                }
+                _ => (trim(&record[colon + 1..next_at]), i + 1),
+            };
+            let (sep_at, sep_mark) = tape.mark(sep);
+            let last = match sep_mark {
+                Mark::Comma => false,
+                Mark::Close if sep == close => true,
+                _ => return None,
+            };
+            if value.is_empty() {
+                return None;
             }
-            let Some(&(_, child)) = children
+            let [b'"', key @ .., b'"'] = trim(&record[start..colon]) else {
+                return None;
+            };
+            match children
                 .iter()
                 .find(|(k, _)| k.len() == key.len() && **k == *key)
-            else {
-                return Ok(None);
-            };
-            // A repeated key means its last value, everything below included.
-            self.clear(child, slots);
-            let below = &self.nodes[child];
-            let end = if raw[at] == b'{' && !below.children.is_empty() {
-                self.walk(raw, at, child, slots)?
-            } else {
-                skip_value(raw, at)?
-            };
-            if let Some(slot) = below.slot {
-                slots[slot] = Slot::Raw(&raw[at..end]);
+            {
+                Some(&(_, child)) => {
+                    // A repeated key means its last value, everything below
+                    // included.
+                    self.clear(child, slots);
+                    let below = &self.nodes[child];
+                    if !below.children.is_empty() && value[0] == b'{' {
+                        self.walk(record, tape, i + 1, child, slots)?;
+                    }
+                    if let Some(slot) = below.slot {
+                        slots[slot] = Slot::Raw(value);
+                    }
+                }
+                // An escaped key may spell a wanted one.
+                None if tape.has_escapes() && key.contains(&b'\\') => return None,
+                None => {}
             }
-            Ok(Some(end))
-        })
+            if last {
+                return Some(());
+            }
+            start = sep_at + 1;
+            i = sep + 1;
+        }
     }
 
     fn clear(&self, node: usize, slots: &mut [Slot]) {
@@ -307,6 +392,21 @@ impl FieldPlan {
             self.clear(child, slots);
         }
     }
+}
+
+/// Whether `bytes` are JSON whitespace only.
+fn blank(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// `bytes` without JSON whitespace around them.
+fn trim(bytes: &[u8]) -> &[u8] {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !ws(b)).map_or(start, |e| e + 1);
+    &bytes[start..end]
 }
 
 impl FieldPattern {
@@ -391,7 +491,7 @@ fn plain_keys(steps: &[Step]) -> Option<Vec<&str>> {
 fn decode(raw: &[u8]) -> Option<Slot<'_>> {
     Some(match raw {
         [b'{' | b'[', ..] => Slot::Container,
-        [b'"', inner @ .., b'"'] if !inner.iter().any(|&b| b == b'\\' || b < 0x20) => {
+        [b'"', inner @ .., b'"'] if !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20) => {
             Slot::Str(Cow::Borrowed(std::str::from_utf8(inner).ok()?))
         }
         [b'"', ..] => Slot::Str(Cow::Owned(serde_json::from_slice(raw).ok()?)),
