@@ -74,7 +74,7 @@ trait Recorder {
     fn open(&mut self, at: usize, stack: &BracketStack);
     /// The container at `depth` closed at `at`.
     fn close(&mut self, at: usize, depth: usize);
-    /// A backslash was seen (possibly past the container's end).
+    /// A backslash was seen in a string.
     fn escape(&mut self);
 }
 
@@ -174,7 +174,8 @@ impl Tape {
         (at, mark)
     }
 
-    /// Whether the record may hold a backslash (so an escaped key).
+    /// Whether some string in the record holds a backslash (so a key may
+    /// be escaped).
     pub fn has_escapes(&self) -> bool {
         self.escapes
     }
@@ -437,16 +438,22 @@ mod avx2 {
 
     /// Two 32-byte vector masks as one 64-bit mask.
     #[target_feature(enable = "avx2")]
-    fn bits<R: Recorder>(lo: __m256i, hi: __m256i) -> u64 {
+    fn bits(lo: __m256i, hi: __m256i) -> u64 {
         let l = _mm256_movemask_epi8(lo) as u32;
         let h = _mm256_movemask_epi8(hi) as u32;
-        let mut m = u64::from(l) | (u64::from(h) << 32);
+        u64::from(l) | (u64::from(h) << 32)
+    }
+
+    /// [`bits`] for the quote mask, whose prefix XOR the optimizer turned
+    /// back into byte shuffles of the vector masks when recording a tape,
+    /// which made that scan three times slower. An empty asm block hides
+    /// where the mask came from. (Without a recorder it does not happen,
+    /// and the block would cost 20%.)
+    #[target_feature(enable = "avx2")]
+    fn quote_bits<R: Recorder>(lo: __m256i, hi: __m256i) -> u64 {
+        #[allow(unused_mut)]
+        let mut m = bits(lo, hi);
         if R::ON {
-            // When recording, the optimizer turned the mask arithmetic that
-            // follows (shifts, prefix XOR) back into byte shuffles of the
-            // vector masks, which made the scan three times slower. An
-            // empty asm block hides where the mask came from. (Without a
-            // recorder it does not, and the block costs 20%.)
             // SAFETY: the block holds no instruction; it reads and writes `m` only.
             unsafe {
                 std::arch::asm!("/* {0} */", inout(reg) m, options(pure, nomem, nostack, preserves_flags));
@@ -483,14 +490,14 @@ mod avx2 {
             )
         };
         Masks {
-            quote: bits::<R>(eq(lo, b'"'), eq(hi, b'"')),
-            backslash: bits::<R>(eq(lo, b'\\'), eq(hi, b'\\')),
-            open_brace: bits::<R>(eq(lo, b'{'), eq(hi, b'{')),
-            close_brace: bits::<R>(eq(lo, b'}'), eq(hi, b'}')),
-            open_bracket: bits::<R>(eq(lo, b'['), eq(hi, b'[')),
-            close_bracket: bits::<R>(eq(lo, b']'), eq(hi, b']')),
-            plain: bits::<R>(plain(lo), plain(hi)),
-            sep: bits::<R>(seps(lo), seps(hi)),
+            quote: quote_bits::<R>(eq(lo, b'"'), eq(hi, b'"')),
+            backslash: bits(eq(lo, b'\\'), eq(hi, b'\\')),
+            open_brace: bits(eq(lo, b'{'), eq(hi, b'{')),
+            close_brace: bits(eq(lo, b'}'), eq(hi, b'}')),
+            open_bracket: bits(eq(lo, b'['), eq(hi, b'[')),
+            close_bracket: bits(eq(lo, b']'), eq(hi, b']')),
+            plain: bits(plain(lo), plain(hi)),
+            sep: bits(seps(lo), seps(hi)),
         }
     }
 
@@ -502,9 +509,6 @@ mod avx2 {
         while i + 64 <= buf.len() {
             let m = masks::<R>(buf[i..i + 64].try_into().expect("64 bytes"));
             let step = if m.backslash != 0 || scan.escaped {
-                if R::ON && m.backslash != 0 {
-                    scan.rec.escape();
-                }
                 scan.bytes(i, i + 64)?
             } else {
                 block(scan, &m, i)?

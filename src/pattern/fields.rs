@@ -44,7 +44,63 @@ pub struct FieldPlan {
 #[derive(Debug, Clone, Default)]
 struct Node {
     children: Vec<(Box<[u8]>, usize)>,
+    keys: KeyIndex,
     slot: Option<usize>,
+}
+
+impl Node {
+    /// The child node for `key`, if any.
+    #[inline]
+    fn child(&self, key: &[u8]) -> Option<usize> {
+        let found = |&(ref k, c): &(Box<[u8]>, usize)| (**k == *key).then_some(c);
+        match self.keys.buckets[KeyIndex::bucket(key)] {
+            KeyIndex::EMPTY => None,
+            KeyIndex::SEVERAL => self.children.iter().find_map(found),
+            i => found(&self.children[usize::from(i) - 1]),
+        }
+    }
+}
+
+/// A node's children by a hash of the key's length and end bytes: most of a
+/// record's members are keys no pattern reads, and this turns them away
+/// without comparing them to every wanted key.
+#[derive(Debug, Clone)]
+struct KeyIndex {
+    /// Per bucket: `EMPTY`, the child's position + 1, or `SEVERAL`.
+    buckets: [u8; 64],
+}
+
+impl Default for KeyIndex {
+    fn default() -> Self {
+        KeyIndex {
+            buckets: [KeyIndex::EMPTY; 64],
+        }
+    }
+}
+
+impl KeyIndex {
+    const EMPTY: u8 = 0;
+    const SEVERAL: u8 = u8::MAX;
+
+    #[inline]
+    fn bucket(key: &[u8]) -> usize {
+        let (first, last) = (key.first().copied(), key.last().copied());
+        let h =
+            key.len() * 7 + usize::from(first.unwrap_or(0)) * 3 + usize::from(last.unwrap_or(0));
+        h & 63
+    }
+
+    fn new(children: &[(Box<[u8]>, usize)]) -> KeyIndex {
+        let mut index = KeyIndex::default();
+        for (i, (key, _)) in children.iter().enumerate() {
+            let b = &mut index.buckets[KeyIndex::bucket(key)];
+            *b = match (*b, u8::try_from(i + 1)) {
+                (KeyIndex::EMPTY, Ok(pos)) if pos != KeyIndex::SEVERAL => pos,
+                _ => KeyIndex::SEVERAL,
+            };
+        }
+        index
+    }
 }
 
 /// A JSON pattern compiled against a [`FieldPlan`].
@@ -198,9 +254,9 @@ impl FieldPlan {
             node = found.unwrap_or_else(|| {
                 self.nodes.push(Node::default());
                 let child = self.nodes.len() - 1;
-                self.nodes[node]
-                    .children
-                    .push((key.as_bytes().into(), child));
+                let parent = &mut self.nodes[node];
+                parent.children.push((key.as_bytes().into(), child));
+                parent.keys = KeyIndex::new(&parent.children);
                 child
             });
         }
@@ -316,7 +372,7 @@ impl FieldPlan {
         else {
             return None;
         };
-        let children = &self.nodes[node].children;
+        let this = &self.nodes[node];
         let mut start = open_at + 1;
         let mut i = open + 1;
         if i == close {
@@ -355,11 +411,8 @@ impl FieldPlan {
             let [b'"', key @ .., b'"'] = trim(&record[start..colon]) else {
                 return None;
             };
-            match children
-                .iter()
-                .find(|(k, _)| k.len() == key.len() && **k == *key)
-            {
-                Some(&(_, child)) => {
+            match this.child(key) {
+                Some(child) => {
                     // A repeated key means its last value, everything below
                     // included.
                     self.clear(child, slots);
@@ -402,11 +455,18 @@ fn blank(bytes: &[u8]) -> bool {
 }
 
 /// `bytes` without JSON whitespace around them.
+#[inline]
 fn trim(bytes: &[u8]) -> &[u8] {
     let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !ws(b)).map_or(start, |e| e + 1);
-    &bytes[start..end]
+    match bytes {
+        // Compact JSON, the usual case, has none.
+        [first, .., last] if !ws(first) && !ws(last) => bytes,
+        _ => {
+            let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
+            let end = bytes.iter().rposition(|b| !ws(b)).map_or(start, |e| e + 1);
+            &bytes[start..end]
+        }
+    }
 }
 
 impl FieldPattern {
