@@ -52,7 +52,7 @@ impl Node {
     /// The child node for `key`, if any.
     #[inline]
     fn child(&self, key: &[u8]) -> Option<usize> {
-        let found = |&(ref k, c): &(Box<[u8]>, usize)| (**k == *key).then_some(c);
+        let found = |&(ref k, c): &(Box<[u8]>, usize)| same_bytes(k, key).then_some(c);
         match self.keys.buckets[KeyIndex::bucket(key)] {
             KeyIndex::EMPTY => None,
             KeyIndex::SEVERAL => self.children.iter().find_map(found),
@@ -454,6 +454,12 @@ fn blank(bytes: &[u8]) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
+/// Whether two short byte strings are equal, without a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |same, (x, y)| same & (x == y))
+}
+
 /// `bytes` without JSON whitespace around them.
 #[inline]
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -547,14 +553,36 @@ fn plain_keys(steps: &[Step]) -> Option<Vec<&str>> {
         .collect()
 }
 
+/// The text of a string's inside when it needs no unescaping: `None` when
+/// it holds an escape (or a byte JSON forbids there), `Some(None)` when it
+/// is not UTF-8. Most CloudTrail values are ASCII, checked in one pass.
+#[inline]
+fn plain_text(inner: &[u8]) -> Option<Option<&str>> {
+    let (special, high) = inner.iter().fold((false, false), |(special, high), &b| {
+        (
+            special | (b == b'\\') | (b == b'"') | (b < 0x20),
+            high | (b >= 0x80),
+        )
+    });
+    if special {
+        None
+    } else if high {
+        Some(std::str::from_utf8(inner).ok())
+    } else {
+        // SAFETY: every byte is below 0x80, so the bytes are ASCII, which is
+        // valid UTF-8.
+        Some(Some(unsafe { std::str::from_utf8_unchecked(inner) }))
+    }
+}
+
 /// A scalar as serde would parse it; `None` where serde would fail.
 fn decode(raw: &[u8]) -> Option<Slot<'_>> {
     Some(match raw {
         [b'{' | b'[', ..] => Slot::Container,
-        [b'"', inner @ .., b'"'] if !inner.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20) => {
-            Slot::Str(Cow::Borrowed(std::str::from_utf8(inner).ok()?))
-        }
-        [b'"', ..] => Slot::Str(Cow::Owned(serde_json::from_slice(raw).ok()?)),
+        [b'"', inner @ .., b'"'] => match plain_text(inner) {
+            Some(text) => Slot::Str(Cow::Borrowed(text?)),
+            None => Slot::Str(Cow::Owned(serde_json::from_slice(raw).ok()?)),
+        },
         b"null" => Slot::Null,
         b"true" => Slot::Bool(true),
         b"false" => Slot::Bool(false),
