@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::events::{Col, EventStore};
 use crate::filter::Prefilter;
-use crate::format::{looks_like_json, split_records, Layout, RecordText};
+use crate::format::{looks_like_json, split_records, split_records_indexed, Layout, RecordText};
 use crate::pattern::{
     CrossTypeMode, EventCache, ExtraTokensMode, FieldPlan, JsonRootMode, LogEvent, MatchOptions,
     NullBoolEqMode, OnlyExclusionsMode, Pattern, Quantifier, RegexInTermsMode, RegexNeMode,
@@ -21,6 +21,7 @@ use crate::pattern::{
 use crate::record::{select_event, Selection};
 use crate::rules::{cis_rules, RuleSet};
 use crate::scan::{scan_object_bytes, ScanContext};
+use crate::structural::Tape;
 use crate::verify::digest::{inflate, sha256_hex, Digest};
 use crate::verify::signature::string_to_sign;
 use crate::window::TimeWindow;
@@ -521,12 +522,32 @@ pub fn check_pattern(data: &[u8]) {
             );
         }
         let mut plan = FieldPlan::default();
-        if let (Some(compiled), Some(values)) = (plan.compile(&p), plan.values(event)) {
+        let compiled = plan.compile(&p);
+        if let (Some(compiled), Some(values)) = (&compiled, plan.values(event)) {
             assert_eq!(
                 compiled.matches(&values),
                 on_record.is_some(),
                 "{pattern:?}: reading the record's bytes and the JSON tree disagree"
             );
+        }
+        if let (Some(compiled), Value::Object(_)) = (&compiled, v) {
+            // The same record as a scan meets it: split from a log file,
+            // with the tape the split made.
+            let file = [&b"{\"Records\":["[..], event, b"]}"].concat();
+            let mut tape = Tape::new(plan.depth());
+            let split = split_records_indexed(&file, Some(&mut tape), |rec, tape| {
+                let (RecordText::Range(a, b), Some(tape)) = (rec, tape) else {
+                    panic!("{pattern:?}: a record split without its tape");
+                };
+                if let Some(values) = plan.values_on_tape(&file[a..b], tape) {
+                    assert_eq!(
+                        compiled.matches(&values),
+                        on_record.is_some(),
+                        "{pattern:?}: the split's tape and the JSON tree disagree"
+                    );
+                }
+            });
+            assert!(split.is_ok(), "a JSON object did not split: {split:?}");
         }
         if default {
             check_rule_set(pattern, event, on_record.is_some());
