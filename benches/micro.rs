@@ -1,6 +1,6 @@
 //! Micro benchmarks of the hot path, in MB/s and records/s, over the bundled
 //! `sample-logs/` mirror: decompression, the prefilter, record splitting,
-//! candidate parsing and aggregation.
+//! candidate parsing and aggregation, and the CIS rule pack on every record.
 //!
 //! `cargo bench --bench micro`
 
@@ -11,10 +11,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ctscan::decode::Decoder;
 use ctscan::events::EventStore;
 use ctscan::filter::Prefilter;
-use ctscan::format::{split_records, RecordText};
+use ctscan::format::{split_records, split_records_indexed, RecordText};
 use ctscan::record::{select_event, Selection};
 use ctscan::report::all_reports;
+use ctscan::rules::{cis_rules, RuleSet};
 use ctscan::source::{local, Listed};
+use ctscan::structural::Tape;
 
 /// The gzip log objects of sample-logs, raw and inflated.
 fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
@@ -96,6 +98,55 @@ fn bench(c: &mut Criterion) {
                     n
                 })
                 .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    // Every record, as `alarm --rules cis` meets it: CIS 4.1 as published
+    // has no literal to prefilter on, so each record is split with its tape
+    // and judged by all 15 rules.
+    let cis = RuleSet::new(cis_rules()).expect("the CIS pack compiles");
+    let depth = cis
+        .tape_depth()
+        .expect("CIS is compiled and judges every record");
+    let mut g = c.benchmark_group("every record");
+    g.throughput(Throughput::Elements(records));
+    g.bench_function("split records", |b| {
+        b.iter(|| {
+            text.iter()
+                .map(|t| {
+                    let mut n = 0;
+                    split_records(t, |_| n += 1).unwrap();
+                    n
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("split records with tapes", |b| {
+        let mut tape = Tape::new(depth);
+        b.iter(|| {
+            text.iter()
+                .map(|t| {
+                    let mut n = 0;
+                    split_records_indexed(t, Some(&mut tape), |_, _| n += 1).unwrap();
+                    n
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("split with tapes + judge CIS 4.1-4.15", |b| {
+        let mut tape = Tape::new(depth);
+        b.iter(|| {
+            let mut matches = 0;
+            for t in &text {
+                split_records_indexed(t, Some(&mut tape), |r, tape| {
+                    if let RecordText::Range(a, b) = r {
+                        matches += cis.judge(&t[a..b], tape, false).rules.iter().count();
+                    }
+                })
+                .unwrap();
+            }
+            matches
         })
     });
     g.finish();
