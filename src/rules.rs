@@ -1239,4 +1239,56 @@ mod tests {
             r#""userIdentity":{"type":"Root","type":"AWSService"}"#
         ));
     }
+
+    /// Records the tape cannot read exactly (an escaped key, a bad value,
+    /// a broken member) are judged by the JSON tree, whether the tape came
+    /// from the split or was made for the record alone.
+    #[test]
+    fn records_the_tape_cannot_read_are_judged_like_the_json_tree() {
+        let set = compiled_rule_pack();
+        let trail = set.rules().iter().position(|r| r.id == "cis-4.5").unwrap();
+        let all = RuleMatches::all(set.rules().len());
+        let cases = [
+            // The key spells eventName with an escape: the tree reads it.
+            (r#"{"event\u004eame":"StopLogging"}"#, true),
+            // The same, but a later plain key wins.
+            (
+                r#"{"event\u004eame":"StopLogging","eventName":"GetObject"}"#,
+                false,
+            ),
+            // An escaped value decodes to the name.
+            (r#"{"eventName":"Stop\u004cogging"}"#, true),
+            // Not JSON: a member without a colon, a value with two strings.
+            (r#"{"eventName" "StopLogging"}"#, false),
+            (r#"{"eventName":"StopLogging" "x"}"#, false),
+            // Whitespace everywhere is still JSON.
+            ("{ \"eventName\" :\n\t\"StopLogging\" }", true),
+        ];
+        for (raw, want) in cases {
+            let tree = set.judge_tree(raw.as_bytes(), &all);
+            assert_eq!(tree.rules.contains(trail), want, "{raw}");
+            assert_eq!(
+                set.judge(raw.as_bytes(), None, false).rules,
+                tree.rules,
+                "{raw}"
+            );
+            let file = format!("[{raw}]");
+            let mut tape = crate::structural::Tape::new(set.tape_depth().unwrap());
+            let split = crate::format::split_records_indexed(
+                file.as_bytes(),
+                Some(&mut tape),
+                |rec, tape| {
+                    let crate::format::RecordText::Range(a, b) = rec else {
+                        unreachable!()
+                    };
+                    assert_eq!(
+                        set.judge(&file.as_bytes()[a..b], tape, false).rules,
+                        tree.rules,
+                        "{raw}"
+                    );
+                },
+            );
+            assert!(split.is_ok(), "{raw}: {split:?}");
+        }
+    }
 }
