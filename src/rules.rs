@@ -1142,6 +1142,23 @@ mod tests {
         set
     }
 
+    /// The verdict on `raw` as a scan meets it: split from a log file that
+    /// holds only it, with the tape the split made.
+    fn judge_as_split(set: &RuleSet, raw: &str, time_always: bool) -> Verdict {
+        let file = format!("{{\"Records\":[{raw}]}}");
+        let mut tape = crate::structural::Tape::new(set.tape_depth().unwrap());
+        let mut verdicts = Vec::new();
+        crate::format::split_records_indexed(file.as_bytes(), Some(&mut tape), |rec, tape| {
+            let crate::format::RecordText::Range(a, b) = rec else {
+                unreachable!("a Records array holds ranges")
+            };
+            verdicts.push(set.judge(&file.as_bytes()[a..b], tape, time_always));
+        })
+        .unwrap_or_else(|e| panic!("{raw}: {e}"));
+        assert_eq!(verdicts.len(), 1, "{raw}");
+        verdicts.remove(0)
+    }
+
     fn member() -> impl Strategy<Value = String> {
         let scalar = prop_oneof![
             Just("\"ConsoleLogin\"".to_string()),
@@ -1206,15 +1223,7 @@ mod tests {
             proptest::prop_assert_eq!(&set.judge(raw.as_bytes(), None, true), &want, "{}", raw);
             // The same record as the scan hands it over: split from a file,
             // with the tape the split made.
-            let file = format!("{{\"Records\":[{raw}]}}");
-            let mut tape = crate::structural::Tape::new(set.tape_depth().unwrap());
-            let mut seen = 0;
-            crate::format::split_records_indexed(file.as_bytes(), Some(&mut tape), |rec, tape| {
-                let crate::format::RecordText::Range(a, b) = rec else { unreachable!() };
-                assert_eq!(set.judge(&file.as_bytes()[a..b], tape, true), want, "{raw}");
-                seen += 1;
-            }).unwrap();
-            proptest::prop_assert_eq!(seen, 1);
+            proptest::prop_assert_eq!(judge_as_split(&set, &raw, true), want, "{}", raw);
         }
     }
 
@@ -1272,23 +1281,7 @@ mod tests {
                 tree.rules,
                 "{raw}"
             );
-            let file = format!("[{raw}]");
-            let mut tape = crate::structural::Tape::new(set.tape_depth().unwrap());
-            let split = crate::format::split_records_indexed(
-                file.as_bytes(),
-                Some(&mut tape),
-                |rec, tape| {
-                    let crate::format::RecordText::Range(a, b) = rec else {
-                        unreachable!()
-                    };
-                    assert_eq!(
-                        set.judge(&file.as_bytes()[a..b], tape, false).rules,
-                        tree.rules,
-                        "{raw}"
-                    );
-                },
-            );
-            assert!(split.is_ok(), "{raw}: {split:?}");
+            assert_eq!(judge_as_split(&set, raw, false).rules, tree.rules, "{raw}");
         }
     }
 }

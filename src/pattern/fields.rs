@@ -447,11 +447,15 @@ impl FieldPlan {
     }
 }
 
+/// Whether `b` is JSON whitespace.
+#[inline]
+fn is_ws(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Whether `bytes` are JSON whitespace only.
 fn blank(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    bytes.iter().all(is_ws)
 }
 
 /// Whether two short byte strings are equal, without a call to `memcmp`.
@@ -463,13 +467,15 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// `bytes` without JSON whitespace around them.
 #[inline]
 fn trim(bytes: &[u8]) -> &[u8] {
-    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     match bytes {
         // Compact JSON, the usual case, has none.
-        [first, .., last] if !ws(first) && !ws(last) => bytes,
+        [first, .., last] if !is_ws(first) && !is_ws(last) => bytes,
         _ => {
-            let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
-            let end = bytes.iter().rposition(|b| !ws(b)).map_or(start, |e| e + 1);
+            let start = bytes.iter().position(|b| !is_ws(b)).unwrap_or(bytes.len());
+            let end = bytes
+                .iter()
+                .rposition(|b| !is_ws(b))
+                .map_or(start, |e| e + 1);
             &bytes[start..end]
         }
     }
