@@ -1,12 +1,14 @@
 //! The parallel scan: listed objects in, matched events and exact accounting out.
 //!
-//! Each rayon worker owns its buffers and partial results; nothing is shared
-//! in the hot loop but the progress bar, touched once per file. Results are
+//! Each thread of the pool owns one worker (buffers and partial results)
+//! behind a lock no other thread takes; nothing is shared in the hot loop but
+//! the progress bar, touched once per file. Results are
 //! merged once at the end. A file either contributes all its events or, when
 //! it fails part-way, none of them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -228,17 +230,10 @@ pub fn scan_with<V: RecordVisitor>(
     visitor: &V,
 ) -> (ScanOutcome, V::State) {
     let (stats, todo) = triage(listing, ctx);
-    let worker = todo
-        .par_iter()
-        .fold(
-            || Worker::new(ctx, visitor),
-            |mut w, obj| {
-                w.scan_object(obj, fetch);
-                w
-            },
-        )
-        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
-    finish(stats, worker)
+    let workers = PerThread::new(ctx, visitor);
+    todo.par_iter()
+        .for_each(|obj| workers.with(|w| w.scan_object(obj, fetch)));
+    finish(stats, workers.into_one())
 }
 
 /// [`scan_with`] for sources that deliver bytes themselves (S3): `open` gets
@@ -256,23 +251,17 @@ where
     I: Iterator<Item = (ObjectRef, anyhow::Result<Vec<u8>>)> + Send,
 {
     let (stats, todo) = triage(listing, ctx);
-    let worker = open(todo)
-        .par_bridge()
-        .fold(
-            || Worker::new(ctx, visitor),
-            |mut w, (obj, bytes)| {
-                match bytes {
-                    Ok(raw) => w.scan_bytes(&obj.key, &raw),
-                    Err(e) => w.stats.fail(&obj.key, format!("cannot read: {e:#}")),
-                }
-                if let Some(bar) = &ctx.progress {
-                    bar.inc(1);
-                }
-                w
-            },
-        )
-        .reduce(|| Worker::new(ctx, visitor), Worker::merge);
-    finish(stats, worker)
+    let workers = PerThread::new(ctx, visitor);
+    open(todo).par_bridge().for_each(|(obj, bytes)| {
+        workers.with(|w| match bytes {
+            Ok(raw) => w.scan_bytes(&obj.key, &raw),
+            Err(e) => w.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        });
+        if let Some(bar) = &ctx.progress {
+            bar.inc(1);
+        }
+    });
+    finish(stats, workers.into_one())
 }
 
 /// Scans one object's bytes on the calling thread, exactly as a worker
@@ -324,6 +313,42 @@ pub fn is_pruned(key: &str, window: &TimeWindow) -> bool {
         return false;
     }
     key_time(key).is_some_and(|kt| !window.may_overlap(kt.start, kt.end))
+}
+
+/// One worker per thread of the pool, each behind a lock only its own thread
+/// takes. Rayon's `fold` would make one per split instead, and finished
+/// splits wait with their buffers and unspilled rows until their siblings
+/// are done: memory then grew with the number of files.
+struct PerThread<'c, V: RecordVisitor> {
+    slots: Vec<Mutex<Worker<'c, V>>>,
+}
+
+impl<'c, V: RecordVisitor> PerThread<'c, V> {
+    /// One worker for each thread of the pool the scan runs in.
+    fn new(ctx: &'c ScanContext, visitor: &'c V) -> Self {
+        let slots = (0..rayon::current_num_threads())
+            .map(|_| Mutex::new(Worker::new(ctx, visitor)))
+            .collect();
+        PerThread { slots }
+    }
+
+    /// Runs `f` with the calling thread's worker. Nothing in `f` waits on
+    /// other rayon work, so a thread never asks for its own lock twice.
+    fn with(&self, f: impl FnOnce(&mut Worker<'c, V>)) {
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
+        f(&mut self.slots[slot]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// The workers' results, merged.
+    fn into_one(self) -> Worker<'c, V> {
+        self.slots
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .reduce(Worker::merge)
+            .expect("a pool has at least one thread")
+    }
 }
 
 /// One worker's reusable buffers and partial results.
