@@ -82,6 +82,14 @@ pub struct Row {
     pub read_only: Option<bool>,
 }
 
+impl Row {
+    /// An interned column's string id: equal ids are equal strings, within
+    /// the store the row came from.
+    pub fn id(&self, col: Col) -> Option<u32> {
+        Some(self.interned[col as usize]).filter(|&id| id != NONE)
+    }
+}
+
 /// Strings stored once, addressed by index. The table holds only ids and
 /// finds a string by hashing the one its id points at, so each string is
 /// kept in memory once, not twice (as a map key and in the list).
@@ -100,10 +108,16 @@ impl std::fmt::Debug for Interner {
 }
 
 impl Interner {
+    fn find(&self, s: &str, hash: u64) -> Option<u32> {
+        let strings = &self.strings;
+        self.ids
+            .find(hash, |&id| &*strings[id as usize] == s)
+            .copied()
+    }
+
     fn intern(&mut self, s: &str) -> u32 {
         let hash = FxBuildHasher.hash_one(s);
-        let strings = &self.strings;
-        if let Some(&id) = self.ids.find(hash, |&id| &*strings[id as usize] == s) {
+        if let Some(id) = self.find(s, hash) {
             return id;
         }
         let id = self.strings.len() as u32;
@@ -413,6 +427,11 @@ impl EventStore {
         }
         self.spilled = 0;
         Ok(())
+    }
+
+    /// The id of an interned string, if any row holds it.
+    pub fn id_of(&self, s: &str) -> Option<u32> {
+        self.strings.find(s, FxBuildHasher.hash_one(s))
     }
 
     /// An interned column's value.

@@ -404,7 +404,7 @@ impl Countries for Annotations<'_> {
     }
 }
 
-fn located_table(name: &'static str, keys: [&'static str; 2], g: &[(Key<'_>, Tally<'_>)]) -> Table {
+fn located_table(name: &'static str, keys: [&'static str; 2], g: &[(Key<'_>, Tally)]) -> Table {
     Table {
         name,
         columns: vec![
@@ -412,8 +412,8 @@ fn located_table(name: &'static str, keys: [&'static str; 2], g: &[(Key<'_>, Tal
             (keys[1], strs(g, |k| k.1)),
             ("events", counts(g, |t| t.events)),
             ("failed", counts(g, |t| t.failed)),
-            ("principals", counts(g, |t| t.principals.len() as u64)),
-            ("source_ips", counts(g, |t| t.source_ips.len() as u64)),
+            ("principals", counts(g, |t| t.principals)),
+            ("source_ips", counts(g, |t| t.source_ips)),
             ("first_seen", times(g, |t| t.first)),
             ("last_seen", times(g, |t| t.last)),
         ],

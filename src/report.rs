@@ -61,53 +61,23 @@ impl Table {
     }
 }
 
-/// Running totals for one report key.
-#[derive(Debug, Default)]
-pub(crate) struct Tally<'s> {
+/// Running totals for one report key. The distinct counts are filled in
+/// once every row was seen (see [`group`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
     pub(crate) events: u64,
     pub(crate) reads: u64,
     pub(crate) batch_calls: u64,
     pub(crate) failed: u64,
     pub(crate) first: i64,
     pub(crate) last: i64,
-    pub(crate) secrets: Distinct<'s>,
-    pub(crate) principals: Distinct<'s>,
-    pub(crate) source_ips: Distinct<'s>,
+    pub(crate) secrets: u64,
+    pub(crate) principals: u64,
+    pub(crate) source_ips: u64,
 }
 
-/// Distinct strings, counted. Most report keys see one or two (an address
-/// with its one principal), so a few are kept in a short vector and only a
-/// larger set moves to a hash set: tens of thousands of keys then cost a few
-/// MiB, not tens.
-#[derive(Debug, Default)]
-pub(crate) struct Distinct<'s> {
-    few: Vec<&'s str>,
-    many: FxHashSet<&'s str>,
-}
-
-impl<'s> Distinct<'s> {
-    const FEW: usize = 8;
-
-    pub(crate) fn insert(&mut self, s: &'s str) {
-        if !self.many.is_empty() {
-            self.many.insert(s);
-        } else if !self.few.contains(&s) {
-            if self.few.len() < Self::FEW {
-                self.few.push(s);
-            } else {
-                self.many.extend(self.few.drain(..));
-                self.many.insert(s);
-            }
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.few.len() + self.many.len()
-    }
-}
-
-impl<'s> Tally<'s> {
-    fn add(&mut self, store: &'s EventStore, row: &Row) {
+impl Tally {
+    fn add(&mut self, store: &EventStore, row: &Row) {
         if self.events == 0 {
             self.first = row.time_us;
             self.last = row.time_us;
@@ -123,13 +93,53 @@ impl<'s> Tally<'s> {
         if store.get(row, Col::ErrorCode).is_some() {
             self.failed += 1;
         }
-        if let Some(s) = store.get(row, Col::Secret) {
-            self.secrets.insert(s);
+    }
+}
+
+/// The distinct secrets, principals and source IPs of every key, as one set
+/// of (key slot, string id) pairs per column rather than a set per key: a
+/// report over tens of thousands of addresses then costs about 10 bytes a
+/// pair instead of three small hash sets a key.
+struct DistinctPairs {
+    secrets: FxHashSet<(u32, u32)>,
+    principals: FxHashSet<(u32, u32)>,
+    source_ips: FxHashSet<(u32, u32)>,
+    /// The id a missing principal or source IP counts as: `unknown`'s own
+    /// id when a record spelled it out, so both count once.
+    unknown: u32,
+}
+
+impl DistinctPairs {
+    fn new(store: &EventStore) -> Self {
+        DistinctPairs {
+            secrets: FxHashSet::default(),
+            principals: FxHashSet::default(),
+            source_ips: FxHashSet::default(),
+            unknown: store.id_of("unknown").unwrap_or(u32::MAX),
         }
+    }
+
+    fn add(&mut self, slot: u32, row: &Row) {
+        if let Some(secret) = row.id(Col::Secret) {
+            self.secrets.insert((slot, secret));
+        }
+        let or_unknown = |id: Option<u32>| id.unwrap_or(self.unknown);
         self.principals
-            .insert(store.get(row, Col::Principal).unwrap_or("unknown"));
+            .insert((slot, or_unknown(row.id(Col::Principal))));
         self.source_ips
-            .insert(store.get(row, Col::SourceIp).unwrap_or("unknown"));
+            .insert((slot, or_unknown(row.id(Col::SourceIp))));
+    }
+
+    fn count_into(self, tallies: &mut [Tally]) {
+        for (slot, _) in self.secrets {
+            tallies[slot as usize].secrets += 1;
+        }
+        for (slot, _) in self.principals {
+            tallies[slot as usize].principals += 1;
+        }
+        for (slot, _) in self.source_ips {
+            tallies[slot as usize].source_ips += 1;
+        }
     }
 }
 
@@ -137,30 +147,43 @@ pub(crate) type Key<'s> = (&'s str, &'s str);
 
 /// Groups rows by `key` (rows for which it is `None` are left out), sorted by
 /// events descending, then key.
-pub(crate) fn group<'s>(
-    store: &'s EventStore,
-    key: impl Fn(&Row) -> Option<Key<'s>>,
-) -> Vec<(Key<'s>, Tally<'s>)> {
-    let mut map: FxHashMap<Key<'s>, Tally<'s>> = FxHashMap::default();
+pub(crate) fn group<K: std::hash::Hash + Ord + Copy>(
+    store: &EventStore,
+    key: impl Fn(&Row) -> Option<K>,
+) -> Vec<(K, Tally)> {
+    let mut slots: FxHashMap<K, u32> = FxHashMap::default();
+    let mut tallies: Vec<Tally> = Vec::new();
+    let mut distinct = DistinctPairs::new(store);
     store.for_each_row(|_, row| {
-        if let Some(k) = key(row) {
-            map.entry(k).or_default().add(store, row);
+        let Some(k) = key(row) else {
+            return;
+        };
+        let next = tallies.len() as u32;
+        let slot = *slots.entry(k).or_insert(next);
+        if slot == next {
+            tallies.push(Tally::default());
         }
+        tallies[slot as usize].add(store, row);
+        distinct.add(slot, row);
     });
-    let mut out: Vec<_> = map.into_iter().collect();
+    distinct.count_into(&mut tallies);
+    let mut out: Vec<(K, Tally)> = slots
+        .into_iter()
+        .map(|(k, slot)| (k, tallies[slot as usize]))
+        .collect();
     out.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
     out
 }
 
-pub(crate) fn strs<'a>(groups: &[(Key<'a>, Tally<'a>)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
+pub(crate) fn strs<'a>(groups: &[(Key<'a>, Tally)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
     Column::Str(groups.iter().map(|(k, _)| Some(f(k).to_string())).collect())
 }
 
-pub(crate) fn counts(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> u64) -> Column {
+pub(crate) fn counts(groups: &[(Key<'_>, Tally)], f: impl Fn(&Tally) -> u64) -> Column {
     Column::Count(groups.iter().map(|(_, t)| f(t)).collect())
 }
 
-pub(crate) fn times(groups: &[(Key<'_>, Tally<'_>)], f: impl Fn(&Tally<'_>) -> i64) -> Column {
+pub(crate) fn times(groups: &[(Key<'_>, Tally)], f: impl Fn(&Tally) -> i64) -> Column {
     Column::Time(groups.iter().map(|(_, t)| Some(f(t))).collect())
 }
 
@@ -183,19 +206,15 @@ pub fn by_principal(store: &EventStore) -> Table {
             ("failed", counts(&g, |t| t.failed)),
             ("first_seen", times(&g, |t| t.first)),
             ("last_seen", times(&g, |t| t.last)),
-            ("secrets", counts(&g, |t| t.secrets.len() as u64)),
-            ("source_ips", counts(&g, |t| t.source_ips.len() as u64)),
+            ("secrets", counts(&g, |t| t.secrets)),
+            ("source_ips", counts(&g, |t| t.source_ips)),
         ],
     }
 }
 
 /// Access counts per UTC hour, in time order.
 pub fn by_hour(store: &EventStore) -> Table {
-    let mut map: FxHashMap<i64, Tally<'_>> = FxHashMap::default();
-    store.for_each_row(|_, row| {
-        map.entry(hour_of(row.time_us)).or_default().add(store, row);
-    });
-    let mut g: Vec<_> = map.into_iter().collect();
+    let mut g = group(store, |row| Some(hour_of(row.time_us)));
     g.sort_by_key(|(h, _)| *h);
     Table {
         name: "by_hour",
@@ -214,7 +233,7 @@ pub fn by_hour(store: &EventStore) -> Table {
             ),
             (
                 "principals",
-                Column::Count(g.iter().map(|(_, t)| t.principals.len() as u64).collect()),
+                Column::Count(g.iter().map(|(_, t)| t.principals).collect()),
             ),
         ],
     }
@@ -245,14 +264,14 @@ pub fn by_secret(store: &EventStore) -> Table {
     keyed_table("by_secret", "secret", &g)
 }
 
-fn keyed_table(name: &'static str, key: &'static str, g: &[(Key<'_>, Tally<'_>)]) -> Table {
+fn keyed_table(name: &'static str, key: &'static str, g: &[(Key<'_>, Tally)]) -> Table {
     Table {
         name,
         columns: vec![
             (key, strs(g, |k| k.0)),
             ("events", counts(g, |t| t.events)),
             ("failed", counts(g, |t| t.failed)),
-            ("principals", counts(g, |t| t.principals.len() as u64)),
+            ("principals", counts(g, |t| t.principals)),
             ("first_seen", times(g, |t| t.first)),
             ("last_seen", times(g, |t| t.last)),
         ],
@@ -316,24 +335,111 @@ pub fn all_reports(store: &EventStore) -> Vec<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Event;
+
+    /// (principal, source IP, secret, batch call, failed).
+    type Spec = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        bool,
+        bool,
+    );
+
+    fn store(specs: &[Spec]) -> EventStore {
+        let mut store = EventStore::default();
+        for (i, &(principal, source_ip, secret, batch, failed)) in specs.iter().enumerate() {
+            let event_id = format!("id-{i}");
+            let event = Event {
+                event_time: None,
+                event_source: Some("secretsmanager.amazonaws.com"),
+                event_name: Some(if batch {
+                    "BatchGetSecretValue"
+                } else {
+                    "GetSecretValue"
+                }),
+                principal: principal.to_string(),
+                principal_type: "IAMUser",
+                session_arn: None,
+                access_key_id: None,
+                account_id: Some("111122223333"),
+                region: Some("us-east-1"),
+                source_ip,
+                user_agent: None,
+                secret: secret.map(str::to_string),
+                error_code: failed.then_some("AccessDenied"),
+                event_id: Some(&event_id),
+                request_id: None,
+                read_only: Some(true),
+                batch_request: None,
+            };
+            store.push(&event, i as i64 * 1_000_000, "o.json.gz");
+        }
+        store.sort_and_dedup();
+        store
+    }
+
+    /// A report's rows as (key, events, failed, then its distinct counts).
+    fn rows(t: &Table, key: &str, distinct: &[&str]) -> Vec<(String, Vec<u64>)> {
+        let Some(Column::Str(keys)) = t.column(key) else {
+            panic!("{} has no {key}", t.name);
+        };
+        let count = |name: &str, i: usize| match t.column(name) {
+            Some(Column::Count(v)) => v[i],
+            _ => panic!("{} has no {name}", t.name),
+        };
+        (0..t.rows())
+            .map(|i| {
+                let mut n = vec![count("events", i), count("failed", i)];
+                n.extend(distinct.iter().map(|d| count(d, i)));
+                (keys[i].clone().unwrap_or_default(), n)
+            })
+            .collect()
+    }
+
+    fn row(key: &str, n: &[u64]) -> (String, Vec<u64>) {
+        (key.to_string(), n.to_vec())
+    }
 
     #[test]
-    fn distinct_counts_each_string_once_below_and_past_the_vector() {
-        let names: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
-        let mut d = Distinct::default();
-        for round in 0..3 {
-            for (i, n) in names.iter().enumerate() {
-                d.insert(n);
-                if round == 0 {
-                    assert_eq!(d.len(), i + 1);
-                }
-            }
-        }
-        assert_eq!(d.len(), 20);
-        let mut small = Distinct::default();
-        ["a", "b", "a", "a"]
-            .into_iter()
-            .for_each(|s| small.insert(s));
-        assert_eq!(small.len(), 2);
+    fn reports_count_events_failures_and_distinct_values_per_key() {
+        let s = store(&[
+            ("alice", Some("10.0.0.1"), Some("s1"), false, false),
+            ("alice", Some("10.0.0.1"), Some("s2"), false, true),
+            ("bob", Some("10.0.0.1"), Some("s1"), false, false),
+            ("bob", None, None, true, false),
+            ("bob", Some("unknown"), Some("s1"), false, false),
+            ("carol", Some("unknown"), Some("s3"), false, false),
+        ]);
+        // A missing address and one spelled `unknown` are the same key.
+        assert_eq!(
+            rows(&by_source_ip(&s), "source_ip", &["principals"]),
+            [row("10.0.0.1", &[3, 1, 2]), row("unknown", &[3, 0, 2])]
+        );
+        assert_eq!(
+            rows(
+                &by_principal(&s),
+                "principal",
+                &["reads", "batch_calls", "secrets", "source_ips"]
+            ),
+            [
+                row("bob", &[3, 0, 2, 1, 1, 2]),
+                row("alice", &[2, 1, 2, 0, 2, 1]),
+                row("carol", &[1, 0, 1, 0, 1, 1]),
+            ]
+        );
+        // The batch call names no single secret and is left out.
+        assert_eq!(
+            rows(&by_secret(&s), "secret", &["principals"]),
+            [
+                row("s1", &[3, 0, 2]),
+                row("s2", &[1, 1, 1]),
+                row("s3", &[1, 0, 1])
+            ]
+        );
+        let Some(Column::Count(principals)) = by_hour(&s).column("principals").cloned() else {
+            panic!("by_hour has no principals");
+        };
+        assert_eq!(principals, [3]);
     }
 }
