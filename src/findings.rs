@@ -378,24 +378,36 @@ fn human_duration(d: SignedDuration) -> String {
     }
 }
 
-/// The `findings` table.
-pub fn findings_table(found: &[Finding]) -> Table {
-    let str_col =
-        |f: &dyn Fn(&Finding) -> Option<String>| Column::Str(found.iter().map(f).collect());
+/// The `findings` table. It takes the findings so that their strings move
+/// into the columns: a sweep can flag tens of thousands of first-seen
+/// addresses, and a copy of each would double the report's peak memory.
+pub fn findings_table(found: Vec<Finding>) -> Table {
+    let n = found.len();
+    let strs = || Vec::with_capacity(n);
+    let (mut rule, mut severity, mut principal, mut evidence) = (strs(), strs(), strs(), strs());
+    let (mut secret, mut source_ip, mut event_id) = (strs(), strs(), strs());
+    let mut time = Vec::with_capacity(n);
+    for f in found {
+        rule.push(Some(f.rule.to_string()));
+        severity.push(Some(f.severity.to_string()));
+        time.push(Some(f.time_us));
+        principal.push(Some(f.principal));
+        secret.push(f.secret);
+        source_ip.push(f.source_ip);
+        evidence.push(Some(f.evidence));
+        event_id.push(f.event_id);
+    }
     Table {
         name: "findings",
         columns: vec![
-            ("rule", str_col(&|f| Some(f.rule.to_string()))),
-            ("severity", str_col(&|f| Some(f.severity.to_string()))),
-            (
-                "time",
-                Column::Time(found.iter().map(|f| Some(f.time_us)).collect()),
-            ),
-            ("principal", str_col(&|f| Some(f.principal.clone()))),
-            ("secret", str_col(&|f| f.secret.clone())),
-            ("source_ip", str_col(&|f| f.source_ip.clone())),
-            ("evidence", str_col(&|f| Some(f.evidence.clone()))),
-            ("event_id", str_col(&|f| f.event_id.clone())),
+            ("rule", Column::Str(rule)),
+            ("severity", Column::Str(severity)),
+            ("time", Column::Time(time)),
+            ("principal", Column::Str(principal)),
+            ("secret", Column::Str(secret)),
+            ("source_ip", Column::Str(source_ip)),
+            ("evidence", Column::Str(evidence)),
+            ("event_id", Column::Str(event_id)),
         ],
     }
 }

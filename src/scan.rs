@@ -298,9 +298,16 @@ fn finish<V: RecordVisitor>(
     mut stats: ScanStats,
     worker: Worker<'_, V>,
 ) -> (ScanOutcome, V::State) {
-    let mut events = worker.store;
-    let visited = worker.visited;
-    stats.merge(worker.stats);
+    // Taken apart so that its buffers are freed now: the sort below is the
+    // scan's largest moment, and a whole inflated file need not live
+    // through it.
+    let Worker {
+        store: mut events,
+        visited,
+        stats: counted,
+        ..
+    } = worker;
+    stats.merge(counted);
     stats.failures.sort();
     let dups = events.sort_and_dedup();
     stats.records.duplicates = dups;

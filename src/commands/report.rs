@@ -199,7 +199,7 @@ fn extra_reports(
         }
     }
     let countries = geo.map(|g| g as &dyn Countries);
-    tables.push(findings_table(&findings(store, baseline, countries)));
+    tables.push(findings_table(findings(store, baseline, countries)));
     tables
 }
 

@@ -369,6 +369,7 @@ fn findings_are_sorted_by_time_and_tabled() {
         ev(t(15, 9, 0), "bob", "prod/db", "2.2.2.2"),
     ]);
     let order: Vec<(&str, i64)> = found.iter().map(|f| (f.rule, f.time_us)).collect();
+    let principals: Vec<Option<String>> = found.iter().map(|f| Some(f.principal.clone())).collect();
     assert_eq!(
         order,
         vec![
@@ -377,7 +378,7 @@ fn findings_are_sorted_by_time_and_tabled() {
             ("new-source-ip", t(15, 9, 0)),
         ]
     );
-    let table = findings_table(&found);
+    let table = findings_table(found);
     assert_eq!(table.name, "findings");
     let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
     assert_eq!(
@@ -402,4 +403,5 @@ fn findings_are_sorted_by_time_and_tabled() {
             Some("low".into())
         ]))
     );
+    assert_eq!(table.column("principal"), Some(&Column::Str(principals)));
 }
