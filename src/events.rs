@@ -2,9 +2,10 @@
 //! merged once at the end.
 //!
 //! Repeated strings (principals, IPs, user agents, secrets, object names) are
-//! stored once per worker; unique ones (event and request ids) go into an
-//! arena. A row costs about 200 bytes. So that memory does not follow the
-//! number of matched events either, a worker holding more than
+//! stored once per worker; nearly unique ones (event and request ids, session
+//! ARNs, access keys) go into an arena, which on disk is per chunk. A row
+//! costs about 200 bytes. So that memory does not follow the number of
+//! matched events either, a worker holding more than
 //! [`spill_rows`] rows sorts them into a run in an unnamed temporary file
 //! (strings written out in full) and starts afresh; the final sort merges
 //! the runs into a table on disk, read back a chunk at a time by
@@ -47,8 +48,6 @@ pub enum Col {
     EventName,
     Principal,
     PrincipalType,
-    SessionArn,
-    AccessKeyId,
     AccountId,
     Region,
     SourceIp,
@@ -58,8 +57,26 @@ pub enum Col {
     Object,
 }
 
-const INTERNED: usize = 13;
+const INTERNED: usize = 11;
 const NONE: u32 = u32::MAX;
+
+/// The columns kept as text beside each row (in the chunk's arena) rather
+/// than interned: values that are nearly unique per event, which would
+/// otherwise stay in the table-wide interner, and in memory, for the whole
+/// run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Text {
+    EventId,
+    RequestId,
+    BatchRequest,
+    SessionArn,
+    AccessKeyId,
+}
+
+const TEXTS: usize = 5;
+/// Every field of a row: the interned columns, then the texts.
+const FIELDS: usize = INTERNED + TEXTS;
 
 /// A string in the arena.
 #[derive(Debug, Clone, Copy, Default)]
@@ -75,9 +92,7 @@ pub struct Row {
     /// `eventTime` in microseconds since the Unix epoch (UTC).
     pub time_us: i64,
     interned: [u32; INTERNED],
-    event_id: Span,
-    request_id: Span,
-    batch_request: Span,
+    texts: [Span; TEXTS],
     /// `readOnly`, when the record says.
     pub read_only: Option<bool>,
 }
@@ -173,23 +188,24 @@ impl<'s> Chunk<'s, '_> {
         self.store.get(row, col)
     }
 
-    fn span(&self, span: Span) -> Option<&str> {
-        span_text(self.arena, span)
+    /// A text column's value.
+    pub fn text(&self, row: &Row, text: Text) -> Option<&str> {
+        span_text(self.arena, row.texts[text as usize])
     }
 
     /// The row's `eventID`.
     pub fn event_id(&self, row: &Row) -> Option<&str> {
-        self.span(row.event_id)
+        self.text(row, Text::EventId)
     }
 
     /// The row's `requestID`.
     pub fn request_id(&self, row: &Row) -> Option<&str> {
-        self.span(row.request_id)
+        self.text(row, Text::RequestId)
     }
 
     /// A batch call's id list or filters, as JSON.
     pub fn batch_request(&self, row: &Row) -> Option<&str> {
-        self.span(row.batch_request)
+        self.text(row, Text::BatchRequest)
     }
 }
 
@@ -206,8 +222,6 @@ impl EventStore {
         set(Col::EventName, ev.event_name);
         set(Col::Principal, Some(&ev.principal));
         set(Col::PrincipalType, Some(ev.principal_type));
-        set(Col::SessionArn, ev.session_arn);
-        set(Col::AccessKeyId, ev.access_key_id);
         set(Col::AccountId, ev.account_id);
         set(Col::Region, ev.region);
         set(Col::SourceIp, ev.source_ip);
@@ -215,28 +229,23 @@ impl EventStore {
         set(Col::Secret, ev.secret.as_deref());
         set(Col::ErrorCode, ev.error_code);
         set(Col::Object, Some(object));
+        let mut texts = [Span::default(); TEXTS];
+        for (text, value) in [
+            (Text::EventId, ev.event_id),
+            (Text::RequestId, ev.request_id),
+            (Text::BatchRequest, ev.batch_request.as_deref()),
+            (Text::SessionArn, ev.session_arn),
+            (Text::AccessKeyId, ev.access_key_id),
+        ] {
+            texts[text as usize] = stash(&mut self.arena, value);
+        }
         let row = Row {
             time_us,
             interned,
-            event_id: self.stash(ev.event_id),
-            request_id: self.stash(ev.request_id),
-            batch_request: self.stash(ev.batch_request.as_deref()),
+            texts,
             read_only: ev.read_only,
         };
         self.rows.push(row);
-    }
-
-    fn stash(&mut self, s: Option<&str>) -> Span {
-        let Some(s) = s else {
-            return Span::default();
-        };
-        let start = self.arena.len();
-        self.arena.push_str(s);
-        Span {
-            start,
-            len: s.len() as u32,
-            present: true,
-        }
     }
 
     /// Number of rows.
@@ -345,7 +354,7 @@ impl EventStore {
                 };
                 write_str(&mut out, s)?;
             }
-            for span in [row.event_id, row.request_id, row.batch_request] {
+            for span in row.texts {
                 write_str(&mut out, self.span(span))?;
             }
         }
@@ -467,11 +476,7 @@ impl EventStore {
             for id in row.interned.iter_mut().filter(|id| **id != NONE) {
                 *id = remap[*id as usize];
             }
-            for span in [
-                &mut row.event_id,
-                &mut row.request_id,
-                &mut row.batch_request,
-            ] {
+            for span in &mut row.texts {
                 span.start += base;
             }
             self.rows.push(row);
@@ -488,19 +493,17 @@ impl EventStore {
     }
 
     /// The fields in the table's order (see [`FullRow::key`]).
-    fn order_key(&self, r: &Row) -> (i64, [Option<&str>; INTERNED + 3], u8) {
-        let mut fields = [None; INTERNED + 3];
-        fields[0] = self.span(r.event_id);
-        fields[1] = self.get(r, Col::Object);
-        let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
-        for (slot, col) in fields[2..].iter_mut().zip(others) {
-            *slot = match r.interned[col] {
-                NONE => None,
-                id => Some(&*self.strings.strings[id as usize]),
+    fn order_key(&self, r: &Row) -> (i64, [Option<&str>; FIELDS], u8) {
+        let mut fields = [None; FIELDS];
+        for (slot, field) in fields.iter_mut().zip(spill::KEY_ORDER) {
+            *slot = match field.checked_sub(INTERNED) {
+                Some(text) => self.span(r.texts[text]),
+                None => match r.interned[field] {
+                    NONE => None,
+                    id => Some(&*self.strings.strings[id as usize]),
+                },
             };
         }
-        fields[INTERNED + 1] = self.span(r.request_id);
-        fields[INTERNED + 2] = self.span(r.batch_request);
         (r.time_us, fields, encode_bool(r.read_only))
     }
 
@@ -511,7 +514,10 @@ impl EventStore {
         let keep: Vec<bool> = self
             .rows
             .iter()
-            .map(|r| self.span(r.event_id).is_none_or(|id| seen.insert(id)))
+            .map(|r| {
+                self.span(r.texts[Text::EventId as usize])
+                    .is_none_or(|id| seen.insert(id))
+            })
             .collect();
         let before = self.rows.len();
         let mut it = keep.into_iter();
@@ -535,25 +541,29 @@ fn full_to_row(strings: &mut Interner, full: &FullRow, arena: &mut String) -> Ro
             *id = strings.intern(s);
         }
     }
-    let mut stash = |s: Option<&str>| match s {
-        None => Span::default(),
-        Some(s) => {
-            let start = arena.len();
-            arena.push_str(s);
-            Span {
-                start,
-                len: s.len() as u32,
-                present: true,
-            }
-        }
-    };
+    let mut texts = [Span::default(); TEXTS];
+    for (i, span) in texts.iter_mut().enumerate() {
+        *span = stash(arena, full.field(INTERNED + i));
+    }
     Row {
         time_us: full.time_us,
         interned,
-        event_id: stash(full.field(INTERNED)),
-        request_id: stash(full.field(INTERNED + 1)),
-        batch_request: stash(full.field(INTERNED + 2)),
+        texts,
         read_only: full.read_only,
+    }
+}
+
+/// Appends `s` to `arena`; the span that finds it again.
+fn stash(arena: &mut String, s: Option<&str>) -> Span {
+    let Some(s) = s else {
+        return Span::default();
+    };
+    let start = arena.len();
+    arena.push_str(s);
+    Span {
+        start,
+        len: s.len() as u32,
+        present: true,
     }
 }
 
@@ -597,14 +607,19 @@ mod tests {
         let mut out = Vec::new();
         store.for_each_row(|c, r| {
             let cols: Vec<Option<&str>> = (0..INTERNED).map(|i| c.get(r, unsafe_col(i))).collect();
+            let texts: Vec<Option<&str>> = [
+                Text::EventId,
+                Text::RequestId,
+                Text::BatchRequest,
+                Text::SessionArn,
+                Text::AccessKeyId,
+            ]
+            .into_iter()
+            .map(|t| c.text(r, t))
+            .collect();
             out.push(format!(
-                "{} {:?} {:?} {:?} {:?} {:?}",
-                r.time_us,
-                cols,
-                c.event_id(r),
-                c.request_id(r),
-                c.batch_request(r),
-                r.read_only
+                "{} {cols:?} {texts:?} {:?}",
+                r.time_us, r.read_only
             ));
         });
         out
@@ -616,8 +631,6 @@ mod tests {
             Col::EventName,
             Col::Principal,
             Col::PrincipalType,
-            Col::SessionArn,
-            Col::AccessKeyId,
             Col::AccountId,
             Col::Region,
             Col::SourceIp,

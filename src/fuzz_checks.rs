@@ -10,7 +10,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use crate::events::{Col, EventStore};
+use crate::events::{Col, EventStore, Text};
 use crate::filter::Prefilter;
 use crate::format::{looks_like_json, split_records, split_records_indexed, Layout, RecordText};
 use crate::pattern::{
@@ -180,8 +180,8 @@ fn store_rows(st: &EventStore) -> Vec<Row> {
                 g(Col::EventName),
                 g(Col::Principal),
                 g(Col::PrincipalType),
-                g(Col::SessionArn),
-                g(Col::AccessKeyId),
+                chunk.text(r, Text::SessionArn).map(str::to_string),
+                chunk.text(r, Text::AccessKeyId).map(str::to_string),
                 g(Col::AccountId),
                 g(Col::Region),
                 g(Col::SourceIp),

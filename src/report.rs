@@ -7,7 +7,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::events::{Chunk, Col, EventStore, Row};
+use crate::events::{Chunk, Col, EventStore, Row, Text};
 use crate::window::hour_floor;
 
 /// A typed column of a report.
@@ -315,8 +315,14 @@ pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
                 Column::Bool(rows.iter().map(|r| r.read_only).collect()),
             ),
             ("object", col(Col::Object)),
-            ("session_arn", col(Col::SessionArn)),
-            ("access_key_id", col(Col::AccessKeyId)),
+            (
+                "session_arn",
+                span(rows, |r| chunk.text(r, Text::SessionArn)),
+            ),
+            (
+                "access_key_id",
+                span(rows, |r| chunk.text(r, Text::AccessKeyId)),
+            ),
             ("batch_request", span(rows, |r| chunk.batch_request(r))),
         ],
     }

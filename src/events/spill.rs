@@ -9,7 +9,25 @@ use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::AtomicU64;
 
-use super::{Col, Merged, Row, Span, CHUNK_ROWS, INTERNED, NONE};
+use super::{Col, Merged, Row, Span, Text, CHUNK_ROWS, FIELDS, INTERNED, NONE, TEXTS};
+
+/// The fields in the table's order (indexes of [`FullRow::field`]): event
+/// id, object, the other interned columns, then the other texts.
+pub(super) const KEY_ORDER: [usize; FIELDS] = {
+    let mut order = [0; FIELDS];
+    order[0] = INTERNED + Text::EventId as usize;
+    order[1] = Col::Object as usize;
+    let mut at = 2;
+    let mut field = 0;
+    while field < FIELDS {
+        if field != Col::Object as usize && field != INTERNED + Text::EventId as usize {
+            order[at] = field;
+            at += 1;
+        }
+        field += 1;
+    }
+    order
+};
 
 /// The rows of every run, in the table's order.
 pub(super) struct RunMerge {
@@ -118,9 +136,8 @@ pub(super) struct FullRow {
     pub read_only: Option<bool>,
     /// Every field's text, one after another.
     text: String,
-    /// Where each field is in `text`: the interned columns, then event id,
-    /// request id and batch request.
-    fields: [Option<(u32, u32)>; INTERNED + 3],
+    /// Where each field is in `text`: the interned columns, then the texts.
+    fields: [Option<(u32, u32)>; FIELDS],
 }
 
 impl FullRow {
@@ -131,16 +148,11 @@ impl FullRow {
         self.text.get(start as usize..(start + len) as usize)
     }
 
-    /// The table's order, as [`super::EventStore::sort`]: time, event id, object,
-    /// the other interned columns, request id, batch request, read-only.
-    pub fn key(&self) -> (i64, [Option<&str>; INTERNED + 3], u8) {
-        let mut fields = [None; INTERNED + 3];
-        let others = (0..INTERNED).filter(|&c| c != Col::Object as usize);
-        let order = [INTERNED, Col::Object as usize]
-            .into_iter()
-            .chain(others)
-            .chain([INTERNED + 1, INTERNED + 2]);
-        for (slot, i) in fields.iter_mut().zip(order) {
+    /// The table's order, as [`super::EventStore::sort`]: time, the fields
+    /// in [`KEY_ORDER`], read-only.
+    pub fn key(&self) -> (i64, [Option<&str>; FIELDS], u8) {
+        let mut fields = [None; FIELDS];
+        for (slot, i) in fields.iter_mut().zip(KEY_ORDER) {
             *slot = self.field(i);
         }
         (self.time_us, fields, encode_bool(self.read_only))
@@ -229,7 +241,7 @@ pub(super) fn read_full_row(r: &mut impl Read) -> std::io::Result<Option<FullRow
     let mut flag = [0; 1];
     r.read_exact(&mut flag)?;
     let mut text = Vec::new();
-    let mut fields = [None; INTERNED + 3];
+    let mut fields = [None; FIELDS];
     for field in &mut fields {
         *field = match read_u32(r)? {
             u32::MAX => None,
@@ -261,7 +273,7 @@ fn write_chunk(out: &mut impl Write, rows: &[Row], arena: &str) -> std::io::Resu
         for id in r.interned {
             buf.extend_from_slice(&id.to_le_bytes());
         }
-        for span in [r.event_id, r.request_id, r.batch_request] {
+        for span in r.texts {
             buf.extend_from_slice(&(span.start as u32).to_le_bytes());
             buf.extend_from_slice(&span.len.to_le_bytes());
             buf.push(u8::from(span.present));
@@ -309,8 +321,8 @@ pub(super) fn read_chunk(
         for id in &mut interned {
             *id = u32_at(take(4)?);
         }
-        let mut spans = [Span::default(); 3];
-        for span in &mut spans {
+        let mut texts = [Span::default(); TEXTS];
+        for span in &mut texts {
             let b = take(9)?;
             *span = Span {
                 start: u32_at(&b[..4]) as usize,
@@ -322,9 +334,7 @@ pub(super) fn read_chunk(
         rows.push(Row {
             time_us,
             interned,
-            event_id: spans[0],
-            request_id: spans[1],
-            batch_request: spans[2],
+            texts,
             read_only,
         });
     }
