@@ -66,7 +66,7 @@ fn parquet_frame(table: &Table) -> Result<DataFrame> {
         .map(|(name, col)| {
             let name = (*name).into();
             let series = match col {
-                Column::Str(v) => Series::new(name, v),
+                Column::Str(v) => Series::new(name, v.iter().collect::<Vec<_>>()),
                 Column::Count(v) => Series::new(name, v),
                 Column::Bool(v) => Series::new(name, v),
                 Column::Float(v) => Series::new(name, v),
@@ -88,12 +88,9 @@ fn csv_frame(table: &Table) -> Result<DataFrame> {
         .map(|(name, col)| {
             let name = (*name).into();
             let series = match col {
-                Column::Str(v) => Series::new(
-                    name,
-                    v.iter()
-                        .map(|s| s.as_deref().map(|s| csv_cell(s).into_owned()))
-                        .collect::<Vec<_>>(),
-                ),
+                Column::Str(v) => {
+                    Series::new(name, v.iter().map(|s| s.map(csv_cell)).collect::<Vec<_>>())
+                }
                 Column::Count(v) => Series::new(name, v),
                 Column::Bool(v) => Series::new(name, v),
                 Column::Float(v) => Series::new(name, v),

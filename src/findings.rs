@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Chunk, Col, EventStore, Row};
-use crate::report::{Column, Table};
+use crate::report::{Column, StrColumn, Table};
 use crate::window::format_utc;
 
 /// `off-hours` only judges principals with at least this many baseline events.
@@ -378,24 +378,24 @@ fn human_duration(d: SignedDuration) -> String {
     }
 }
 
-/// The `findings` table. It takes the findings so that their strings move
-/// into the columns: a sweep can flag tens of thousands of first-seen
-/// addresses, and a copy of each would double the report's peak memory.
+/// The `findings` table. It takes the findings so that each one's strings
+/// are freed as they are copied into the columns: a sweep can flag tens of
+/// thousands of first-seen addresses, and holding both would double the
+/// report's peak memory.
 pub fn findings_table(found: Vec<Finding>) -> Table {
-    let n = found.len();
-    let strs = || Vec::with_capacity(n);
+    let strs = StrColumn::default;
     let (mut rule, mut severity, mut principal, mut evidence) = (strs(), strs(), strs(), strs());
     let (mut secret, mut source_ip, mut event_id) = (strs(), strs(), strs());
-    let mut time = Vec::with_capacity(n);
+    let mut time = Vec::with_capacity(found.len());
     for f in found {
-        rule.push(Some(f.rule.to_string()));
-        severity.push(Some(f.severity.to_string()));
+        rule.push(Some(f.rule));
+        severity.push(Some(&f.severity.to_string()));
         time.push(Some(f.time_us));
-        principal.push(Some(f.principal));
-        secret.push(f.secret);
-        source_ip.push(f.source_ip);
-        evidence.push(Some(f.evidence));
-        event_id.push(f.event_id);
+        principal.push(Some(&f.principal));
+        secret.push(f.secret.as_deref());
+        source_ip.push(f.source_ip.as_deref());
+        evidence.push(Some(&f.evidence));
+        event_id.push(f.event_id.as_deref());
     }
     Table {
         name: "findings",

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use crate::alarm::{AlarmState, StateChange};
 use crate::events::{Col, EventStore};
-use crate::report::{Column, Table};
+use crate::report::{Column, StrColumn, Table};
 use crate::sanitize::html as esc;
 use crate::svg::{clip, group_digits, nice_ticks, Anchor, Svg};
 use crate::window::format_utc;
@@ -985,7 +985,7 @@ fn matrix_section(agg: &Agg<'_>) -> String {
 }
 
 /// The first column called `name` of the right kind, else the first of that kind.
-fn str_column<'t>(t: &'t Table, name: &str) -> Option<&'t Vec<Option<String>>> {
+fn str_column<'t>(t: &'t Table, name: &str) -> Option<&'t StrColumn> {
     let pick = |c: &'t Column| match c {
         Column::Str(v) => Some(v),
         _ => None,
@@ -1010,7 +1010,7 @@ fn country_chart(t: &Table) -> Option<String> {
     let mut rows: Vec<(&str, u64)> = names
         .iter()
         .zip(counts)
-        .map(|(n, c)| (n.as_deref().unwrap_or("unknown"), *c))
+        .map(|(n, c)| (n.unwrap_or("unknown"), *c))
         .collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let bars: Vec<HBar> = rows
@@ -1204,7 +1204,7 @@ fn alarm_section(alarms: &[AlarmTimeline]) -> String {
 fn cell_html(col: &Column, row: usize, name: &str) -> String {
     let (class, text) = match col {
         Column::Str(v) => {
-            let s = v[row].as_deref().unwrap_or("");
+            let s = v.get(row).unwrap_or("");
             let class = if name == "severity" {
                 let s = s.to_ascii_lowercase();
                 match s.as_str() {
@@ -1607,7 +1607,7 @@ mod tests {
             columns: vec![
                 (
                     "country",
-                    Column::Str(vec![Some("DE".into()), Some("US".into()), None]),
+                    Column::Str([Some("DE"), Some("US"), None].into()),
                 ),
                 ("events", Column::Count(vec![3, 9, 1])),
             ],
@@ -1616,15 +1616,15 @@ mod tests {
             name: "by_asn",
             columns: vec![
                 ("asn", Column::Count(vec![64500])),
-                ("organization", Column::Str(vec![Some("<Evil> Net".into())])),
+                ("organization", Column::Str([Some("<Evil> Net")].into())),
                 ("events", Column::Count(vec![13])),
             ],
         };
         let findings = Table {
             name: "findings",
             columns: vec![
-                ("rule", Column::Str(vec![Some("root-use".into())])),
-                ("severity", Column::Str(vec![Some("HIGH".into())])),
+                ("rule", Column::Str([Some("root-use")].into())),
+                ("severity", Column::Str([Some("HIGH")].into())),
                 ("time", Column::Time(vec![Some(T0 * 1_000_000)])),
             ],
         };

@@ -13,7 +13,7 @@ use crate::window::hour_floor;
 /// A typed column of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
-    Str(Vec<Option<String>>),
+    Str(StrColumn),
     Count(Vec<u64>),
     /// Microseconds since the epoch, UTC.
     Time(Vec<Option<i64>>),
@@ -36,6 +36,67 @@ impl Column {
     /// Whether the column is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Optional strings stored end to end in one buffer. Reports can run to
+/// tens of thousands of rows (an address or a finding each), and a heap
+/// allocation per value cost more than the text itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StrColumn {
+    text: String,
+    /// Where each value ends in `text`.
+    ends: Vec<usize>,
+    /// Whether each value is present (a missing one is empty text).
+    present: Vec<bool>,
+}
+
+impl StrColumn {
+    /// Appends a value.
+    pub fn push(&mut self, value: Option<&str>) {
+        self.text.push_str(value.unwrap_or(""));
+        self.ends.push(self.text.len());
+        self.present.push(value.is_some());
+    }
+
+    /// Value `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if !self.present[i] {
+            return None;
+        }
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        Some(&self.text[start..self.ends[i]])
+    }
+
+    /// Every value, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the column has no values.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<Option<S>> for StrColumn {
+    fn from_iter<I: IntoIterator<Item = Option<S>>>(values: I) -> Self {
+        let mut column = StrColumn::default();
+        for v in values {
+            column.push(v.as_ref().map(AsRef::as_ref));
+        }
+        column
+    }
+}
+
+impl<const N: usize> From<[Option<&str>; N]> for StrColumn {
+    fn from(values: [Option<&str>; N]) -> Self {
+        values.into_iter().collect()
     }
 }
 
@@ -176,7 +237,7 @@ pub(crate) fn group<K: std::hash::Hash + Ord + Copy>(
 }
 
 pub(crate) fn strs<'a>(groups: &[(Key<'a>, Tally)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
-    Column::Str(groups.iter().map(|(k, _)| Some(f(k).to_string())).collect())
+    Column::Str(groups.iter().map(|(k, _)| Some(f(k))).collect())
 }
 
 pub(crate) fn counts(groups: &[(Key<'_>, Tally)], f: impl Fn(&Tally) -> u64) -> Column {
@@ -281,15 +342,9 @@ fn keyed_table(name: &'static str, key: &'static str, g: &[(Key<'_>, Tally)]) ->
 /// One row per matched event of a chunk, in the table's order.
 pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
     let rows = chunk.rows;
-    let col = |c: Col| {
-        Column::Str(
-            rows.iter()
-                .map(|r| chunk.get(r, c).map(str::to_string))
-                .collect(),
-        )
-    };
+    let col = |c: Col| Column::Str(rows.iter().map(|r| chunk.get(r, c)).collect());
     fn span<'c>(rows: &[Row], f: impl Fn(&Row) -> Option<&'c str>) -> Column {
-        Column::Str(rows.iter().map(|r| f(r).map(str::to_string)).collect())
+        Column::Str(rows.iter().map(f).collect())
     }
     Table {
         name: "events",
@@ -398,13 +453,23 @@ mod tests {
             .map(|i| {
                 let mut n = vec![count("events", i), count("failed", i)];
                 n.extend(distinct.iter().map(|d| count(d, i)));
-                (keys[i].clone().unwrap_or_default(), n)
+                (keys.get(i).unwrap_or_default().to_string(), n)
             })
             .collect()
     }
 
     fn row(key: &str, n: &[u64]) -> (String, Vec<u64>) {
         (key.to_string(), n.to_vec())
+    }
+
+    #[test]
+    fn a_string_column_gives_back_each_value_missing_empty_or_not() {
+        let values = [Some("é→"), None, Some(""), Some("10.0.0.1"), None];
+        let column = StrColumn::from(values);
+        assert_eq!(column.len(), 5);
+        assert_eq!(column.iter().collect::<Vec<_>>(), values);
+        assert_eq!((column.get(1), column.get(2)), (None, Some("")));
+        assert!(StrColumn::default().is_empty());
     }
 
     #[test]

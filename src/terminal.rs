@@ -13,7 +13,7 @@ const MAX_CELL: usize = 64;
 /// Renders a cell for the terminal: escaped, cut to [`MAX_CELL`] characters.
 fn cell(col: &Column, row: usize) -> String {
     let raw = match col {
-        Column::Str(v) => v[row].clone().unwrap_or_default(),
+        Column::Str(v) => v.get(row).unwrap_or_default().to_string(),
         Column::Count(v) => v[row].to_string(),
         Column::Bool(v) => v[row].map(|b| b.to_string()).unwrap_or_default(),
         Column::Float(v) => v[row].map(|x| x.to_string()).unwrap_or_default(),

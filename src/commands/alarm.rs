@@ -29,7 +29,7 @@ use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::record::Selection;
-use crate::report::{Column, Table};
+use crate::report::{Column, StrColumn, Table};
 use crate::rules::{Rule, RuleMatches, RuleSet, RuleValue, Verdict};
 use crate::sanitize::terminal;
 use crate::scan::RecordVisitor;
@@ -620,7 +620,7 @@ pub fn rules_table(outcomes: &[RuleOutcome<'_>]) -> Table {
 
 /// The metric as each evaluation saw it (newest window), periods with data only.
 pub fn series_table(outcomes: &[RuleOutcome<'_>]) -> Table {
-    let mut rule = Vec::new();
+    let mut rule = StrColumn::default();
     let mut start = Vec::new();
     let mut value = Vec::new();
     let mut samples = Vec::new();
@@ -631,7 +631,7 @@ pub fn series_table(outcomes: &[RuleOutcome<'_>]) -> Table {
                 continue;
             }
             last = Some(p.start);
-            rule.push(Some(o.rule.id.clone()));
+            rule.push(Some(&o.rule.id));
             start.push(Some(p.start.as_microsecond()));
             value.push(p.value);
             samples.push(p.sample_count);
@@ -650,15 +650,15 @@ pub fn series_table(outcomes: &[RuleOutcome<'_>]) -> Table {
 
 /// Every state change: time, old → new, reason.
 pub fn history_table(outcomes: &[RuleOutcome<'_>]) -> Table {
-    let mut cols: [Vec<Option<String>>; 4] = Default::default();
+    let mut cols: [StrColumn; 4] = Default::default();
     let mut time = Vec::new();
     for o in outcomes {
         for c in &o.replay.history {
             time.push(Some(c.time.as_microsecond()));
-            cols[0].push(Some(o.rule.id.clone()));
-            cols[1].push(Some(state_name(c.old)));
-            cols[2].push(Some(state_name(c.new)));
-            cols[3].push(Some(c.reason.clone()));
+            cols[0].push(Some(&o.rule.id));
+            cols[1].push(Some(&state_name(c.old)));
+            cols[2].push(Some(&state_name(c.new)));
+            cols[3].push(Some(&c.reason));
         }
     }
     let [rule, old, new, reason] = cols;

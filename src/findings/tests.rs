@@ -369,7 +369,7 @@ fn findings_are_sorted_by_time_and_tabled() {
         ev(t(15, 9, 0), "bob", "prod/db", "2.2.2.2"),
     ]);
     let order: Vec<(&str, i64)> = found.iter().map(|f| (f.rule, f.time_us)).collect();
-    let principals: Vec<Option<String>> = found.iter().map(|f| Some(f.principal.clone())).collect();
+    let principals: StrColumn = found.iter().map(|f| Some(&f.principal)).collect();
     assert_eq!(
         order,
         vec![
@@ -397,11 +397,9 @@ fn findings_are_sorted_by_time_and_tabled() {
     assert_eq!(table.rows(), 3);
     assert_eq!(
         table.column("severity"),
-        Some(&Column::Str(vec![
-            Some("high".into()),
-            Some("medium".into()),
-            Some("low".into())
-        ]))
+        Some(&Column::Str(
+            [Some("high"), Some("medium"), Some("low")].into()
+        ))
     );
     assert_eq!(table.column("principal"), Some(&Column::Str(principals)));
 }
