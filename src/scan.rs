@@ -218,22 +218,42 @@ impl RecordVisitor for NoVisitor {
 }
 
 /// Scans a listing: classifies and prunes by key, then reads the rest in parallel.
-pub fn scan(listing: Vec<Listed>, ctx: &ScanContext, fetch: &dyn Fetch) -> ScanOutcome {
+pub fn scan<L>(listing: L, ctx: &ScanContext, fetch: &dyn Fetch) -> ScanOutcome
+where
+    L: IntoIterator<Item = Listed>,
+    L::IntoIter: Send,
+{
     scan_with(listing, ctx, fetch, &NoVisitor).0
 }
 
 /// [`scan`], also feeding every record a [`RecordVisitor`] wants to it.
-pub fn scan_with<V: RecordVisitor>(
-    listing: Vec<Listed>,
+///
+/// The listing is consumed as the workers go (a walk of a local mirror can
+/// be passed as it is made), so no list of objects is held: memory does not
+/// follow the number of files.
+pub fn scan_with<V, L>(
+    listing: L,
     ctx: &ScanContext,
     fetch: &dyn Fetch,
     visitor: &V,
-) -> (ScanOutcome, V::State) {
-    let (stats, todo) = triage(listing, ctx);
+) -> (ScanOutcome, V::State)
+where
+    V: RecordVisitor,
+    L: IntoIterator<Item = Listed>,
+    L::IntoIter: Send,
+{
     let workers = PerThread::new(ctx, visitor);
-    todo.par_iter()
-        .for_each(|obj| workers.with(|w| w.scan_object(obj, fetch)));
-    finish(stats, workers.into_one())
+    listing.into_iter().par_bridge().for_each(|entry| {
+        workers.with(|w| {
+            if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
+                if let Some(bar) = &ctx.progress {
+                    bar.inc_length(1);
+                }
+                w.scan_object(&obj, fetch);
+            }
+        })
+    });
+    finish(ScanStats::default(), workers.into_one())
 }
 
 /// [`scan_with`] for sources that deliver bytes themselves (S3): `open` gets
@@ -275,23 +295,29 @@ pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcom
 /// Counts every listed entry and keeps the objects to read.
 fn triage(listing: Vec<Listed>, ctx: &ScanContext) -> (ScanStats, Vec<ObjectRef>) {
     let mut stats = ScanStats::default();
-    let mut todo = Vec::new();
-    for entry in listing {
-        stats.files.listed += 1;
-        match entry {
-            Listed::Unlistable { object, error } => stats.fail(&object, error),
-            Listed::Object(obj) => match classify_key(&obj.key) {
-                ObjectKind::Digest => stats.skip("digest"),
-                ObjectKind::Insight => stats.skip("insight"),
-                ObjectKind::Log if is_pruned(&obj.key, &ctx.window) => stats.files.pruned += 1,
-                ObjectKind::Log => todo.push(obj),
-            },
-        }
-    }
+    let todo: Vec<ObjectRef> = listing
+        .into_iter()
+        .filter_map(|entry| triage_one(&mut stats, entry, ctx))
+        .collect();
     if let Some(bar) = &ctx.progress {
         bar.set_length(todo.len() as u64);
     }
     (stats, todo)
+}
+
+/// Counts one listed entry; the object, when it is a log to read.
+fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option<ObjectRef> {
+    stats.files.listed += 1;
+    match entry {
+        Listed::Unlistable { object, error } => stats.fail(&object, error),
+        Listed::Object(obj) => match classify_key(&obj.key) {
+            ObjectKind::Digest => stats.skip("digest"),
+            ObjectKind::Insight => stats.skip("insight"),
+            ObjectKind::Log if is_pruned(&obj.key, &ctx.window) => stats.files.pruned += 1,
+            ObjectKind::Log => return Some(obj),
+        },
+    }
+    None
 }
 
 fn finish<V: RecordVisitor>(

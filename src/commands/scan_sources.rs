@@ -46,30 +46,38 @@ pub fn scan_sources_with<V: RecordVisitor>(
             s.connect(url)?;
         }
     }
-    let mut listing: Vec<Listed> = Vec::new();
-    let mut counts = session.as_ref().map(S3Session::probe_counts);
-    for src in &cfg.sources {
-        match src {
-            SourceSpec::Local(path) => listing.extend(source::local::list(path)),
-            SourceSpec::S3(url) => {
-                let Some(s) = &session else { continue };
-                let l = s.list(url, &cfg.window, cfg.now, ListMode::Scan);
-                if let Some(c) = &mut counts {
-                    c.add(l.counts);
-                }
-                listing.extend(l.into_listed(url));
-            }
-        }
-    }
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
     ctx.progress = cfg.progress.then(progress_bar);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
+    let mut counts = session.as_ref().map(S3Session::probe_counts);
     let (outcome, state) = match session {
-        None => pool.install(|| scan_with(listing, &ctx, &LocalFetch, visitor)),
-        Some(s) => pool.install(|| scan_stream(listing, &ctx, visitor, |todo| s.stream(todo))),
+        // Local mirrors are walked as they are scanned.
+        None => {
+            let walks = cfg.sources.iter().flat_map(|src| match src {
+                SourceSpec::Local(path) => Some(source::local::walk(path)),
+                SourceSpec::S3(_) => None,
+            });
+            pool.install(|| scan_with(walks.flatten(), &ctx, &LocalFetch, visitor))
+        }
+        Some(s) => {
+            let mut listing: Vec<Listed> = Vec::new();
+            for src in &cfg.sources {
+                match src {
+                    SourceSpec::Local(path) => listing.extend(source::local::list(path)),
+                    SourceSpec::S3(url) => {
+                        let l = s.list(url, &cfg.window, cfg.now, ListMode::Scan);
+                        if let Some(c) = &mut counts {
+                            c.add(l.counts);
+                        }
+                        listing.extend(l.into_listed(url));
+                    }
+                }
+            }
+            pool.install(|| scan_stream(listing, &ctx, visitor, |todo| s.stream(todo)))
+        }
     };
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();

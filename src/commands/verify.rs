@@ -24,7 +24,7 @@ use crate::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::{Column, Table};
 use crate::sanitize::terminal;
 use crate::scan::{scan_with, Failure, FileCounts, LocalFetch, RecordVisitor, ScanContext};
-use crate::source::{self, Listed};
+use crate::source;
 use crate::structural::Tape;
 use crate::terminal::{print_table, warn};
 use crate::verify::signature::NotCheckedReason;
@@ -176,12 +176,10 @@ pub struct TamperScan {
 
 /// Scans every log file of every SOURCE once for tampering events.
 pub fn scan_tampering(cfg: &VerifyConfig) -> TamperScan {
-    let mut listing: Vec<Listed> = Vec::new();
-    for src in &cfg.scan.sources {
-        if let SourceSpec::Local(path) = src {
-            listing.extend(source::local::list(path));
-        }
-    }
+    let listing = cfg.scan.sources.iter().flat_map(|src| match src {
+        SourceSpec::Local(path) => Some(source::local::walk(path)),
+        SourceSpec::S3(_) => None,
+    });
     let ctx = ScanContext::new(
         cfg.scan.selection.clone(),
         cfg.scan.window,
@@ -191,7 +189,7 @@ pub fn scan_tampering(cfg: &VerifyConfig) -> TamperScan {
         trail_buckets: cfg.trail_buckets.clone(),
     };
     let visitor = TamperVisitor::new(scope, cfg.scan.window);
-    let (outcome, state) = scan_with(listing, &ctx, &LocalFetch, &visitor);
+    let (outcome, state) = scan_with(listing.flatten(), &ctx, &LocalFetch, &visitor);
     let mut findings = state.done;
     findings.sort_by(|a, b| {
         (a.time_us, &a.finding.event_time, &a.event_id, &a.object).cmp(&(
