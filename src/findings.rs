@@ -35,27 +35,35 @@ pub enum Severity {
     High,
 }
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Severity {
+    /// `low`, `medium` or `high`.
+    pub fn name(self) -> &'static str {
+        match self {
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
-        })
+        }
     }
 }
 
-/// One flagged event.
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One flagged event. Its names are borrowed from the event table, which
+/// outlives it: a sweep can flag tens of thousands of events.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct Finding<'s> {
     /// The rule's name, e.g. `new-principal-secret`.
     pub rule: &'static str,
     pub severity: Severity,
     /// The triggering event's time, microseconds since the epoch (UTC).
     pub time_us: i64,
-    pub principal: String,
-    pub secret: Option<String>,
-    pub source_ip: Option<String>,
+    pub principal: &'s str,
+    pub secret: Option<&'s str>,
+    pub source_ip: Option<&'s str>,
     /// A sentence with the numbers that made the rule fire.
     pub evidence: String,
     pub event_id: Option<String>,
@@ -106,14 +114,14 @@ impl<'s> Ctx<'s> {
         severity: Severity,
         r: &Row,
         evidence: String,
-    ) -> Finding {
+    ) -> Finding<'s> {
         Finding {
             rule,
             severity,
             time_us: r.time_us,
-            principal: self.principal(r).to_string(),
-            secret: self.secret(r).map(str::to_string),
-            source_ip: self.source(r).map(str::to_string),
+            principal: self.principal(r),
+            secret: self.secret(r),
+            source_ip: self.source(r),
             evidence,
             event_id: chunk.event_id(r).map(str::to_string),
         }
@@ -129,11 +137,11 @@ impl<'s> Ctx<'s> {
 
 /// Runs every rule over the table, which must be in time order (as the
 /// scan leaves it); findings sorted by time, then rule, principal, secret.
-pub fn findings(
-    store: &EventStore,
+pub fn findings<'s>(
+    store: &'s EventStore,
     baseline: SignedDuration,
     countries: Option<&dyn Countries>,
-) -> Vec<Finding> {
+) -> Vec<Finding<'s>> {
     let Some((start, _)) = store.time_span() else {
         return Vec::new();
     };
@@ -171,7 +179,7 @@ pub fn findings(
 
 /// `new-principal-secret`: the first access to a secret by a principal,
 /// when it comes after the baseline.
-fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn new_principal_secret<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
     let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
     c.store.for_each_row(|chunk, r| {
         let Some(secret) = c.secret(r) else { return };
@@ -189,7 +197,7 @@ fn new_principal_secret(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// `new-source-ip`: the first request by a principal from a source, when it
 /// comes after the baseline.
-fn new_source_ip(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn new_source_ip<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
     let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
     let mut baseline_sources: FxHashMap<&str, usize> = FxHashMap::default();
     c.store.for_each_row(|chunk, r| {
@@ -213,7 +221,7 @@ fn new_source_ip(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// `new-country`: the first request by a principal from a country (of a
 /// public address GeoIP places), when it comes after the baseline.
-fn new_country(c: &Ctx<'_>, countries: &dyn Countries, out: &mut Vec<Finding>) {
+fn new_country<'s>(c: &Ctx<'s>, countries: &dyn Countries, out: &mut Vec<Finding<'s>>) {
     let mut seen: HashMap<&str, BTreeSet<String>> = HashMap::new();
     c.store.for_each_row(|chunk, r| {
         let Some(code) = c.source(r).and_then(|ip| countries.country(ip)) else {
@@ -249,7 +257,7 @@ fn hour_of_day(us: i64) -> usize {
 /// `off-hours`: for a principal with at least [`OFF_HOURS_MIN_BASELINE`]
 /// baseline events, the first access after the baseline in each UTC hour of
 /// day in which it had no baseline event.
-fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn off_hours<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
     let mut hours: FxHashMap<&str, (usize, [bool; 24])> = FxHashMap::default();
     c.store.for_each_row(|_, r| {
         if c.after(r) {
@@ -288,7 +296,7 @@ fn off_hours(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// `burst`: a UTC clock hour after the baseline in which a principal made
 /// more than `max(BURST_MIN, BURST_FACTOR × its busiest baseline hour)`
 /// requests; flagged at the request that crossed the limit.
-fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn burst<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
     // Events per (principal, clock hour), baseline and detection apart: the
     // hour the baseline ends in is split in two.
     let mut base: FxHashMap<(&str, i64), u64> = FxHashMap::default();
@@ -330,7 +338,7 @@ fn burst(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// `denied-then-read`: a successful read of a secret by a principal within
 /// [`DENIED_WINDOW`] after a failed one (any `errorCode`), once per
 /// (principal, secret), anywhere in the data.
-fn denied_then_read(c: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn denied_then_read<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
     let mut last_failure: FxHashMap<(&str, &str), Row> = FxHashMap::default();
     let mut flagged: FxHashSet<(&str, &str)> = FxHashSet::default();
     let window = DENIED_WINDOW.as_micros() as i64;
@@ -378,22 +386,37 @@ fn human_duration(d: SignedDuration) -> String {
     }
 }
 
+/// An empty column with room for `text` of every finding.
+fn sized<'f>(
+    found: &'f [Finding<'_>],
+    text: impl Fn(&'f Finding<'_>) -> Option<&'f str>,
+) -> StrColumn {
+    let bytes = found.iter().map(|f| text(f).map_or(0, str::len)).sum();
+    StrColumn::with_capacity(found.len(), bytes)
+}
+
 /// The `findings` table. It takes the findings so that each one's strings
 /// are freed as they are copied into the columns: a sweep can flag tens of
 /// thousands of first-seen addresses, and holding both would double the
 /// report's peak memory.
-pub fn findings_table(found: Vec<Finding>) -> Table {
-    let strs = StrColumn::default;
-    let (mut rule, mut severity, mut principal, mut evidence) = (strs(), strs(), strs(), strs());
-    let (mut secret, mut source_ip, mut event_id) = (strs(), strs(), strs());
+pub fn findings_table(found: Vec<Finding<'_>>) -> Table {
+    // Each column is sized once: growing by doubling would hold a copy.
+    let (mut rule, mut severity) = (
+        sized(&found, |f| Some(f.rule)),
+        sized(&found, |f| Some(f.severity.name())),
+    );
+    let mut principal = sized(&found, |f| Some(f.principal));
+    let (mut secret, mut source_ip) = (sized(&found, |f| f.secret), sized(&found, |f| f.source_ip));
+    let mut evidence = sized(&found, |f| Some(&f.evidence));
+    let mut event_id = sized(&found, |f| f.event_id.as_deref());
     let mut time = Vec::with_capacity(found.len());
     for f in found {
         rule.push(Some(f.rule));
-        severity.push(Some(&f.severity.to_string()));
+        severity.push(Some(f.severity.name()));
         time.push(Some(f.time_us));
-        principal.push(Some(&f.principal));
-        secret.push(f.secret.as_deref());
-        source_ip.push(f.source_ip.as_deref());
+        principal.push(Some(f.principal));
+        secret.push(f.secret);
+        source_ip.push(f.source_ip);
         evidence.push(Some(&f.evidence));
         event_id.push(f.event_id.as_deref());
     }

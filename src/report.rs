@@ -52,6 +52,15 @@ pub struct StrColumn {
 }
 
 impl StrColumn {
+    /// An empty column with room for `values` values of `bytes` in all.
+    pub fn with_capacity(values: usize, bytes: usize) -> Self {
+        StrColumn {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(values),
+            present: Vec::with_capacity(values),
+        }
+    }
+
     /// Appends a value.
     pub fn push(&mut self, value: Option<&str>) {
         self.text.push_str(value.unwrap_or(""));
