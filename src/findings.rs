@@ -65,8 +65,8 @@ pub struct Finding<'s> {
     pub secret: Option<&'s str>,
     pub source_ip: Option<&'s str>,
     /// A sentence with the numbers that made the rule fire.
-    pub evidence: String,
-    pub event_id: Option<String>,
+    pub evidence: Box<str>,
+    pub event_id: Option<Box<str>>,
 }
 
 /// Where a `sourceIPAddress` is: GeoIP's answer, for `new-country`.
@@ -122,8 +122,9 @@ impl<'s> Ctx<'s> {
             principal: self.principal(r),
             secret: self.secret(r),
             source_ip: self.source(r),
-            evidence,
-            event_id: chunk.event_id(r).map(str::to_string),
+            // Boxed: exactly as long as the text, with no room to grow.
+            evidence: evidence.into_boxed_str(),
+            event_id: chunk.event_id(r).map(Box::from),
         }
     }
 

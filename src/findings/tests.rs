@@ -86,7 +86,7 @@ fn rows(found: &[Finding], rule: &str) -> Vec<(i64, String, String, String, Stri
                 f.principal.to_string(),
                 f.secret.unwrap_or_default().to_string(),
                 f.source_ip.unwrap_or_default().to_string(),
-                f.event_id.clone().unwrap_or_default(),
+                f.event_id.as_deref().unwrap_or_default().to_string(),
             )
         })
         .collect()
@@ -124,7 +124,7 @@ fn new_principal_secret_fires_once_per_pair_after_the_baseline() {
         .unwrap();
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(
-        f.evidence,
+        &*f.evidence,
         format!("first access to prod/api by alice after the {RANGE}")
     );
 }
@@ -165,7 +165,7 @@ fn new_source_ip_fires_once_per_principal_and_source() {
         vec![row(t(15, 9, 0), "alice", "prod/db", "2.2.2.2", "e2")]
     );
     assert_eq!(
-        found[0].evidence,
+        &*found[0].evidence,
         format!("first request by alice from 2.2.2.2 after the {RANGE}; it had 2 source(s) in the baseline")
     );
     assert_eq!(found[0].severity, Severity::Low);
@@ -218,7 +218,7 @@ fn new_country_fires_for_a_country_first_seen_after_the_baseline() {
     let last = found.iter().rfind(|f| f.rule == "new-country").unwrap();
     assert_eq!(last.severity, Severity::High);
     assert_eq!(
-        last.evidence,
+        &*last.evidence,
         format!("first request by alice from GB (81.2.69.142) after the {RANGE}; countries before: AU, US")
     );
 }
@@ -271,7 +271,7 @@ fn off_hours_fires_once_per_unusual_hour_of_a_regular_principal() {
     );
     let f = found.iter().find(|f| f.rule == "off-hours").unwrap();
     assert_eq!(
-        f.evidence,
+        &*f.evidence,
         format!("alice made a request at 03:00-03:59 UTC, an hour with none of its 20 events in the {RANGE} (its hours: 09,10)")
     );
 }
@@ -310,7 +310,7 @@ fn burst_fires_at_the_request_that_crosses_the_limit() {
     );
     let f = found.iter().find(|f| f.rule == "burst").unwrap();
     assert_eq!(
-        f.evidence,
+        &*f.evidence,
         format!("31 requests by alice in the hour from 2026-01-16T09:00:00Z, above the limit of 30 = max(20, 2 x 15 in its busiest hour of the {RANGE})")
     );
 }
@@ -344,7 +344,7 @@ fn denied_then_read_fires_once_within_the_hour() {
     let f = found.iter().find(|f| f.rule == "denied-then-read").unwrap();
     assert_eq!(f.severity, Severity::High);
     assert_eq!(
-        f.evidence,
+        &*f.evidence,
         "alice read prod/db 30m after a failed attempt (AccessDenied at 2026-01-02T10:00:00Z)"
     );
 }
