@@ -215,34 +215,60 @@ impl DistinctPairs {
 
 pub(crate) type Key<'s> = (&'s str, &'s str);
 
-/// Groups rows by `key` (rows for which it is `None` are left out), sorted by
-/// events descending, then key.
+/// Tallies per key, fed a row at a time, so that several reports share one
+/// pass over the table (a pass reads the whole table back from disk).
+pub(crate) struct Grouping<'s, K> {
+    store: &'s EventStore,
+    slots: FxHashMap<K, u32>,
+    tallies: Vec<Tally>,
+    distinct: DistinctPairs,
+}
+
+impl<'s, K: std::hash::Hash + Ord + Copy> Grouping<'s, K> {
+    pub(crate) fn new(store: &'s EventStore) -> Self {
+        Grouping {
+            store,
+            slots: FxHashMap::default(),
+            tallies: Vec::new(),
+            distinct: DistinctPairs::new(store),
+        }
+    }
+
+    /// Counts `row` under `key`; a row without a key is left out.
+    pub(crate) fn add(&mut self, key: Option<K>, row: &Row) {
+        let Some(key) = key else {
+            return;
+        };
+        let next = self.tallies.len() as u32;
+        let slot = *self.slots.entry(key).or_insert(next);
+        if slot == next {
+            self.tallies.push(Tally::default());
+        }
+        self.tallies[slot as usize].add(self.store, row);
+        self.distinct.add(slot, row);
+    }
+
+    /// The tallies, sorted by events descending, then key.
+    pub(crate) fn finish(mut self) -> Vec<(K, Tally)> {
+        self.distinct.count_into(&mut self.tallies);
+        let mut out: Vec<(K, Tally)> = self
+            .slots
+            .into_iter()
+            .map(|(k, slot)| (k, self.tallies[slot as usize]))
+            .collect();
+        out.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+}
+
+/// Groups rows by `key` in a pass of its own (see [`Grouping`]).
 pub(crate) fn group<K: std::hash::Hash + Ord + Copy>(
     store: &EventStore,
     key: impl Fn(&Row) -> Option<K>,
 ) -> Vec<(K, Tally)> {
-    let mut slots: FxHashMap<K, u32> = FxHashMap::default();
-    let mut tallies: Vec<Tally> = Vec::new();
-    let mut distinct = DistinctPairs::new(store);
-    store.for_each_row(|_, row| {
-        let Some(k) = key(row) else {
-            return;
-        };
-        let next = tallies.len() as u32;
-        let slot = *slots.entry(k).or_insert(next);
-        if slot == next {
-            tallies.push(Tally::default());
-        }
-        tallies[slot as usize].add(store, row);
-        distinct.add(slot, row);
-    });
-    distinct.count_into(&mut tallies);
-    let mut out: Vec<(K, Tally)> = slots
-        .into_iter()
-        .map(|(k, slot)| (k, tallies[slot as usize]))
-        .collect();
-    out.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
-    out
+    let mut grouping = Grouping::new(store);
+    store.for_each_row(|_, row| grouping.add(key(row), row));
+    grouping.finish()
 }
 
 pub(crate) fn strs<'a>(groups: &[(Key<'a>, Tally)], f: impl Fn(&Key<'a>) -> &'a str) -> Column {
@@ -259,32 +285,45 @@ pub(crate) fn times(groups: &[(Key<'_>, Tally)], f: impl Fn(&Tally) -> i64) -> C
 
 /// Access counts per principal.
 pub fn by_principal(store: &EventStore) -> Table {
-    let g = group(store, |r| {
-        Some((
-            store.get(r, Col::Principal).unwrap_or("unknown"),
-            store.get(r, Col::PrincipalType).unwrap_or("unknown"),
-        ))
-    });
+    principal_table(&group(store, |r| principal_key(store, r)))
+}
+
+fn principal_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
+    Some((
+        store.get(r, Col::Principal).unwrap_or("unknown"),
+        store.get(r, Col::PrincipalType).unwrap_or("unknown"),
+    ))
+}
+
+fn principal_table(g: &[(Key<'_>, Tally)]) -> Table {
     Table {
         name: "by_principal",
         columns: vec![
-            ("principal", strs(&g, |k| k.0)),
-            ("principal_type", strs(&g, |k| k.1)),
-            ("events", counts(&g, |t| t.events)),
-            ("reads", counts(&g, |t| t.reads)),
-            ("batch_calls", counts(&g, |t| t.batch_calls)),
-            ("failed", counts(&g, |t| t.failed)),
-            ("first_seen", times(&g, |t| t.first)),
-            ("last_seen", times(&g, |t| t.last)),
-            ("secrets", counts(&g, |t| t.secrets)),
-            ("source_ips", counts(&g, |t| t.source_ips)),
+            ("principal", strs(g, |k| k.0)),
+            ("principal_type", strs(g, |k| k.1)),
+            ("events", counts(g, |t| t.events)),
+            ("reads", counts(g, |t| t.reads)),
+            ("batch_calls", counts(g, |t| t.batch_calls)),
+            ("failed", counts(g, |t| t.failed)),
+            ("first_seen", times(g, |t| t.first)),
+            ("last_seen", times(g, |t| t.last)),
+            ("secrets", counts(g, |t| t.secrets)),
+            ("source_ips", counts(g, |t| t.source_ips)),
         ],
     }
 }
 
 /// Access counts per UTC hour, in time order.
 pub fn by_hour(store: &EventStore) -> Table {
-    let mut g = group(store, |row| Some(hour_of(row.time_us)));
+    hour_table(group(store, hour_key))
+}
+
+fn hour_key(row: &Row) -> Option<i64> {
+    let t = jiff::Timestamp::from_microsecond(row.time_us).unwrap_or_default();
+    Some(hour_floor(t).as_microsecond())
+}
+
+fn hour_table(mut g: Vec<(i64, Tally)>) -> Table {
     g.sort_by_key(|(h, _)| *h);
     Table {
         name: "by_hour",
@@ -309,29 +348,34 @@ pub fn by_hour(store: &EventStore) -> Table {
     }
 }
 
-fn hour_of(time_us: i64) -> i64 {
-    let t = jiff::Timestamp::from_microsecond(time_us).unwrap_or_default();
-    hour_floor(t).as_microsecond()
-}
-
 /// Access counts per source IP (a string: it is not always an address).
 pub fn by_source_ip(store: &EventStore) -> Table {
-    let g = group(store, |r| {
-        Some((store.get(r, Col::SourceIp).unwrap_or("unknown"), ""))
-    });
-    keyed_table("by_source_ip", "source_ip", &g)
+    source_ip_table(&group(store, |r| source_ip_key(store, r)))
+}
+
+fn source_ip_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
+    Some((store.get(r, Col::SourceIp).unwrap_or("unknown"), ""))
+}
+
+fn source_ip_table(g: &[(Key<'_>, Tally)]) -> Table {
+    keyed_table("by_source_ip", "source_ip", g)
 }
 
 /// Access counts per secret; batch records carry no single secret and are
 /// left out, since each returned secret is also logged as a `GetSecretValue`.
 pub fn by_secret(store: &EventStore) -> Table {
-    let g = group(store, |r| {
-        if store.get(r, Col::EventName) == Some("BatchGetSecretValue") {
-            return None;
-        }
-        store.get(r, Col::Secret).map(|s| (s, ""))
-    });
-    keyed_table("by_secret", "secret", &g)
+    secret_table(&group(store, |r| secret_key(store, r)))
+}
+
+fn secret_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
+    if store.get(r, Col::EventName) == Some("BatchGetSecretValue") {
+        return None;
+    }
+    store.get(r, Col::Secret).map(|s| (s, ""))
+}
+
+fn secret_table(g: &[(Key<'_>, Tally)]) -> Table {
+    keyed_table("by_secret", "secret", g)
 }
 
 fn keyed_table(name: &'static str, key: &'static str, g: &[(Key<'_>, Tally)]) -> Table {
@@ -392,13 +436,24 @@ pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
     }
 }
 
-/// The four aggregate reports, in the order they are shown.
+/// The four aggregate reports, in the order they are shown, from one pass
+/// over the table.
 pub fn all_reports(store: &EventStore) -> Vec<Table> {
+    let mut principals = Grouping::new(store);
+    let mut hours = Grouping::new(store);
+    let mut source_ips = Grouping::new(store);
+    let mut secrets = Grouping::new(store);
+    store.for_each_row(|_, r| {
+        principals.add(principal_key(store, r), r);
+        hours.add(hour_key(r), r);
+        source_ips.add(source_ip_key(store, r), r);
+        secrets.add(secret_key(store, r), r);
+    });
     vec![
-        by_principal(store),
-        by_hour(store),
-        by_source_ip(store),
-        by_secret(store),
+        principal_table(&principals.finish()),
+        hour_table(hours.finish()),
+        source_ip_table(&source_ips.finish()),
+        secret_table(&secrets.finish()),
     ]
 }
 
@@ -521,5 +576,10 @@ mod tests {
             panic!("by_hour has no principals");
         };
         assert_eq!(principals, [3]);
+        // One shared pass gives what a pass per report gives.
+        assert_eq!(
+            all_reports(&s),
+            [by_principal(&s), by_hour(&s), by_source_ip(&s), by_secret(&s)]
+        );
     }
 }
