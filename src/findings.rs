@@ -138,6 +138,10 @@ impl<'s> Ctx<'s> {
 
 /// Runs every rule over the table, which must be in time order (as the
 /// scan leaves it); findings sorted by time, then rule, principal, secret.
+///
+/// The rules share one pass: in time order every baseline event comes
+/// before the first event after it, so a rule that compares with the
+/// baseline already knows all of it when it first judges.
 pub fn findings<'s>(
     store: &'s EventStore,
     baseline: SignedDuration,
@@ -158,14 +162,26 @@ pub fn findings<'s>(
         ),
     };
     let mut out = Vec::new();
-    new_principal_secret(&ctx, &mut out);
-    new_source_ip(&ctx, &mut out);
-    if let Some(countries) = countries {
-        new_country(&ctx, countries, &mut out);
-    }
-    off_hours(&ctx, &mut out);
-    burst(&ctx, &mut out);
-    denied_then_read(&ctx, &mut out);
+    let mut principal_secret = NewPrincipalSecret::default();
+    let mut source_ip = NewSourceIp::default();
+    let mut country = countries.map(|countries| NewCountry {
+        countries,
+        seen: HashMap::new(),
+    });
+    let mut off_hours = OffHours::default();
+    let mut burst = Burst::default();
+    let mut denied = DeniedThenRead::default();
+    store.for_each_row(|chunk, r| {
+        principal_secret.row(&ctx, chunk, r, &mut out);
+        source_ip.row(&ctx, chunk, r, &mut out);
+        if let Some(country) = &mut country {
+            country.row(&ctx, chunk, r, &mut out);
+        }
+        off_hours.row(&ctx, chunk, r, &mut out);
+        burst.row(&ctx, chunk, r);
+        denied.row(&ctx, chunk, r, &mut out);
+    });
+    burst.finish(&ctx, &mut out);
     out.sort_by(|a, b| {
         (a.time_us, a.rule, &a.principal, &a.secret, &a.source_ip).cmp(&(
             b.time_us,
@@ -180,12 +196,16 @@ pub fn findings<'s>(
 
 /// `new-principal-secret`: the first access to a secret by a principal,
 /// when it comes after the baseline.
-fn new_principal_secret<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
-    let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
-    c.store.for_each_row(|chunk, r| {
+#[derive(Default)]
+struct NewPrincipalSecret<'s> {
+    seen: FxHashSet<(&'s str, &'s str)>,
+}
+
+impl<'s> NewPrincipalSecret<'s> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
         let Some(secret) = c.secret(r) else { return };
         let p = c.principal(r);
-        if seen.insert((p, secret)) && c.after(r) {
+        if self.seen.insert((p, secret)) && c.after(r) {
             let evidence = format!(
                 "first access to {secret} by {p}{} after the {}",
                 c.failed_note(r),
@@ -193,43 +213,52 @@ fn new_principal_secret<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
             );
             out.push(c.finding(chunk, "new-principal-secret", Severity::Medium, r, evidence));
         }
-    });
+    }
 }
 
 /// `new-source-ip`: the first request by a principal from a source, when it
 /// comes after the baseline.
-fn new_source_ip<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
-    let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
-    let mut baseline_sources: FxHashMap<&str, usize> = FxHashMap::default();
-    c.store.for_each_row(|chunk, r| {
+#[derive(Default)]
+struct NewSourceIp<'s> {
+    seen: FxHashSet<(&'s str, &'s str)>,
+    /// Sources per principal in the baseline.
+    baseline_sources: FxHashMap<&'s str, usize>,
+}
+
+impl<'s> NewSourceIp<'s> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
         let Some(ip) = c.source(r) else { return };
         let p = c.principal(r);
-        if !seen.insert((p, ip)) {
+        if !self.seen.insert((p, ip)) {
             return;
         }
         if !c.after(r) {
-            *baseline_sources.entry(p).or_default() += 1;
+            *self.baseline_sources.entry(p).or_default() += 1;
             return;
         }
-        let n = baseline_sources.get(p).copied().unwrap_or(0);
+        let n = self.baseline_sources.get(p).copied().unwrap_or(0);
         let evidence = format!(
             "first request by {p} from {ip} after the {}; it had {n} source(s) in the baseline",
             c.baseline
         );
         out.push(c.finding(chunk, "new-source-ip", Severity::Low, r, evidence));
-    });
+    }
 }
 
 /// `new-country`: the first request by a principal from a country (of a
 /// public address GeoIP places), when it comes after the baseline.
-fn new_country<'s>(c: &Ctx<'s>, countries: &dyn Countries, out: &mut Vec<Finding<'s>>) {
-    let mut seen: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    c.store.for_each_row(|chunk, r| {
-        let Some(code) = c.source(r).and_then(|ip| countries.country(ip)) else {
+struct NewCountry<'s, 'g> {
+    countries: &'g dyn Countries,
+    seen: HashMap<&'s str, BTreeSet<String>>,
+}
+
+impl<'s> NewCountry<'s, '_> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
+        let Some(code) = c.source(r).and_then(|ip| self.countries.country(ip)) else {
             return;
         };
         let p = c.principal(r);
-        let known = seen.entry(p).or_default();
+        let known = self.seen.entry(p).or_default();
         if known.contains(code) {
             return;
         }
@@ -248,7 +277,7 @@ fn new_country<'s>(c: &Ctx<'s>, countries: &dyn Countries, out: &mut Vec<Finding
             out.push(c.finding(chunk, "new-country", Severity::High, r, evidence));
         }
         known.insert(code.to_string());
-    });
+    }
 }
 
 fn hour_of_day(us: i64) -> usize {
@@ -258,27 +287,31 @@ fn hour_of_day(us: i64) -> usize {
 /// `off-hours`: for a principal with at least [`OFF_HOURS_MIN_BASELINE`]
 /// baseline events, the first access after the baseline in each UTC hour of
 /// day in which it had no baseline event.
-fn off_hours<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
-    let mut hours: FxHashMap<&str, (usize, [bool; 24])> = FxHashMap::default();
-    c.store.for_each_row(|_, r| {
-        if c.after(r) {
-            return;
-        }
-        let h = hours.entry(c.principal(r)).or_insert((0, [false; 24]));
-        h.0 += 1;
-        h.1[hour_of_day(r.time_us)] = true;
-    });
-    let mut flagged: FxHashSet<(&str, usize)> = FxHashSet::default();
-    c.store.for_each_row(|chunk, r| {
-        if !c.after(r) {
-            return;
-        }
+#[derive(Default)]
+struct OffHours<'s> {
+    /// Baseline events per principal, and the hours of day they fell in.
+    hours: FxHashMap<&'s str, (usize, [bool; 24])>,
+    flagged: FxHashSet<(&'s str, usize)>,
+}
+
+impl<'s> OffHours<'s> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
         let p = c.principal(r);
-        let Some((n, usual)) = hours.get(p).filter(|h| h.0 >= OFF_HOURS_MIN_BASELINE) else {
+        let h = hour_of_day(r.time_us);
+        if !c.after(r) {
+            let known = self.hours.entry(p).or_insert((0, [false; 24]));
+            known.0 += 1;
+            known.1[h] = true;
+            return;
+        }
+        let Some((n, usual)) = self
+            .hours
+            .get(p)
+            .filter(|known| known.0 >= OFF_HOURS_MIN_BASELINE)
+        else {
             return;
         };
-        let h = hour_of_day(r.time_us);
-        if usual[h] || !flagged.insert((p, h)) {
+        if usual[h] || !self.flagged.insert((p, h)) {
             return;
         }
         let list: Vec<String> = (0..24)
@@ -291,81 +324,95 @@ fn off_hours<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
             list.join(",")
         );
         out.push(c.finding(chunk, "off-hours", Severity::Medium, r, evidence));
-    });
+    }
 }
 
 /// `burst`: a UTC clock hour after the baseline in which a principal made
 /// more than `max(BURST_MIN, BURST_FACTOR × its busiest baseline hour)`
-/// requests; flagged at the request that crossed the limit.
-fn burst<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
-    // Events per (principal, clock hour), baseline and detection apart: the
-    // hour the baseline ends in is split in two.
-    let mut base: FxHashMap<(&str, i64), u64> = FxHashMap::default();
-    let mut later: FxHashMap<(&str, i64), u64> = FxHashMap::default();
-    c.store.for_each_row(|_, r| {
-        let key = (c.principal(r), r.time_us.div_euclid(HOUR_US));
-        let counts = if c.after(r) { &mut later } else { &mut base };
-        *counts.entry(key).or_default() += 1;
-    });
-    let mut busiest: FxHashMap<&str, u64> = FxHashMap::default();
-    for (&(p, _), &n) in &base {
-        let max = busiest.entry(p).or_default();
-        *max = (*max).max(n);
-    }
-    // The request that crossed the limit, in each hour that crossed it.
-    let mut seen: FxHashMap<(&str, i64), u64> = FxHashMap::default();
-    c.store.for_each_row(|chunk, r| {
-        if !c.after(r) {
-            return;
-        }
+/// requests; flagged at the request that crossed the limit. The hour's
+/// total, which the evidence quotes, is known once the pass is over.
+#[derive(Default)]
+struct Burst<'s> {
+    /// Baseline events per (principal, clock hour): the hour the baseline
+    /// ends in is split in two.
+    base: FxHashMap<(&'s str, i64), u64>,
+    /// The busiest baseline hour of each principal.
+    busiest: FxHashMap<&'s str, u64>,
+    /// Events after the baseline per (principal, clock hour).
+    later: FxHashMap<(&'s str, i64), u64>,
+    /// Findings waiting for their hour's total, with their limit and the
+    /// busiest baseline hour.
+    crossed: Vec<(Finding<'s>, i64, u64, u64)>,
+}
+
+impl<'s> Burst<'s> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row) {
         let (p, hour) = (c.principal(r), r.time_us.div_euclid(HOUR_US));
-        let max = busiest.get(p).copied().unwrap_or(0);
-        let limit = BURST_MIN.max(BURST_FACTOR * max);
-        let total = later[&(p, hour)];
-        let n = seen.entry((p, hour)).or_default();
-        *n += 1;
-        if total <= limit || *n != limit + 1 {
+        if !c.after(r) {
+            let n = self.base.entry((p, hour)).or_default();
+            *n += 1;
+            let max = self.busiest.entry(p).or_default();
+            *max = (*max).max(*n);
             return;
         }
-        let evidence = format!(
-            "{total} requests by {p} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
-            utc(hour * HOUR_US),
-            c.baseline
-        );
-        out.push(c.finding(chunk, "burst", Severity::Medium, r, evidence));
-    });
+        let max = self.busiest.get(p).copied().unwrap_or(0);
+        let limit = BURST_MIN.max(BURST_FACTOR * max);
+        let n = self.later.entry((p, hour)).or_default();
+        *n += 1;
+        if *n == limit + 1 {
+            let found = c.finding(chunk, "burst", Severity::Medium, r, String::new());
+            self.crossed.push((found, hour, limit, max));
+        }
+    }
+
+    fn finish(self, c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
+        for (mut found, hour, limit, max) in self.crossed {
+            let total = self.later[&(found.principal, hour)];
+            found.evidence = format!(
+                "{total} requests by {} in the hour from {}, above the limit of {limit} = max({BURST_MIN}, {BURST_FACTOR} x {max} in its busiest hour of the {})",
+                found.principal,
+                utc(hour * HOUR_US),
+                c.baseline
+            )
+            .into_boxed_str();
+            out.push(found);
+        }
+    }
 }
 
 /// `denied-then-read`: a successful read of a secret by a principal within
 /// [`DENIED_WINDOW`] after a failed one (any `errorCode`), once per
 /// (principal, secret), anywhere in the data.
-fn denied_then_read<'s>(c: &Ctx<'s>, out: &mut Vec<Finding<'s>>) {
-    let mut last_failure: FxHashMap<(&str, &str), Row> = FxHashMap::default();
-    let mut flagged: FxHashSet<(&str, &str)> = FxHashSet::default();
-    let window = DENIED_WINDOW.as_micros() as i64;
-    c.store.for_each_row(|chunk, r| {
+#[derive(Default)]
+struct DeniedThenRead<'s> {
+    /// The time and error code of each pair's last failure.
+    last_failure: FxHashMap<(&'s str, &'s str), (i64, &'s str)>,
+    flagged: FxHashSet<(&'s str, &'s str)>,
+}
+
+impl<'s> DeniedThenRead<'s> {
+    fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
         let Some(secret) = c.secret(r) else { return };
         let key = (c.principal(r), secret);
-        if c.store.get(r, Col::ErrorCode).is_some() {
-            last_failure.insert(key, r.clone());
+        if let Some(code) = c.store.get(r, Col::ErrorCode) {
+            self.last_failure.insert(key, (r.time_us, code));
             return;
         }
-        let Some(failed) = last_failure.get(&key) else {
+        let Some(&(failed_at, code)) = self.last_failure.get(&key) else {
             return;
         };
-        let gap = r.time_us - failed.time_us;
-        if gap > window || !flagged.insert(key) {
+        let gap = r.time_us - failed_at;
+        if gap > DENIED_WINDOW.as_micros() as i64 || !self.flagged.insert(key) {
             return;
         }
         let evidence = format!(
-            "{} read {secret} {} after a failed attempt ({} at {})",
+            "{} read {secret} {} after a failed attempt ({code} at {})",
             key.0,
             human_duration(SignedDuration::from_micros(gap)),
-            c.store.get(failed, Col::ErrorCode).unwrap_or(""),
-            utc(failed.time_us)
+            utc(failed_at)
         );
         out.push(c.finding(chunk, "denied-then-read", Severity::High, r, evidence));
-    });
+    }
 }
 
 fn utc(us: i64) -> String {

@@ -579,7 +579,12 @@ mod tests {
         // One shared pass gives what a pass per report gives.
         assert_eq!(
             all_reports(&s),
-            [by_principal(&s), by_hour(&s), by_source_ip(&s), by_secret(&s)]
+            [
+                by_principal(&s),
+                by_hour(&s),
+                by_source_ip(&s),
+                by_secret(&s)
+            ]
         );
     }
 }
