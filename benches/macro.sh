@@ -8,7 +8,8 @@
 # generates the corpus once under $BENCH_DIR (default ~/.cache/ctscan-bench),
 # checks ctscan's counts against the generator's record, and prints wall time,
 # CPU time and peak RSS for each command, with ratios. SKIP_PEERS=1 skips jq
-# and DuckDB (slow); SMOKE=1 runs a tiny corpus as a smoke check.
+# and DuckDB (slow); SMOKE=1 runs a tiny corpus as a smoke check; REPS=N
+# runs each command but the peers N times (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${1:-2200}"
@@ -41,14 +42,25 @@ generate() { # DIR SEED
 }
 
 RESULTS=()
-# measure NAME CMD... : runs CMD under GNU time; records wall, cpu, peak RSS.
+# measure NAME CMD... : runs CMD under GNU time $REPS times (default 3; the
+# slow peers once); records the fastest run's wall and CPU time and the median
+# peak RSS, so one noisy run on a shared machine does not decide a ratio.
 measure() {
   local name="$1"; shift
-  local tf; tf="$(mktemp)"
-  /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >/dev/null
-  read -r wall user sys rss < <(tail -n 1 "$tf"); rm -f "$tf"
-  RESULTS+=("$name|$wall|$(awk "BEGIN{print $user + $sys}")|$((rss / 1024))")
-  printf '  %-34s %8.2f s wall\n' "$name" "$wall" >&2
+  local reps="${REPS:-3}" tf runs=() rsses=()
+  case "$name" in jq*|duckdb*) reps=1 ;; esac
+  tf="$(mktemp)"
+  for _ in $(seq "$reps"); do
+    /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >/dev/null
+    read -r wall user sys rss < <(tail -n 1 "$tf")
+    runs+=("$wall $(awk "BEGIN{print $user + $sys}")")
+    rsses+=("$((rss / 1024))")
+  done
+  rm -f "$tf"
+  read -r wall cpu < <(printf '%s\n' "${runs[@]}" | sort -n | head -n 1)
+  rss="$(printf '%s\n' "${rsses[@]}" | sort -n | sed -n "$(((reps + 1) / 2))p")"
+  RESULTS+=("$name|$wall|$cpu|$rss")
+  printf '  %-34s %8.2f s wall, %4d MiB (%d runs)\n' "$name" "$wall" "$rss" "$reps" >&2
 }
 wall_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n w _ _ <<<"$r"; [ "$n" = "$1" ] && echo "$w"; done; true; }
 rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" = "$1" ] && echo "$m"; done; true; }
