@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use polars::prelude::{
-    Column as PlColumn, DataFrame, NamedFrom, ParquetCompression, ParquetWriter, SerWriter, Series,
-    TimeUnit, TimeZone,
+    Column as PlColumn, DataFrame, IntoSeries, NamedFrom, NewChunkedArray, ParquetCompression,
+    ParquetWriter, SerWriter, Series, StringChunked, TimeUnit, TimeZone,
 };
 
 use crate::events::{Chunk, EventStore};
@@ -66,7 +66,7 @@ fn parquet_frame(table: &Table) -> Result<DataFrame> {
         .map(|(name, col)| {
             let name = (*name).into();
             let series = match col {
-                Column::Str(v) => Series::new(name, v.iter().collect::<Vec<_>>()),
+                Column::Str(v) => StringChunked::from_iter_options(name, v.iter()).into_series(),
                 Column::Count(v) => Series::new(name, v),
                 Column::Bool(v) => Series::new(name, v),
                 Column::Float(v) => Series::new(name, v),
