@@ -230,7 +230,8 @@ where
 ///
 /// The listing is consumed as the workers go (a walk of a local mirror can
 /// be passed as it is made), so no list of objects is held: memory does not
-/// follow the number of files.
+/// follow the number of files. The progress bar's length is the caller's to
+/// set (see [`logs_to_read`]).
 pub fn scan_with<V, L>(
     listing: L,
     ctx: &ScanContext,
@@ -246,9 +247,6 @@ where
     listing.into_iter().par_bridge().for_each(|entry| {
         workers.with(|w| {
             if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
-                if let Some(bar) = &ctx.progress {
-                    bar.inc_length(1);
-                }
                 w.scan_object(&obj, fetch);
             }
         })
@@ -303,6 +301,19 @@ fn triage(listing: Vec<Listed>, ctx: &ScanContext) -> (ScanStats, Vec<ObjectRef>
         bar.set_length(todo.len() as u64);
     }
     (stats, todo)
+}
+
+/// How many entries of `listing` a scan in `window` would read: the length
+/// of its progress bar, counted by a walk of its own when the scan's walk
+/// is consumed as it goes.
+pub fn logs_to_read(listing: impl Iterator<Item = Listed>, window: &TimeWindow) -> u64 {
+    let to_read = |entry: &Listed| match entry {
+        Listed::Object(obj) => {
+            classify_key(&obj.key) == ObjectKind::Log && !is_pruned(&obj.key, window)
+        }
+        Listed::Unlistable { .. } => false,
+    };
+    listing.filter(to_read).count() as u64
 }
 
 /// Counts one listed entry; the object, when it is a log to read.

@@ -929,3 +929,32 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
     }
     assert!(interrupted > 0, "no run was interrupted");
 }
+
+/// The progress bar's length, counted by a walk of its own before the scan,
+/// is exactly the number of objects the scan then reads: digests, insights
+/// and keys outside the window are left out of both.
+#[test]
+fn the_progress_bar_counts_exactly_the_objects_the_scan_reads() {
+    use ctscan::record::Selection;
+    use ctscan::scan::{logs_to_read, scan, LocalFetch, ScanContext};
+    use ctscan::source::local::walk;
+    use ctscan::window::TimeWindow;
+
+    let mirror = root().join("sample-logs");
+    let window = TimeWindow {
+        since: Some("2026-01-02T12:00:00Z".parse().unwrap()),
+        until: None,
+    };
+    let ctx = ScanContext::new(Selection::default(), window, 1 << 30);
+    let files = scan(walk(&mirror), &ctx, &LocalFetch).stats.files;
+    let read = files.scanned
+        + files.failed
+        + files
+            .skipped
+            .iter()
+            .filter(|(reason, _)| !["digest", "insight"].contains(&reason.as_str()))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+    assert!(files.pruned > 0 && files.skipped["digest"] > 0, "{files:?}");
+    assert_eq!(logs_to_read(walk(&mirror), &window), read);
+}

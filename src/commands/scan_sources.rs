@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
 use crate::scan::{
-    scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext, ScanOutcome,
+    logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext,
+    ScanOutcome,
 };
 use crate::source::s3::{ListCounts, ListMode, S3Session};
 use crate::source::{self, Listed};
@@ -54,13 +55,19 @@ pub fn scan_sources_with<V: RecordVisitor>(
     let threads = pool.current_num_threads();
     let mut counts = session.as_ref().map(S3Session::probe_counts);
     let (outcome, state) = match session {
-        // Local mirrors are walked as they are scanned.
+        // Local mirrors are walked as they are scanned; a bar on a terminal
+        // gets its length from a first walk that only counts.
         None => {
-            let walks = cfg.sources.iter().flat_map(|src| match src {
-                SourceSpec::Local(path) => Some(source::local::walk(path)),
-                SourceSpec::S3(_) => None,
-            });
-            pool.install(|| scan_with(walks.flatten(), &ctx, &LocalFetch, visitor))
+            let walks = || {
+                cfg.sources.iter().flat_map(|src| match src {
+                    SourceSpec::Local(path) => Some(source::local::walk(path)),
+                    SourceSpec::S3(_) => None,
+                })
+            };
+            if let Some(bar) = &ctx.progress {
+                bar.set_length(logs_to_read(walks().flatten(), &cfg.window));
+            }
+            pool.install(|| scan_with(walks().flatten(), &ctx, &LocalFetch, visitor))
         }
         Some(s) => {
             let mut listing: Vec<Listed> = Vec::new();
