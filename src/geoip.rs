@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::events::{Chunk, Col, EventStore, Row};
 use crate::findings::Countries;
-use crate::report::{counts, group, strs, times, Column, Key, Table, Tally};
+use crate::report::{counts, group, strs, times, Column, Distinct, Key, Table, Tally};
 
 /// What a `sourceIPAddress` value is, decided before any lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -356,7 +356,7 @@ impl<'s> Annotations<'s> {
     /// Access counts per country, with the unlocated classes as rows of
     /// their own; sorted by events descending, then code.
     pub fn by_country(&self, store: &EventStore) -> Table {
-        let g = group(store, |r| {
+        let g = group(store, LOCATED_DISTINCT, |r| {
             let l = self.get(store, r);
             Some((
                 l.country_key.as_str(),
@@ -368,7 +368,7 @@ impl<'s> Annotations<'s> {
 
     /// Access counts per autonomous system, like [`Self::by_country`].
     pub fn by_asn(&self, store: &EventStore) -> Table {
-        let g = group(store, |r| {
+        let g = group(store, LOCATED_DISTINCT, |r| {
             let l = self.get(store, r);
             Some((l.asn_key.as_str(), l.info.as_org.as_deref().unwrap_or("")))
         });
@@ -403,6 +403,13 @@ impl Countries for Annotations<'_> {
             .and_then(|l| l.info.country_code.as_deref())
     }
 }
+
+/// The distinct counts [`located_table`] shows.
+const LOCATED_DISTINCT: Distinct = Distinct {
+    secrets: false,
+    principals: true,
+    source_ips: true,
+};
 
 fn located_table(name: &'static str, keys: [&'static str; 2], g: &[(Key<'_>, Tally)]) -> Table {
     Table {

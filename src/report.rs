@@ -166,11 +166,29 @@ impl Tally {
     }
 }
 
+/// Which distinct counts a report shows; only those are collected.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Distinct {
+    pub(crate) secrets: bool,
+    pub(crate) principals: bool,
+    pub(crate) source_ips: bool,
+}
+
+impl Distinct {
+    /// Distinct principals only.
+    pub(crate) const PRINCIPALS: Distinct = Distinct {
+        secrets: false,
+        principals: true,
+        source_ips: false,
+    };
+}
+
 /// The distinct secrets, principals and source IPs of every key, as one set
 /// of (key slot, string id) pairs per column rather than a set per key: a
 /// report over tens of thousands of addresses then costs about 10 bytes a
 /// pair instead of three small hash sets a key.
 struct DistinctPairs {
+    wanted: Distinct,
     secrets: FxHashSet<(u32, u32)>,
     principals: FxHashSet<(u32, u32)>,
     source_ips: FxHashSet<(u32, u32)>,
@@ -180,8 +198,9 @@ struct DistinctPairs {
 }
 
 impl DistinctPairs {
-    fn new(store: &EventStore) -> Self {
+    fn new(store: &EventStore, wanted: Distinct) -> Self {
         DistinctPairs {
+            wanted,
             secrets: FxHashSet::default(),
             principals: FxHashSet::default(),
             source_ips: FxHashSet::default(),
@@ -190,14 +209,18 @@ impl DistinctPairs {
     }
 
     fn add(&mut self, slot: u32, row: &Row) {
-        if let Some(secret) = row.id(Col::Secret) {
+        let or_unknown = |id: Option<u32>| id.unwrap_or(self.unknown);
+        if let Some(secret) = row.id(Col::Secret).filter(|_| self.wanted.secrets) {
             self.secrets.insert((slot, secret));
         }
-        let or_unknown = |id: Option<u32>| id.unwrap_or(self.unknown);
-        self.principals
-            .insert((slot, or_unknown(row.id(Col::Principal))));
-        self.source_ips
-            .insert((slot, or_unknown(row.id(Col::SourceIp))));
+        if self.wanted.principals {
+            self.principals
+                .insert((slot, or_unknown(row.id(Col::Principal))));
+        }
+        if self.wanted.source_ips {
+            self.source_ips
+                .insert((slot, or_unknown(row.id(Col::SourceIp))));
+        }
     }
 
     fn count_into(self, tallies: &mut [Tally]) {
@@ -225,12 +248,13 @@ pub(crate) struct Grouping<'s, K> {
 }
 
 impl<'s, K: std::hash::Hash + Ord + Copy> Grouping<'s, K> {
-    pub(crate) fn new(store: &'s EventStore) -> Self {
+    /// A grouping that counts the `distinct` values its report shows.
+    pub(crate) fn new(store: &'s EventStore, distinct: Distinct) -> Self {
         Grouping {
             store,
             slots: FxHashMap::default(),
             tallies: Vec::new(),
-            distinct: DistinctPairs::new(store),
+            distinct: DistinctPairs::new(store, distinct),
         }
     }
 
@@ -264,9 +288,10 @@ impl<'s, K: std::hash::Hash + Ord + Copy> Grouping<'s, K> {
 /// Groups rows by `key` in a pass of its own (see [`Grouping`]).
 pub(crate) fn group<K: std::hash::Hash + Ord + Copy>(
     store: &EventStore,
+    distinct: Distinct,
     key: impl Fn(&Row) -> Option<K>,
 ) -> Vec<(K, Tally)> {
-    let mut grouping = Grouping::new(store);
+    let mut grouping = Grouping::new(store, distinct);
     store.for_each_row(|_, row| grouping.add(key(row), row));
     grouping.finish()
 }
@@ -285,7 +310,9 @@ pub(crate) fn times(groups: &[(Key<'_>, Tally)], f: impl Fn(&Tally) -> i64) -> C
 
 /// Access counts per principal.
 pub fn by_principal(store: &EventStore) -> Table {
-    principal_table(&group(store, |r| principal_key(store, r)))
+    principal_table(&group(store, PRINCIPAL_DISTINCT, |r| {
+        principal_key(store, r)
+    }))
 }
 
 fn principal_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
@@ -294,6 +321,13 @@ fn principal_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
         store.get(r, Col::PrincipalType).unwrap_or("unknown"),
     ))
 }
+
+/// The distinct counts [`principal_table`] shows.
+const PRINCIPAL_DISTINCT: Distinct = Distinct {
+    secrets: true,
+    principals: false,
+    source_ips: true,
+};
 
 fn principal_table(g: &[(Key<'_>, Tally)]) -> Table {
     Table {
@@ -315,7 +349,7 @@ fn principal_table(g: &[(Key<'_>, Tally)]) -> Table {
 
 /// Access counts per UTC hour, in time order.
 pub fn by_hour(store: &EventStore) -> Table {
-    hour_table(group(store, hour_key))
+    hour_table(group(store, Distinct::PRINCIPALS, hour_key))
 }
 
 fn hour_key(row: &Row) -> Option<i64> {
@@ -350,7 +384,9 @@ fn hour_table(mut g: Vec<(i64, Tally)>) -> Table {
 
 /// Access counts per source IP (a string: it is not always an address).
 pub fn by_source_ip(store: &EventStore) -> Table {
-    source_ip_table(&group(store, |r| source_ip_key(store, r)))
+    source_ip_table(&group(store, Distinct::PRINCIPALS, |r| {
+        source_ip_key(store, r)
+    }))
 }
 
 fn source_ip_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
@@ -364,7 +400,9 @@ fn source_ip_table(g: &[(Key<'_>, Tally)]) -> Table {
 /// Access counts per secret; batch records carry no single secret and are
 /// left out, since each returned secret is also logged as a `GetSecretValue`.
 pub fn by_secret(store: &EventStore) -> Table {
-    secret_table(&group(store, |r| secret_key(store, r)))
+    secret_table(&group(store, Distinct::PRINCIPALS, |r| {
+        secret_key(store, r)
+    }))
 }
 
 fn secret_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
@@ -439,10 +477,10 @@ pub fn events_table(chunk: &Chunk<'_, '_>) -> Table {
 /// The four aggregate reports, in the order they are shown, from one pass
 /// over the table.
 pub fn all_reports(store: &EventStore) -> Vec<Table> {
-    let mut principals = Grouping::new(store);
-    let mut hours = Grouping::new(store);
-    let mut source_ips = Grouping::new(store);
-    let mut secrets = Grouping::new(store);
+    let mut principals = Grouping::new(store, PRINCIPAL_DISTINCT);
+    let mut hours = Grouping::new(store, Distinct::PRINCIPALS);
+    let mut source_ips = Grouping::new(store, Distinct::PRINCIPALS);
+    let mut secrets = Grouping::new(store, Distinct::PRINCIPALS);
     store.for_each_row(|_, r| {
         principals.add(principal_key(store, r), r);
         hours.add(hour_key(r), r);
