@@ -348,11 +348,7 @@ impl EventStore {
             out.write_all(&row.time_us.to_le_bytes())?;
             out.write_all(&[encode_bool(row.read_only)])?;
             for col in 0..INTERNED {
-                let s = match row.interned[col] {
-                    NONE => None,
-                    id => Some(&*self.strings.strings[id as usize]),
-                };
-                write_str(&mut out, s)?;
+                write_str(&mut out, self.string(row.interned[col]))?;
             }
             for span in row.texts {
                 write_str(&mut out, self.span(span))?;
@@ -445,10 +441,12 @@ impl EventStore {
 
     /// An interned column's value.
     pub fn get(&self, row: &Row, col: Col) -> Option<&str> {
-        match row.interned[col as usize] {
-            NONE => None,
-            id => Some(&self.strings.strings[id as usize]),
-        }
+        self.string(row.interned[col as usize])
+    }
+
+    /// The interned string `id` names (none for [`NONE`]).
+    fn string(&self, id: u32) -> Option<&str> {
+        (id != NONE).then(|| &*self.strings.strings[id as usize])
     }
 
     fn span(&self, span: Span) -> Option<&str> {
@@ -503,10 +501,7 @@ impl EventStore {
         for (slot, field) in fields.iter_mut().zip(spill::KEY_ORDER) {
             *slot = match field.checked_sub(INTERNED) {
                 Some(text) => self.span(r.texts[text]),
-                None => match r.interned[field] {
-                    NONE => None,
-                    id => Some(&*self.strings.strings[id as usize]),
-                },
+                None => self.string(r.interned[field]),
             };
         }
         (r.time_us, fields, encode_bool(r.read_only))
