@@ -8,15 +8,15 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use ctscan::decode::Decoder;
 use ctscan::events::EventStore;
-use ctscan::filter::Prefilter;
-use ctscan::format::{split_records, split_records_indexed, RecordText};
-use ctscan::record::{select_event, Selection};
+use ctscan::read::filter::Prefilter;
+use ctscan::read::format::{split_records, split_records_indexed, RecordText};
+use ctscan::read::inflate::Decoder;
+use ctscan::read::record::{select_event, Selection};
+use ctscan::read::structural::Tape;
+use ctscan::replay::rules::{cis_rules, RuleSet};
 use ctscan::report::all_reports;
-use ctscan::rules::{cis_rules, RuleSet};
 use ctscan::source::{local, Listed};
-use ctscan::structural::Tape;
 
 /// The gzip log objects of sample-logs, raw and inflated.
 fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {

@@ -78,7 +78,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Largest decompressed object accepted, in bytes; larger ones fail (gzip bombs).
-    #[arg(long, value_name = "BYTES", default_value_t = crate::decode::DEFAULT_MAX_DECOMPRESSED)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MAX_DECOMPRESSED)]
     pub max_object_size: u64,
     /// No progress bar and no terminal tables (errors are still printed).
     #[arg(long, short)]

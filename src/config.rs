@@ -12,7 +12,7 @@ use crate::cli::{
     AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, MirrorArgs, OutputFormat,
     ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
-use crate::record::{EventSpec, Selection};
+use crate::read::record::{EventSpec, Selection};
 use crate::window::{parse_time_arg, TimeWindow};
 
 /// Environment variable naming the default SOURCE.
@@ -223,13 +223,13 @@ pub struct ReportConfig {
     pub format: OutputFormat,
     pub top: usize,
     /// The `--geoip` databases, opened; `None` without the option.
-    pub geoip: Option<std::sync::Arc<crate::geoip::GeoIp>>,
+    pub geoip: Option<std::sync::Arc<crate::report::geoip::GeoIp>>,
     /// `--baseline`: how much of the data's start the findings learn from.
     pub baseline: jiff::SignedDuration,
     /// `--html FILE`: where to write the dashboard.
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
-    pub rules: Vec<crate::rules::Rule>,
+    pub rules: Vec<crate::replay::rules::Rule>,
 }
 
 impl ReportConfig {
@@ -250,7 +250,9 @@ impl ReportConfig {
             })?;
         let geoip = match args.geoip.as_slice() {
             [] => None,
-            paths => Some(std::sync::Arc::new(crate::geoip::GeoIp::open(paths)?)),
+            paths => Some(std::sync::Arc::new(crate::report::geoip::GeoIp::open(
+                paths,
+            )?)),
         };
         if let Some(dir) = args.html.as_ref().and_then(|f| f.parent()) {
             std::fs::create_dir_all(dir).with_context(|| format!("--html {}", dir.display()))?;
@@ -306,7 +308,7 @@ impl VerifyConfig {
             events: Vec::new(),
             all_events: false,
             threads: args.threads,
-            max_object_size: crate::decode::DEFAULT_MAX_DECOMPRESSED,
+            max_object_size: crate::read::inflate::DEFAULT_MAX_DECOMPRESSED,
             quiet: args.quiet,
             s3: S3Args {
                 s3_concurrency: 1,
@@ -361,8 +363,8 @@ impl VerifyConfig {
 }
 
 /// Parses a filter pattern given on the command line.
-pub fn parse_pattern(text: &str) -> Result<crate::pattern::Pattern> {
-    crate::pattern::Pattern::parse(text).context("invalid pattern")
+pub fn parse_pattern(text: &str) -> Result<crate::replay::pattern::Pattern> {
+    crate::replay::pattern::Pattern::parse(text).context("invalid pattern")
 }
 
 /// The shared scan options of a command that matches records its own way:
@@ -379,7 +381,7 @@ fn visitor_scan(args: &ScanArgs, env: &Env) -> Result<ScanConfig> {
 /// `test-pattern`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct TestPatternConfig {
-    pub pattern: crate::pattern::Pattern,
+    pub pattern: crate::replay::pattern::Pattern,
     /// `None` reads stdin.
     pub input: Option<PathBuf>,
 }
@@ -397,8 +399,8 @@ impl TestPatternConfig {
 #[derive(Debug, Clone)]
 pub struct EventsConfig {
     pub scan: ScanConfig,
-    pub pattern: Option<crate::pattern::Pattern>,
-    pub lookup: crate::lookup::LookupFilters,
+    pub pattern: Option<crate::replay::pattern::Pattern>,
+    pub lookup: crate::read::lookup::LookupFilters,
     pub format: EventsFormat,
     pub limit: Option<usize>,
 }
@@ -409,7 +411,7 @@ impl EventsConfig {
         Ok(EventsConfig {
             scan: visitor_scan(&args.scan, env)?,
             pattern,
-            lookup: crate::lookup::LookupFilters {
+            lookup: crate::read::lookup::LookupFilters {
                 event_name: args.event_name.clone(),
                 event_source: args.event_source.clone(),
                 username: args.username.clone(),
@@ -425,16 +427,19 @@ impl EventsConfig {
 }
 
 /// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.
-pub fn load_rules(spec: &str) -> Result<Vec<crate::rules::Rule>> {
+pub fn load_rules(spec: &str) -> Result<Vec<crate::replay::rules::Rule>> {
     if spec == "cis" {
-        return Ok(crate::rules::cis_rules());
+        return Ok(crate::replay::rules::cis_rules());
     }
     let text = std::fs::read_to_string(spec).with_context(|| format!("--rules {spec}"))?;
-    crate::rules::parse_rules_json(&text).with_context(|| format!("--rules {spec}"))
+    crate::replay::rules::parse_rules_json(&text).with_context(|| format!("--rules {spec}"))
 }
 
 /// Gives every rule without an SNS topic `topic`, so its alarm notifies.
-fn with_default_topic(mut rules: Vec<crate::rules::Rule>, topic: &str) -> Vec<crate::rules::Rule> {
+fn with_default_topic(
+    mut rules: Vec<crate::replay::rules::Rule>,
+    topic: &str,
+) -> Vec<crate::replay::rules::Rule> {
     for r in &mut rules {
         if r.alarm.sns_topic_arn.is_none() {
             r.alarm.sns_topic_arn = Some(topic.to_string());
@@ -447,7 +452,7 @@ fn with_default_topic(mut rules: Vec<crate::rules::Rule>, topic: &str) -> Vec<cr
 #[derive(Debug, Clone)]
 pub struct AlarmCommandConfig {
     pub scan: ScanConfig,
-    pub rules: Vec<crate::rules::Rule>,
+    pub rules: Vec<crate::replay::rules::Rule>,
     /// Whether the rules came from `--rules` (one summary row per rule).
     pub pack: bool,
     pub default_mode: DefaultModeArg,
@@ -460,13 +465,14 @@ pub struct AlarmCommandConfig {
 
 impl AlarmCommandConfig {
     pub fn from_args(args: &AlarmArgs, env: &Env) -> Result<AlarmCommandConfig> {
-        use crate::rules::{Rule, RuleValue};
+        use crate::replay::rules::{Rule, RuleValue};
         let scan = visitor_scan(&args.scan, env)?;
         let rules = match (&args.rules, &args.pattern) {
             (Some(spec), _) => load_rules(spec)?,
             (None, Some(p)) => {
                 parse_pattern(p)?;
-                let mut alarm = crate::alarm::AlarmConfig::cis(&args.alarm_name, &args.alarm_name);
+                let mut alarm =
+                    crate::replay::alarm::AlarmConfig::cis(&args.alarm_name, &args.alarm_name);
                 alarm.namespace = "ctscan".into();
                 alarm.statistic = args.statistic.parse().context("--statistic")?;
                 alarm.comparison = args.comparison.parse().context("--comparison")?;

@@ -20,7 +20,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
-use crate::record::Event;
+use crate::read::record::Event;
 use spill::{encode_bool, read_chunk, temp_file, write_str, FullRow};
 
 /// Rows a worker keeps in memory before sorting them into a run on disk;

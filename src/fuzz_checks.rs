@@ -11,17 +11,19 @@ use std::io::Read;
 use serde_json::Value;
 
 use crate::events::{Col, EventStore, Text};
-use crate::filter::Prefilter;
-use crate::format::{looks_like_json, split_records, split_records_indexed, Layout, RecordText};
-use crate::pattern::{
+use crate::read::filter::Prefilter;
+use crate::read::format::{
+    looks_like_json, split_records, split_records_indexed, Layout, RecordText,
+};
+use crate::read::record::{select_event, Selection};
+use crate::read::structural::Tape;
+use crate::replay::pattern::{
     CrossTypeMode, EventCache, ExtraTokensMode, FieldPlan, JsonRootMode, LogEvent, MatchOptions,
     NullBoolEqMode, OnlyExclusionsMode, Pattern, Quantifier, RegexInTermsMode, RegexNeMode,
     UnquotedTermMode, UnquotedValueMode,
 };
-use crate::record::{select_event, Selection};
-use crate::rules::{cis_rules, RuleSet};
+use crate::replay::rules::{cis_rules, RuleSet};
 use crate::scan::{scan_object_bytes, ScanContext};
-use crate::structural::Tape;
 use crate::verify::digest::{inflate, sha256_hex, Digest};
 use crate::verify::signature::string_to_sign;
 use crate::window::TimeWindow;
@@ -29,7 +31,7 @@ use crate::window::TimeWindow;
 /// The object name the fast path is given: one that claims JSON, so that
 /// bytes which are not JSON are a failure, never a silent skip.
 const KEY: &str = "fuzz.json";
-const LIMIT: u64 = crate::decode::DEFAULT_MAX_DECOMPRESSED;
+const LIMIT: u64 = crate::read::inflate::DEFAULT_MAX_DECOMPRESSED;
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 // ---------------------------------------------------------------------------
@@ -203,7 +205,7 @@ fn batch_value(json: &str) -> Value {
 
 /// The decompressed text, as the oracle reads it: flate2 over every member.
 fn inflate_bounded(data: &[u8]) -> Option<Vec<u8>> {
-    if !crate::decode::is_gzip(data) {
+    if !crate::read::inflate::is_gzip(data) {
         return Some(data.to_vec());
     }
     let mut out = Vec::new();

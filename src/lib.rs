@@ -1,58 +1,53 @@
 /*!
 ctscan: a fast offline analyzer for AWS CloudTrail logs.
 
-The pipeline, one module per step:
+The pipeline, one folder per stage, in the order data flows:
 
-1. [`config`] turns command-line [`cli`] arguments into a checked configuration.
-2. [`source`] lists every object of every SOURCE before anything is read
-   (local walks, or pruned S3 listings of the CloudTrail layout).
-3. [`scan`] reads the objects in parallel: [`decode`] inflates gzip, [`format`](mod@format)
-   splits records without parsing them, [`filter`] skips records that cannot be
-   selected, and only candidates are parsed (simd-json) and normalised by
-   [`record`] into the compact [`events`] table.
-4. [`report`] groups the events into tables; [`export`] writes them as Parquet
-   and CSV; [`terminal`] prints them, escaped by [`sanitize`]; [`html`] draws
-   them as one self-contained page of [`svg`] charts.
-   [`geoip`] places source addresses (`--geoip`) and [`findings`] flags
-   anomalies against a baseline; both add tables of their own.
+1. [`cli`] holds the command line as clap types; [`config`] checks it and
+   turns it into one configuration per command ([`error`] names the exit
+   statuses).
+2. [`source`]: where objects come from. Local mirrors are walked as the
+   scan reads them ([`source::local`]); `s3://` sources are listed with
+   pruning by the CloudTrail key layout ([`source::s3`]).
+3. [`read`]: how bytes become records. [`read::inflate`] inflates gzip,
+   [`read::format`] detects the file's shape and splits it into records with
+   [`read::structural`], [`read::filter`] and [`read::lookup`] skip records
+   that cannot be selected, and [`read::record`] normalises the candidates.
+4. [`scan`]: the parallel driver. One worker per thread runs the read steps
+   over every object, accounts for each one, and fills the [`events`] table.
+5. [`report`]: how events become tables and files. The `by_*` tables,
+   [`report::findings`] and [`report::geoip`] add tables of their own,
+   [`report::export`] writes Parquet and CSV, [`report::terminal`] prints
+   (escaped by [`report::sanitize`]), [`report::dashboard`] draws the HTML page.
+6. [`replay`]: what CloudWatch would have done. [`replay::pattern`] is the
+   metric filter language, [`replay::rules`] the rule packs (CIS),
+   [`replay::alarm`] the metric → alarm → SNS evaluation.
+7. [`verify`]: a mirror checked against its digest chain, and the events
+   that tamper with a trail.
 
-`verify` ([`verify`]) checks a local mirror against its digest chain and
-finds tampering events in one [`scan::scan_with`] pass.
+[`commands`] glues a configuration to these stages, one file per subcommand;
+[`window`] is the time window every stage shares. `ARCHITECTURE.md` has the
+invariants.
 
 The `cli` feature (on by default) adds the command line, the S3 source and
 the Parquet/CSV exports; without it the crate is the scanning core alone.
 */
 
-pub mod alarm;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "cli")]
 pub mod commands;
 #[cfg(feature = "cli")]
 pub mod config;
-pub mod decode;
 pub mod error;
 pub mod events;
-#[cfg(feature = "cli")]
-pub mod export;
-pub mod filter;
-pub mod findings;
-pub mod format;
 #[doc(hidden)]
 pub mod fuzz_checks;
-pub mod geoip;
-pub mod html;
-pub mod lookup;
-pub mod pattern;
-pub mod record;
+pub mod read;
+pub mod replay;
 pub mod report;
-pub mod rules;
-pub mod sanitize;
 pub mod scan;
 pub mod source;
-pub mod structural;
-pub mod svg;
-pub mod terminal;
 pub mod verify;
 pub mod window;
 

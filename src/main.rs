@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!(
                 "ctscan: {}",
-                ctscan::sanitize::terminal(&format!("{err:#}"))
+                ctscan::report::sanitize::terminal(&format!("{err:#}"))
             );
             ExitCode::from(ExitStatus::Error.code())
         }

@@ -14,13 +14,13 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::decode::{DecodeError, Decoder};
 use crate::events::EventStore;
-use crate::filter::{HitCursor, Prefilter};
-use crate::format::{looks_like_json, split_records_indexed, Layout, RecordText};
-use crate::record::{select_event, Selection};
+use crate::read::filter::{HitCursor, Prefilter};
+use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
+use crate::read::inflate::{DecodeError, Decoder};
+use crate::read::record::{select_event, Selection};
+use crate::read::structural::Tape;
 use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
-use crate::structural::Tape;
 use crate::window::{key_time, TimeWindow};
 
 /// What a scan needs to know, fixed for its whole run.
@@ -480,7 +480,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         let secs = bar.elapsed().as_secs_f64().max(1e-3);
         bar.set_message(format!(
             "{} JSON, {matched} events ({:.0} events/s)",
-            crate::terminal::human_bytes(bytes),
+            crate::report::terminal::human_bytes(bytes),
             matched as f64 / secs
         ));
         bar.inc(1);

@@ -323,7 +323,7 @@ fn unreadable_files_and_directories_fail_with_permission_denied() {
 mod nothing_lost {
     use std::collections::BTreeMap;
 
-    use ctscan::record::Selection;
+    use ctscan::read::record::Selection;
     use ctscan::scan::{scan, LocalFetch, ScanContext, ScanOutcome};
     use ctscan::source::local;
     use ctscan::window::TimeWindow;

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ctscan::events::Col;
-use ctscan::record::{select_event, Selection};
+use ctscan::read::record::{select_event, Selection};
 use ctscan::scan::{scan, LocalFetch, ScanContext};
 use ctscan::source::{local, Listed};
 use ctscan::window::TimeWindow;

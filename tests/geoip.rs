@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ctscan::geoip::{GeoInfo, GeoIp, IpClass};
+use ctscan::report::geoip::{GeoInfo, GeoIp, IpClass};
 
 use crate::util::*;
 

@@ -14,7 +14,7 @@ use crate::util::*;
 /// Debian's Chromium, which `scripts/install-test-deps.sh` installs.
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Top-principal bars and matrix size the page draws (`ctscan::html`'s caps).
+/// Top-principal bars and matrix size the page draws (`ctscan::report::dashboard`'s caps).
 const TOP_PRINCIPALS: usize = 15;
 const MATRIX_PRINCIPALS: usize = 20;
 const MATRIX_SECRETS: usize = 12;

@@ -935,7 +935,7 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
 /// and keys outside the window are left out of both.
 #[test]
 fn the_progress_bar_counts_exactly_the_objects_the_scan_reads() {
-    use ctscan::record::Selection;
+    use ctscan::read::record::Selection;
     use ctscan::scan::{logs_to_read, scan, LocalFetch, ScanContext};
     use ctscan::source::local::walk;
     use ctscan::window::TimeWindow;

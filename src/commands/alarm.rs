@@ -18,23 +18,23 @@ use serde_json::{json, Value};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::alarm::{
-    explain_series, replay_series, AlarmConfig, AlarmState, MinuteSeries, MissingValueMode, Replay,
-    ReplayKnobs, ReplayOptions, SnsNotification, TreatMissing,
-};
 use crate::cli::{ClockArg, DefaultModeArg};
 use crate::commands::events::compact_json;
 use crate::commands::scan_sources::{scan_sources_with, Scanned};
 use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
-use crate::export::{write_csv, write_json_atomically, write_parquet};
-use crate::record::Selection;
+use crate::read::record::Selection;
+use crate::read::structural::Tape;
+use crate::replay::alarm::{
+    explain_series, replay_series, AlarmConfig, AlarmState, MinuteSeries, MissingValueMode, Replay,
+    ReplayKnobs, ReplayOptions, SnsNotification, TreatMissing,
+};
+use crate::replay::rules::{Rule, RuleMatches, RuleSet, RuleValue, Verdict};
+use crate::report::export::{write_csv, write_json_atomically, write_parquet};
+use crate::report::sanitize::terminal;
+use crate::report::terminal::print_table;
 use crate::report::{Column, StrColumn, Table};
-use crate::rules::{Rule, RuleMatches, RuleSet, RuleValue, Verdict};
-use crate::sanitize::terminal;
 use crate::scan::RecordVisitor;
-use crate::structural::Tape;
-use crate::terminal::print_table;
 use crate::window::{key_time, TimeWindow};
 
 /// Records larger than this are never sent to CloudWatch Logs (§1.8).
@@ -683,8 +683,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::alarm::{replay, DefaultMode, EventOutcome, Sample};
-    use crate::rules::parse_rules_json;
+    use crate::replay::alarm::{replay, DefaultMode, EventOutcome, Sample};
+    use crate::replay::rules::parse_rules_json;
 
     #[test]
     fn segmented_replay_equals_full_replay() {

@@ -11,13 +11,13 @@ use crate::cli::EventsFormat;
 use crate::commands::scan_sources::scan_sources_with;
 use crate::config::EventsConfig;
 use crate::error::ExitStatus;
-use crate::lookup::{read_only, username, LookupFilters};
-use crate::pattern::{EventCache, Pattern};
+use crate::read::lookup::{read_only, username, LookupFilters};
+use crate::read::structural::Tape;
+use crate::replay::pattern::{EventCache, Pattern};
+use crate::report::sanitize::csv_cell;
+use crate::report::terminal::print_table;
 use crate::report::{Column, Table};
-use crate::sanitize::csv_cell;
 use crate::scan::RecordVisitor;
-use crate::structural::Tape;
-use crate::terminal::print_table;
 use crate::window::{parse_event_time, TimeWindow};
 
 /// One selected record.

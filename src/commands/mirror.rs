@@ -18,11 +18,11 @@ use tokio::task::JoinSet;
 
 use crate::config::MirrorConfig;
 use crate::error::ExitStatus;
-use crate::export::{write_atomically, write_json_atomically};
+use crate::report::export::{write_atomically, write_json_atomically};
+use crate::report::terminal::{human_bytes, warn};
 use crate::scan::is_pruned;
 use crate::source::s3::{get_object, ListMode, S3Object, S3Session};
 use crate::source::META_DIR;
-use crate::terminal::{human_bytes, warn};
 
 /// One object's sidecar, `DIR/.ctscan-meta/<KEY>.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

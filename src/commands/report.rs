@@ -15,14 +15,16 @@ use crate::commands::scan_sources::{scan_sources, Scanned};
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
 use crate::events::EventStore;
-use crate::export::{write_csv, write_events_parquet_with, write_json_atomically, write_parquet};
-use crate::findings::{findings, findings_table, Countries};
-use crate::geoip::Annotations;
-use crate::html::AlarmTimeline;
+use crate::report::dashboard::AlarmTimeline;
+use crate::report::export::{
+    write_csv, write_events_parquet_with, write_json_atomically, write_parquet,
+};
+use crate::report::findings::{findings, findings_table, Countries};
+use crate::report::geoip::Annotations;
+use crate::report::terminal::{human_bytes, print_table};
 use crate::report::{all_reports, Table};
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::ListCounts;
-use crate::terminal::{human_bytes, print_table};
 use crate::window::format_utc;
 
 /// `summary.json`, as `cli.md` specifies, plus a few extras.
@@ -100,14 +102,14 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         write_json_atomically(&dir.join("summary.json"), &summary)?;
     }
     if let Some(path) = &cfg.html {
-        let page = crate::html::render(&crate::html::Dashboard {
+        let page = crate::report::dashboard::render(&crate::report::dashboard::Dashboard {
             title: "ctscan: secret access report".to_string(),
             summary: &serde_json::to_value(&summary)?,
             store,
             tables: &reports,
             alarms: &timelines(&outcomes, store, cfg),
         });
-        crate::export::write_atomically(path, |out| Ok(out.write_all(page.as_bytes())?))?;
+        crate::report::export::write_atomically(path, |out| Ok(out.write_all(page.as_bytes())?))?;
     }
     let mut stdout = std::io::stdout().lock();
     match cfg.format {

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
+use crate::report::terminal::warn;
 use crate::scan::{
     logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext,
     ScanOutcome,
 };
 use crate::source::s3::{ListCounts, ListMode, S3Session};
 use crate::source::{self, Listed};
-use crate::terminal::warn;
 
 /// A finished scan and how long it took.
 pub struct Scanned {

@@ -7,11 +7,11 @@ use std::io::{Read, Write};
 use anyhow::{Context, Result};
 
 use crate::config::TestPatternConfig;
-use crate::decode::{decode, DEFAULT_MAX_DECOMPRESSED};
 use crate::error::ExitStatus;
-use crate::format::{split_records, RecordText};
-use crate::pattern::{EventCache, Pattern};
-use crate::sanitize::terminal;
+use crate::read::format::{split_records, RecordText};
+use crate::read::inflate::{decode, DEFAULT_MAX_DECOMPRESSED};
+use crate::replay::pattern::{EventCache, Pattern};
+use crate::report::sanitize::terminal;
 
 /// Runs `test-pattern`.
 pub fn run(cfg: &TestPatternConfig) -> Result<ExitStatus> {

@@ -21,70 +21,12 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
 
 use super::inventory::{Inventory, LoadedDigest, Window};
-use super::report::{ser_ts, ChainGap};
+use super::report::{ChainGap, CoverageGap, CoverageGapKind, RegionCoverage};
 
 /// Longest hourly histogram kept per region (two years).
 const MAX_HOURS: i64 = 2 * 366 * 24;
-
-/// Coverage of one (account, region).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RegionCoverage {
-    /// Account.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// Start of the window considered.
-    #[serde(serialize_with = "ser_ts")]
-    pub window_start: Timestamp,
-    /// End of the window considered.
-    #[serde(serialize_with = "ser_ts")]
-    pub window_end: Timestamp,
-    /// Log files delivered in the window.
-    pub log_files: usize,
-    /// Digests in the window.
-    pub digests: usize,
-    /// The hour `log_files_per_hour[0]` counts.
-    #[serde(serialize_with = "ser_ts")]
-    pub first_hour: Timestamp,
-    /// Log files delivered in each hour from `first_hour` (empty past two years).
-    pub log_files_per_hour: Vec<u32>,
-    /// Hours without log files that a digest covers: no activity, not holes.
-    pub no_activity_hours: usize,
-    /// Stretches with no evidence longer than the threshold.
-    pub gaps: Vec<CoverageGap>,
-}
-
-/// A stretch with neither log files nor digests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CoverageGap {
-    /// Last evidence before it (or the window start).
-    #[serde(serialize_with = "ser_ts")]
-    pub start: Timestamp,
-    /// First evidence after it (or the window end).
-    #[serde(serialize_with = "ser_ts")]
-    pub end: Timestamp,
-    /// Length in seconds.
-    pub length_seconds: i64,
-    /// Length as `6h 0m`.
-    pub length: String,
-    /// Hole, or undecidable because the region has no digests.
-    pub kind: CoverageGapKind,
-    /// A digest-chain gap of the same region overlaps it.
-    pub chain_break: bool,
-}
-
-/// What a coverage gap means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CoverageGapKind {
-    /// The region has digests elsewhere, yet none here: a real hole.
-    Hole,
-    /// The region has no digests at all: a hole or just a quiet region.
-    NoDigests,
-}
 
 #[derive(Default)]
 struct Evidence {

@@ -36,10 +36,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-pub use coverage::{CoverageGap, CoverageGapKind, RegionCoverage};
 pub use report::{
-    ChainGap, ChainGapKind, Counts, DigestFinding, DigestProblem, Level, LogFinding, LogStatus,
-    UncoveredContext, UncoveredLog, VerifyReport,
+    ChainGap, ChainGapKind, Counts, CoverageGap, CoverageGapKind, DigestFinding, DigestProblem,
+    Level, LogFinding, LogStatus, RegionCoverage, UncoveredContext, UncoveredLog, VerifyReport,
 };
 pub use signature::{PublicKeys, PublicKeysError, SignatureSource, SignatureStatus};
 pub use store::{LocalMirror, ObjectInfo, ObjectStore};

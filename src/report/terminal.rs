@@ -1,10 +1,10 @@
 //! Everything printed for people: aligned tables, the summary, messages.
-//! All log text passes through [`crate::sanitize::terminal`] first.
+//! All log text passes through [`crate::report::sanitize::terminal`] first.
 
 use std::io::Write;
 
+use crate::report::sanitize::terminal;
 use crate::report::{Column, Table};
-use crate::sanitize::terminal;
 use crate::window::format_utc;
 
 /// Longest cell shown before it is cut with an ellipsis.

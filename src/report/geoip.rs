@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::events::{Chunk, Col, EventStore, Row};
-use crate::findings::Countries;
+use crate::report::findings::Countries;
 use crate::report::{counts, group, strs, times, Column, Distinct, Key, Table, Tally};
 
 /// What a `sourceIPAddress` value is, decided before any lookup.

@@ -26,7 +26,7 @@ use serde_json::Number;
 
 use super::json::{Cond, Expr, Leaf, Step};
 use super::{Kind, MatchOptions, MetricField, Pattern};
-use crate::structural::{index_container, Mark, Tape};
+use crate::read::structural::{index_container, Mark, Tape};
 
 /// Slots held without a heap allocation per record.
 const INLINE_SLOTS: usize = 16;

@@ -156,7 +156,7 @@ impl Selection {
     }
 
     /// Byte strings of which a selected record must contain at least one,
-    /// unless it holds a `\u` escape (see [`crate::filter`]). `None` = no prefilter.
+    /// unless it holds a `\u` escape (see [`crate::read::filter`]). `None` = no prefilter.
     pub fn literals(&self) -> Option<Vec<Vec<u8>>> {
         match self {
             Selection::All => None,

@@ -3,7 +3,7 @@
 //!
 //! This module owns the pattern language of `cloudwatch-semantics.md` §1 and
 //! nothing else: it never reads files, never aggregates metrics and never
-//! decides alarm states (see `crate::alarm`).
+//! decides alarm states (see `crate::replay::alarm`).
 //!
 //! Pattern kinds (dispatch on the trimmed text, §1.1): match-all (empty,
 //! whitespace, or `" "`), unstructured terms, standalone `%regex%`, JSON

@@ -17,7 +17,7 @@
 //! containers open and close. A rule pack then reads the members it needs
 //! from the tape instead of scanning the record a second time.
 
-use crate::format::FormatError;
+use crate::read::error::FormatError;
 
 /// Open brackets (object = true), as bits for the first 64 levels.
 #[derive(Default)]
@@ -413,7 +413,7 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     use super::{prefix_xor, Recorder, Scan, Step, TOKEN_BYTE};
-    use crate::format::FormatError;
+    use crate::read::error::FormatError;
 
     /// Bit masks of one 64-byte block.
     struct Masks {

@@ -1,12 +1,12 @@
 //! A small writer of inline SVG charts for the HTML dashboard: shapes, text,
 //! axes and tick steps, with every piece of text and every attribute value
-//! escaped by [`crate::sanitize::html`].
+//! escaped by [`crate::report::sanitize::html`].
 //!
 //! It knows nothing of events or reports; `html` decides what to draw.
 
 use std::fmt::Write;
 
-use crate::sanitize::html as esc;
+use crate::report::sanitize::html as esc;
 
 /// An `<svg>` element being written.
 pub struct Svg {

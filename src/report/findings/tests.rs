@@ -2,7 +2,7 @@
 //! one where it must not.
 
 use super::*;
-use crate::record::Event;
+use crate::read::record::Event;
 
 const DAY: i64 = 86_400_000_000;
 const MIN: i64 = 60_000_000;

@@ -3,9 +3,20 @@
 //! format-neutral [`Table`]s.
 //!
 //! This module decides rows, columns and order; it knows nothing of Parquet,
-//! CSV or terminals (see `export` and `terminal`).
+//! CSV or terminals. Its submodules turn the tables into what people and
+//! tools read: files ([`export`]), the terminal ([`terminal`], escaped by
+//! [`sanitize`]) and the HTML [`dashboard`]; [`geoip`] and [`findings`] add
+//! tables of their own.
 
 use rustc_hash::{FxHashMap, FxHashSet};
+
+pub mod dashboard;
+#[cfg(feature = "cli")]
+pub mod export;
+pub mod findings;
+pub mod geoip;
+pub mod sanitize;
+pub mod terminal;
 
 use crate::events::{Chunk, Col, EventStore, Row, Text};
 use crate::window::hour_floor;
@@ -498,7 +509,7 @@ pub fn all_reports(store: &EventStore) -> Vec<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Event;
+    use crate::read::record::Event;
 
     /// (principal, source IP, secret, batch call, failed).
     type Spec = (

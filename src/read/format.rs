@@ -8,7 +8,8 @@
 
 use memchr::memchr2;
 
-use crate::structural::{index_container, Tape};
+pub use crate::read::error::FormatError;
+use crate::read::structural::{index_container, Tape};
 
 /// The shape of a file, as detected from its first JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,27 +24,6 @@ pub enum Layout {
     LookupEvents,
     /// A CloudTrail digest file (it has `digestEndTime`/`logFiles`), not events.
     Digest,
-}
-
-/// Why a file's structure could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FormatError {
-    #[error("not JSON: unexpected byte 0x{byte:02x} at offset {offset}")]
-    NotJson { offset: usize, byte: u8 },
-    #[error("truncated JSON: input ends inside {what} opened at offset {offset}")]
-    Truncated { what: &'static str, offset: usize },
-    #[error("malformed JSON at offset {offset}: {what}")]
-    Malformed { offset: usize, what: &'static str },
-    #[error("not CloudTrail: record {index} is {kind}, not an object")]
-    NotAnObject { index: usize, kind: &'static str },
-    #[error("not CloudTrail: the top-level object has no Records array")]
-    NoRecords,
-    #[error("not CloudTrail: \"Records\" is {kind}, not an array")]
-    RecordsNotArray { kind: &'static str },
-    #[error("ambiguous: the top-level object has more than one \"Records\" key")]
-    RepeatedRecords,
-    #[error("invalid lookup-events entry {index}: {reason}")]
-    Lookup { index: usize, reason: String },
 }
 
 /// Keys that mark a top-level object as one CloudTrail record (NDJSON line).
@@ -367,7 +347,7 @@ pub(crate) fn scan_object_keys(
 pub fn skip_value(buf: &[u8], pos: usize) -> Result<usize, FormatError> {
     match buf.get(pos) {
         Some(b'"') => skip_string(buf, pos),
-        Some(b'{') | Some(b'[') => crate::structural::skip_container(buf, pos),
+        Some(b'{') | Some(b'[') => crate::read::structural::skip_container(buf, pos),
         Some(_) => skip_scalar(buf, pos),
         None => Err(FormatError::Truncated {
             what: "a value",

@@ -16,8 +16,8 @@ use polars::prelude::{
 };
 
 use crate::events::{Chunk, EventStore};
+use crate::report::sanitize::csv_cell;
 use crate::report::{events_table, Column, Table};
-use crate::sanitize::csv_cell;
 use crate::window::format_utc;
 
 /// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.

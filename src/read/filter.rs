@@ -9,7 +9,7 @@
 
 use memchr::memmem::Finder;
 
-use crate::record::Selection;
+use crate::read::record::Selection;
 
 /// Compiled literal searches for one selection.
 pub struct Prefilter {

@@ -1,6 +1,8 @@
 //! Alarm tests: the seed scenario (§3.8/§3.9), both §3.4 tables, messages,
 //! validation, and a property test against a naive per-minute reference.
 
+use jiff::Timestamp;
+
 use super::*;
 use proptest::prelude::*;
 
