@@ -2,7 +2,7 @@
 //! ([`crate::verify::verify`]), finds tampering events in one scan of the log
 //! files ([`crate::scan::scan_with`] with a [`TamperVisitor`]), then prints a
 //! verdict, writes the findings and maps them to an exit status.
-//! The tampering scan is in [`tamper_scan`], the finding tables in [`tables`].
+//! The tampering scan is in `tamper_scan.rs`, the finding tables in `tables.rs`.
 //!
 //! Exit status: 1 when a log file is modified, deleted or unreadable, a
 //! digest is invalid or badly signed, the chain misses a digest, or a log

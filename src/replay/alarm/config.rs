@@ -25,7 +25,7 @@ pub enum Statistic {
 }
 
 impl Statistic {
-    /// The five simple statistics, for [`explain`].
+    /// The five simple statistics, for [`explain`](super::explain).
     pub const SIMPLE: [Statistic; 5] = [
         Statistic::SampleCount,
         Statistic::Sum,
