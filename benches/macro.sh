@@ -9,7 +9,9 @@
 # checks ctscan's counts against the generator's record, and prints wall time,
 # CPU time and peak RSS for each command, with ratios. SKIP_PEERS=1 skips jq
 # and DuckDB (slow); SMOKE=1 runs a tiny corpus as a smoke check; REPS=N
-# runs each command but the peers N times (default 3).
+# runs each command but the peers N times (default 3). BASELINE=BIN also
+# times another ctscan binary (say, main's) on the same commands, each run
+# right after the current one, and prints current/baseline ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${1:-2200}"
@@ -88,6 +90,13 @@ measure "ctscan report --threads 1" "$CTSCAN" report "$CORPUS" --threads 1 -q
 SINCE="$(python3 -c "import json,datetime;t=[json.loads(l)['time'] for l in open('$CORPUS.truth') if l.startswith('{\"time')];print(datetime.datetime.fromtimestamp(max(t)-7*86400,datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))")"
 measure "ctscan report --since 7d" "$CTSCAN" report "$CORPUS" --since "$SINCE" -q
 measure "ctscan alarm --rules cis" "$CTSCAN" alarm --rules cis "$CORPUS" -q
+if [ -n "${BASELINE:-}" ]; then
+  measure "baseline report" "$BASELINE" report "$CORPUS" -q
+  measure "baseline report --out DIR" "$BASELINE" report "$CORPUS" --out "$OUT/base" -q
+  measure "baseline alarm --rules cis" "$BASELINE" alarm --rules cis "$CORPUS" -q
+  measure "again: ctscan report" "$CTSCAN" report "$CORPUS" -q
+  measure "again: floor" sh -c "xargs -0 -P2 -n 64 libdeflate-gunzip -c <'$LIST' >/dev/null"
+fi
 if [ "${SKIP_PEERS:-0}" != 1 ]; then
   measure "jq (2 processes)" sh -c "xargs -0 -P2 -n 64 sh -c 'for f; do gzip -dc \"\$f\" | jq -c -f $JQ; done' _ <'$LIST' >/dev/null"
   measure "duckdb (2 threads)" python3 benches/duckdb_query.py "$LIST"
@@ -130,4 +139,11 @@ echo "memory: RSS $(rss_of 'ctscan report') MiB, --out $(rss_of 'ctscan report -
   "2x corpus: $(ratio "$(rss_of 'ctscan report (2x corpus)')" "$(rss_of 'ctscan report')")x," \
   "--out $(ratio "$(rss_of 'ctscan report --out DIR (2x)')" "$(rss_of 'ctscan report --out DIR')")x," \
   "CIS alarm $(ratio "$(rss_of 'ctscan alarm --rules cis (2x)')" "$(rss_of 'ctscan alarm --rules cis')")x (< 1.10)"
+if [ -n "${BASELINE:-}" ]; then
+  echo "baseline: report $(ratio "$CT" "$(wall_of 'baseline report')")x," \
+    "--out $(ratio "$(wall_of 'ctscan report --out DIR')" "$(wall_of 'baseline report --out DIR')")x," \
+    "CIS alarm $(ratio "$(wall_of 'ctscan alarm --rules cis')" "$(wall_of 'baseline alarm --rules cis')")x" \
+    "(current / baseline); floor ratio again $(ratio "$(wall_of 'again: ctscan report')" "$(wall_of 'again: floor')")," \
+    "baseline's $(ratio "$(wall_of 'baseline report')" "$(wall_of 'again: floor')")"
+fi
 rm -rf "$OUT" "$LIST" "$JQ"

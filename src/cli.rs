@@ -83,6 +83,9 @@ pub struct ScanArgs {
     /// No progress bar and no terminal tables (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep every copy of an event whose eventID repeats (a re-delivery, a copied file, overlapping trails). By default each command counts such an event once and reports how many copies it dropped.
+    #[arg(long)]
+    pub keep_duplicates: bool,
     #[command(flatten)]
     pub s3: S3Args,
 }

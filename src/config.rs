@@ -12,6 +12,7 @@ use crate::cli::{
     AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, MirrorArgs, OutputFormat,
     ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
+use crate::events::Duplicates;
 use crate::read::record::{EventSpec, Selection};
 use crate::window::{parse_time_arg, TimeWindow};
 
@@ -113,6 +114,8 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     pub max_object_size: u64,
     pub quiet: bool,
+    /// Whether a repeated eventID is counted once or kept.
+    pub duplicates: Duplicates,
     /// Whether to draw a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
     pub s3: S3Options,
@@ -167,6 +170,11 @@ impl ScanConfig {
             threads: args.threads,
             max_object_size: args.max_object_size,
             quiet: args.quiet,
+            duplicates: if args.keep_duplicates {
+                Duplicates::Keep
+            } else {
+                Duplicates::CountOnce
+            },
             progress: env.stderr_is_tty && !args.quiet,
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
@@ -310,6 +318,7 @@ impl VerifyConfig {
             threads: args.threads,
             max_object_size: crate::read::inflate::DEFAULT_MAX_DECOMPRESSED,
             quiet: args.quiet,
+            keep_duplicates: false,
             s3: S3Args {
                 s3_concurrency: 1,
                 ..S3Args::default()

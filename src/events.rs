@@ -15,7 +15,7 @@
 mod spill;
 
 use std::fs::File;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
@@ -360,23 +360,24 @@ impl EventStore {
     }
 
     /// Sorts the table and drops repeated event ids (see [`Self::sort`] and
-    /// [`Self::dedup_event_ids`]); returns how many were dropped. With runs
+    /// [`Self::dedup_event_ids`]), or only counts them when `keep` is set;
+    /// returns how many there were. With runs
     /// on disk, merges them into the on-disk table; if that table cannot be
     /// written (the disk filled up, say), the runs are read back and the
     /// table is held in memory instead.
-    pub fn sort_and_dedup(&mut self) -> u64 {
+    pub fn sort_and_dedup(&mut self, keep: Duplicates) -> u64 {
         if !self.runs.is_empty() {
-            if let Ok(dups) = self.merge_runs() {
+            if let Ok(dups) = self.merge_runs(keep) {
                 return dups;
             }
             self.load_runs()
                 .expect("reading ctscan's temporary event runs back");
         }
         self.sort();
-        self.dedup_event_ids()
+        self.dedup_event_ids(keep)
     }
 
-    fn merge_runs(&mut self) -> std::io::Result<u64> {
+    fn merge_runs(&mut self, keep: Duplicates) -> std::io::Result<u64> {
         if !self.rows.is_empty() {
             let run = self.write_run()?;
             self.runs.push(run);
@@ -404,10 +405,12 @@ impl EventStore {
         while let Some(row) = runs.next_row()? {
             if row
                 .field(INTERNED)
-                .is_some_and(|id| !seen.insert(spill::id_key(id)))
+                .is_some_and(|id| !seen.insert(event_id_key(id)))
             {
                 dups += 1;
-                continue;
+                if keep == Duplicates::CountOnce {
+                    continue;
+                }
             }
             let (rows, arena) = table.buffers();
             rows.push(full_to_row(&mut strings, &row, arena));
@@ -508,8 +511,9 @@ impl EventStore {
     }
 
     /// Removes every row whose `eventID` was already seen (a re-delivery or a
-    /// copied file), keeping the first in the current order. Returns how many.
-    pub fn dedup_event_ids(&mut self) -> u64 {
+    /// copied file), keeping the first in the current order, or only counts
+    /// them with [`Duplicates::Keep`]. Returns how many.
+    pub fn dedup_event_ids(&mut self, rule: Duplicates) -> u64 {
         let mut seen: FxHashSet<&str> = FxHashSet::default();
         let keep: Vec<bool> = self
             .rows
@@ -519,11 +523,24 @@ impl EventStore {
                     .is_none_or(|id| seen.insert(id))
             })
             .collect();
-        let before = self.rows.len();
-        let mut it = keep.into_iter();
-        self.rows.retain(|_| it.next().unwrap_or(true));
-        (before - self.rows.len()) as u64
+        let dups = keep.iter().filter(|k| !**k).count() as u64;
+        if rule == Duplicates::CountOnce {
+            let mut it = keep.into_iter();
+            self.rows.retain(|_| it.next().unwrap_or(true));
+        }
+        dups
     }
+}
+
+/// What to do with a repeated `eventID` (a re-delivered event, a copied
+/// file, overlapping trails): every command counts it once by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Keep the first copy, count the rest as duplicates.
+    #[default]
+    CountOnce,
+    /// Keep every copy (`--keep-duplicates`); they are still counted.
+    Keep,
 }
 
 /// The text of an arena span.
@@ -567,6 +584,46 @@ fn stash(arena: &mut String, s: Option<&str>) -> Span {
     }
 }
 
+/// A 128-bit key for an event id: two independent 64-bit hashes, so two
+/// different ids collide with negligible probability. Every command that
+/// counts a re-delivered event once tells copies apart by it.
+pub fn event_id_key(id: &str) -> u128 {
+    let half = |seed: u64| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// Keys of events already counted, shared by the workers of one scan, for
+/// commands that fold matches as they go (`alarm`) and so cannot drop a
+/// repeated event after sorting, as the event table does. Split into
+/// shards, each behind its own lock, touched once per matching record.
+pub struct SeenEvents {
+    shards: Vec<std::sync::Mutex<FxHashSet<u128>>>,
+}
+
+impl Default for SeenEvents {
+    fn default() -> Self {
+        SeenEvents {
+            shards: (0..64).map(|_| Default::default()).collect(),
+        }
+    }
+}
+
+impl SeenEvents {
+    /// Whether `key` is new; it is remembered either way.
+    pub fn first_time(&self, key: u128) -> bool {
+        let shard = &self.shards[(key as usize) % self.shards.len()];
+        shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -582,6 +639,7 @@ mod tests {
         let ip = ip.map(|i| format!("10.0.0.{i}"));
         let event = Event {
             event_time: None,
+            event_time_text: None,
             event_source: Some("secretsmanager.amazonaws.com"),
             event_name: Some("GetSecretValue"),
             principal: format!("arn:aws:iam::1:user/u{principal}"),
@@ -658,7 +716,7 @@ mod tests {
         let mut store = build(a);
         store.merge(build(b));
         store.fail_table = fail;
-        let dups = store.sort_and_dedup();
+        let dups = store.sort_and_dedup(Duplicates::CountOnce);
         (dump(&store), dups, store.len())
     }
 

@@ -14,7 +14,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::events::EventStore;
+use crate::events::{Duplicates, EventStore};
 use crate::read::filter::{HitCursor, Prefilter};
 use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
 use crate::read::inflate::{DecodeError, Decoder};
@@ -26,6 +26,8 @@ use crate::window::{key_time, TimeWindow};
 /// What a scan needs to know, fixed for its whole run.
 pub struct ScanContext {
     pub selection: Selection,
+    /// Whether a repeated `eventID` is counted once or kept.
+    pub duplicates: Duplicates,
     pub window: TimeWindow,
     pub max_object_size: u64,
     pub prefilter: Prefilter,
@@ -46,6 +48,7 @@ impl ScanContext {
         let prefilter = Prefilter::new(&selection);
         ScanContext {
             selection,
+            duplicates: Duplicates::CountOnce,
             window,
             max_object_size,
             prefilter,
@@ -83,17 +86,95 @@ pub struct RecordCounts {
     pub not_matched: u64,
     /// Selected records whose `eventTime` is missing or unparseable.
     pub no_event_time: u64,
+    /// Of `no_event_time`, why.
+    pub no_event_time_reasons: NoTimeReasons,
     /// Of `matched`, records whose `eventID` was already seen (counted once in reports).
     pub duplicates: u64,
 }
 
+/// Why records had no usable `eventTime`: `missing + unparseable =
+/// no_event_time`. Unparseable covers what is ambiguous (a date alone, a
+/// day-first date, a time without seconds or offset) and what is no time.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NoTimeReasons {
+    /// No `eventTime` string at all.
+    pub missing: u64,
+    /// An `eventTime` that is not a time ctscan reads (see `parse_event_time`).
+    pub unparseable: u64,
+}
+
+impl NoTimeReasons {
+    /// Counts one record whose time text, if any, was `text`.
+    pub fn count(&mut self, text: Option<&str>) {
+        match text {
+            None => self.missing += 1,
+            Some(_) => self.unparseable += 1,
+        }
+    }
+
+    fn add(&mut self, o: &NoTimeReasons) {
+        self.missing += o.missing;
+        self.unparseable += o.unparseable;
+    }
+}
+
 impl RecordCounts {
-    fn add(&mut self, o: &RecordCounts) {
+    /// Adds another tally to this one.
+    pub fn add(&mut self, o: &RecordCounts) {
         self.read += o.read;
         self.matched += o.matched;
         self.not_matched += o.not_matched;
         self.no_event_time += o.no_event_time;
+        self.no_event_time_reasons.add(&o.no_event_time_reasons);
         self.duplicates += o.duplicates;
+    }
+
+    /// A command's own tally over the records a scan read: whatever it
+    /// neither matched nor found without a time was not matched.
+    pub fn of_visitor(read: u64, matched: u64, no_time: NoTimeReasons, duplicates: u64) -> Self {
+        let no_event_time = no_time.missing + no_time.unparseable;
+        RecordCounts {
+            read,
+            matched,
+            not_matched: read.saturating_sub(matched + no_event_time),
+            no_event_time,
+            no_event_time_reasons: no_time,
+            duplicates,
+        }
+    }
+
+    /// Says on stderr what the command left out of its output, when it left
+    /// anything: matching records without a usable time, repeated events.
+    pub fn warn_left_out(&self, duplicates: Duplicates) {
+        let r = &self.no_event_time_reasons;
+        if self.no_event_time > 0 {
+            eprintln!(
+                "ctscan: warning: {} matching record(s) have no usable eventTime ({} missing, {} unparseable) and are left out",
+                self.no_event_time, r.missing, r.unparseable
+            );
+        }
+        if self.duplicates > 0 && duplicates == Duplicates::CountOnce {
+            eprintln!(
+                "ctscan: warning: {} record(s) repeat an eventID already seen and are counted once (--keep-duplicates keeps every copy)",
+                self.duplicates
+            );
+        }
+    }
+
+    /// One line for people: every record read, accounted for.
+    pub fn describe(&self) -> String {
+        let r = &self.no_event_time_reasons;
+        format!(
+            "records: {} read: {} matched ({} of them duplicate eventIDs, counted once), \
+             {} not matched, {} without a usable eventTime ({} missing, {} unparseable)",
+            self.read,
+            self.matched,
+            self.duplicates,
+            self.not_matched,
+            self.no_event_time,
+            r.missing,
+            r.unparseable
+        )
     }
 }
 
@@ -251,7 +332,7 @@ where
             }
         })
     });
-    finish(ScanStats::default(), workers.into_one())
+    finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
 }
 
 /// [`scan_with`] for sources that deliver bytes themselves (S3): `open` gets
@@ -279,7 +360,7 @@ where
             bar.inc(1);
         }
     });
-    finish(stats, workers.into_one())
+    finish(stats, workers.into_one(), ctx.duplicates)
 }
 
 /// Scans one object's bytes on the calling thread, exactly as a worker
@@ -287,7 +368,7 @@ where
 pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcome {
     let mut worker = Worker::new(ctx, &NoVisitor);
     worker.scan_bytes(key, raw);
-    finish(ScanStats::default(), worker).0
+    finish(ScanStats::default(), worker, ctx.duplicates).0
 }
 
 /// Counts every listed entry and keeps the objects to read.
@@ -334,6 +415,7 @@ fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option
 fn finish<V: RecordVisitor>(
     mut stats: ScanStats,
     worker: Worker<'_, V>,
+    duplicates: Duplicates,
 ) -> (ScanOutcome, V::State) {
     // Taken apart so that its buffers are freed now: the sort below is the
     // scan's largest moment, and a whole inflated file need not live
@@ -346,7 +428,7 @@ fn finish<V: RecordVisitor>(
     } = worker;
     stats.merge(counted);
     stats.failures.sort();
-    let dups = events.sort_and_dedup();
+    let dups = events.sort_and_dedup(duplicates);
     stats.records.duplicates = dups;
     (ScanOutcome { events, stats }, visited)
 }
@@ -663,6 +745,9 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
         };
         let Some(t) = event.event_time else {
             self.counts.no_event_time += 1;
+            self.counts
+                .no_event_time_reasons
+                .count(event.event_time_text);
             self.first_no_time = true;
             return;
         };

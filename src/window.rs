@@ -111,10 +111,74 @@ fn parse_duration_secs(s: &str) -> Option<Option<i64>> {
     )
 }
 
-/// Parses a CloudTrail `eventTime`: RFC 3339 with optional fractional seconds
-/// and an explicit offset, normalised to UTC. `None` when unusable.
+/// Parses a CloudTrail `eventTime`, normalised to UTC: the form CloudTrail
+/// writes (`2026-01-01T00:00:00Z`) and the forms exporters write,
+/// `YYYY-MM-DD[ T]HH:MM:SS[.f{1,9}][Z|±hh:mm]`, where no offset means UTC
+/// (SIEMs and Athena exports write `2024-10-17 21:48:45.000000000`). Other
+/// RFC 3339 forms that carry an offset are taken as jiff reads them.
+/// `None` when unusable: a date alone, a time with no seconds and no
+/// offset, a day-first date, a number.
 pub fn parse_event_time(s: &str) -> Option<Timestamp> {
-    canonical_event_time(s.as_bytes()).or_else(|| s.trim().parse::<Timestamp>().ok())
+    canonical_event_time(s.as_bytes())
+        .or_else(|| exported_event_time(s.trim().as_bytes()))
+        .or_else(|| s.trim().parse::<Timestamp>().ok())
+}
+
+/// `YYYY-MM-DD[ Tt]HH:MM:SS[.f{1,9}][Zz|±hh:mm]`, no offset meaning UTC.
+fn exported_event_time(b: &[u8]) -> Option<Timestamp> {
+    let num = |digits: &[u8]| -> Option<i32> {
+        digits.iter().try_fold(0i32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = civil::Date::new(
+        i16::try_from(num(&b[0..4])?).ok()?,
+        i8::try_from(num(&b[5..7])?).ok()?,
+        i8::try_from(num(&b[8..10])?).ok()?,
+    )
+    .ok()?;
+    let (h, m, sec) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    let mut rest = &b[19..];
+    let mut nanos = 0i32;
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let digits = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&digits) {
+            return None;
+        }
+        nanos = num(&frac[..digits])? * 10i32.pow(9 - digits as u32);
+        rest = &frac[digits..];
+    }
+    let offset_secs = match rest {
+        [] | [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1] => {
+            let (oh, om) = (num(&[*h0, *h1])?, num(&[*m0, *m1])?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let secs = oh * 3600 + om * 60;
+            if *sign == b'-' {
+                -secs
+            } else {
+                secs
+            }
+        }
+        _ => return None,
+    };
+    let time = civil::Time::new(
+        i8::try_from(h).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(sec).ok()?,
+        nanos,
+    )
+    .ok()?;
+    let offset = jiff::tz::Offset::from_seconds(offset_secs).ok()?;
+    offset.to_timestamp(date.to_datetime(time)).ok()
 }
 
 /// The form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, read directly; `None`
@@ -170,9 +234,10 @@ pub fn raw_event_time(raw: &[u8]) -> Option<Timestamp> {
     parse_event_time(std::str::from_utf8(&rest[..end]).ok()?)
 }
 
-/// Formats an instant as RFC 3339 UTC with second precision, as every output does.
+/// Formats an instant as RFC 3339 UTC, as every output does: whole seconds
+/// as CloudTrail writes them, and a fraction only when there is one.
 pub fn format_utc(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.strftime("%Y-%m-%dT%H:%M:%S%.fZ").to_string()
 }
 
 /// Truncates an instant to the start of its UTC hour.
@@ -264,6 +329,43 @@ mod tests {
         ) {
             let text = format!("{y:04}-{m:02}-{d:02}T{h:02}:{n:02}:{s:02}Z");
             proptest::prop_assert_eq!(parse_event_time(&text), text.parse::<Timestamp>().ok(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn event_times_as_exporters_write_them() {
+        let at = |s: &str| parse_event_time(s).map(format_utc);
+        let same = Some("2024-10-17T21:48:45Z".to_string());
+        // SIEM and Athena exports: a space, nanoseconds, no offset (UTC).
+        assert_eq!(at("2024-10-17 21:48:45.000000000"), same);
+        assert_eq!(at("2024-10-17 21:48:45"), same);
+        assert_eq!(at("2024-10-17T21:48:45"), same);
+        assert_eq!(at(" 2024-10-17 21:48:45Z "), same);
+        assert_eq!(at("2024-10-17 23:48:45+02:00"), same);
+        assert_eq!(at("2024-10-17t21:48:45z"), same);
+        // Fractions survive, to the nanosecond.
+        assert_eq!(
+            at("2024-10-17 21:48:45.5"),
+            Some("2024-10-17T21:48:45.5Z".to_string())
+        );
+        assert_eq!(
+            at("2024-10-17 21:48:45.123456789-00:30"),
+            Some("2024-10-17T22:18:45.123456789Z".to_string())
+        );
+        // Still rejected: what is ambiguous or not a time at all.
+        for bad in [
+            "2024-10-17",
+            "2024-10-17 21:48",
+            "17/10/2024 21:48:45",
+            "10/17/2024 21:48:45",
+            "2024-10-17 21:48:45.",
+            "2024-10-17 21:48:45.1234567890",
+            "2024-10-17 21:48:45+2",
+            "2024-02-30 21:48:45",
+            "2024-10-17 24:00:00",
+            "1729201725",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
         }
     }
 

@@ -23,6 +23,7 @@ use crate::commands::events::compact_json;
 use crate::commands::scan_sources::{scan_sources_with, Scanned};
 use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
+use crate::events::{Duplicates, SeenEvents};
 use crate::read::record::Selection;
 use crate::read::structural::Tape;
 use crate::replay::alarm::{
@@ -34,7 +35,7 @@ use crate::report::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::sanitize::terminal;
 use crate::report::terminal::print_table;
 use crate::report::{Column, StrColumn, Table};
-use crate::scan::RecordVisitor;
+use crate::scan::{NoTimeReasons, RecordCounts, RecordVisitor};
 use crate::window::{key_time, TimeWindow};
 
 /// Records larger than this are never sent to CloudWatch Logs (§1.8).
@@ -52,6 +53,8 @@ struct Hit {
     rules: RuleMatches,
     /// Field values for matched rules whose metricValue is a field.
     values: Option<Box<[(u32, f64)]>>,
+    /// The key of its eventID, when a rule matched.
+    event_id: Option<u128>,
 }
 
 impl Hit {
@@ -150,6 +153,13 @@ pub struct AlarmHits {
     active_minutes: BTreeSet<i64>,
     /// Log objects read in the window: CloudTrail's direct SNS messages (§4).
     pub log_files: u64,
+    /// Records that matched a rule in the window, and of those the copies
+    /// of an event already counted.
+    pub matched: u64,
+    pub duplicates: u64,
+    /// Records that matched a rule but have no usable eventTime, by reason.
+    pub no_event_time: NoTimeReasons,
+    staged_no_time: NoTimeReasons,
 }
 
 /// Matches every record against the rules.
@@ -160,6 +170,9 @@ pub struct AlarmVisitor<'a> {
     pub default_mode: DefaultModeArg,
     /// The rules with a default value.
     pub default_rules: Vec<usize>,
+    /// Whether a repeated event counts once, and the events counted so far.
+    pub duplicates: Duplicates,
+    pub seen: SeenEvents,
 }
 
 impl AlarmVisitor<'_> {
@@ -212,6 +225,23 @@ impl AlarmVisitor<'_> {
         }
     }
 
+    /// Whether an identical copy of this hit (same eventID, sample time and
+    /// matched rules) was already counted. Copies that differ in any of
+    /// those are different observations and both count, so the outcome does
+    /// not depend on which copy a worker reads first.
+    fn is_repeat(&self, hit: &Hit) -> bool {
+        let Some(id) = hit.event_id else {
+            return false;
+        };
+        let mut h = rustc_hash::FxHasher::default();
+        std::hash::Hash::hash(&hit.time, &mut h);
+        for r in hit.rules.iter() {
+            std::hash::Hash::hash(&r, &mut h);
+        }
+        let mix = u128::from(std::hash::Hasher::finish(&h));
+        !self.seen.first_time(id ^ (mix << 64 | mix))
+    }
+
     fn sample_time(&self, key: &str, event_time: i64) -> i64 {
         match self.clock {
             ClockArg::EventTime => event_time,
@@ -250,20 +280,29 @@ impl RecordVisitor for AlarmVisitor<'_> {
         let Verdict {
             rules,
             time,
+            time_given,
+            event_id,
             values,
         } = self.set.judge(raw, tape, self.keeps_all());
         if rules.is_empty() && !self.keeps_all() {
             return;
         }
-        let Some(t) = time.filter(|t| self.window.contains(*t)) else {
+        let Some(t) = time else {
+            if !rules.is_empty() {
+                state.staged_no_time.count(time_given.then_some(""));
+            }
             return;
         };
+        if !self.window.contains(t) {
+            return;
+        }
         let event_time = t.as_second();
         state.staged.push(Hit {
             time: self.sample_time(key, event_time),
             event_time,
             rules,
             values,
+            event_id,
         });
     }
 
@@ -271,13 +310,25 @@ impl RecordVisitor for AlarmVisitor<'_> {
         if ok {
             let staged = std::mem::take(&mut state.staged);
             for hit in &staged {
+                if !hit.rules.is_empty() {
+                    state.matched += 1;
+                    if self.is_repeat(hit) {
+                        state.duplicates += 1;
+                        if self.duplicates == Duplicates::CountOnce {
+                            continue;
+                        }
+                    }
+                }
                 self.fold(state, hit);
             }
             state.staged = staged;
             let delivered = key_time(key).is_none_or(|k| self.window.contains(k.start));
             state.log_files += u64::from(delivered);
+            state.no_event_time.missing += state.staged_no_time.missing;
+            state.no_event_time.unparseable += state.staged_no_time.unparseable;
         }
         state.staged.clear();
+        state.staged_no_time = NoTimeReasons::default();
     }
 
     fn merge(&self, mut a: AlarmHits, mut b: AlarmHits) -> AlarmHits {
@@ -289,6 +340,10 @@ impl RecordVisitor for AlarmVisitor<'_> {
         }
         a.active_minutes.append(&mut b.active_minutes);
         a.log_files += b.log_files;
+        a.matched += b.matched;
+        a.duplicates += b.duplicates;
+        a.no_event_time.missing += b.no_event_time.missing;
+        a.no_event_time.unparseable += b.no_event_time.unparseable;
         a
     }
 }
@@ -479,6 +534,8 @@ pub fn scan_for_rules(
         clock,
         default_mode,
         default_rules,
+        duplicates: scan.duplicates,
+        seen: SeenEvents::default(),
     };
     scan_sources_with(scan, &visitor)
 }
@@ -514,11 +571,31 @@ pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
             }),
         )?;
     }
+    let counts = RecordCounts::of_visitor(
+        scanned.outcome.stats.records.read,
+        state.matched,
+        state.no_event_time,
+        state.duplicates,
+    );
+    if let Some(dir) = &cfg.out {
+        write_json_atomically(
+            &dir.join("summary.json"),
+            &json!({
+                "files": scanned.outcome.stats.files,
+                "failures": scanned.outcome.stats.failures,
+                "records": counts,
+            }),
+        )?;
+    }
     let mut out = std::io::stdout().lock();
     if !cfg.scan.quiet {
         print_outcomes(&mut out, cfg, &outcomes, &tables, state.log_files)?;
+        writeln!(out, "{}", counts.describe())?;
     }
     out.flush()?;
+    if !cfg.scan.quiet {
+        counts.warn_left_out(cfg.scan.duplicates);
+    }
     let mut status = ExitStatus::Ok;
     if cfg.fail_on_alarm && outcomes.iter().any(|o| o.alarms() > 0) {
         status = status.merge(ExitStatus::Finding);
@@ -780,6 +857,7 @@ mod tests {
                 event_time: time - 5,
                 rules,
                 values: (!values.is_empty()).then(|| values.into_boxed_slice()),
+                event_id: None,
             }
         })
     }
@@ -804,6 +882,8 @@ mod tests {
                 clock: ClockArg::EventTime,
                 default_mode: mode,
                 default_rules: vec![0, 1],
+                duplicates: Duplicates::CountOnce,
+                seen: SeenEvents::default(),
             };
             let split = split.min(hits.len());
             let mut a = AlarmHits::default();

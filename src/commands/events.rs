@@ -11,13 +11,14 @@ use crate::cli::EventsFormat;
 use crate::commands::scan_sources::scan_sources_with;
 use crate::config::EventsConfig;
 use crate::error::ExitStatus;
+use crate::events::{event_id_key, Duplicates};
 use crate::read::lookup::{read_only, username, LookupFilters};
 use crate::read::structural::Tape;
 use crate::replay::pattern::{EventCache, Pattern};
 use crate::report::sanitize::csv_cell;
 use crate::report::terminal::print_table;
 use crate::report::{Column, Table};
-use crate::scan::RecordVisitor;
+use crate::scan::{NoTimeReasons, RecordCounts, RecordVisitor};
 use crate::window::{parse_event_time, TimeWindow};
 
 /// One selected record.
@@ -54,9 +55,9 @@ pub const COLUMNS: [&str; 11] = [
 pub struct Found {
     pub done: Vec<FoundEvent>,
     staged: Vec<FoundEvent>,
-    /// Selected records without a usable eventTime (not listed).
-    pub no_event_time: u64,
-    staged_no_time: u64,
+    /// Selected records without a usable eventTime (not listed), by reason.
+    pub no_event_time: NoTimeReasons,
+    staged_no_time: NoTimeReasons,
 }
 
 /// Selects records by pattern, lookup attributes and time window.
@@ -86,12 +87,9 @@ impl RecordVisitor for EventsVisitor<'_> {
         if !self.lookup.matches(rec) {
             return;
         }
-        let time = rec
-            .get("eventTime")
-            .and_then(Value::as_str)
-            .and_then(parse_event_time);
-        let Some(t) = time else {
-            state.staged_no_time += 1;
+        let text = rec.get("eventTime").and_then(Value::as_str);
+        let Some(t) = text.and_then(parse_event_time) else {
+            state.staged_no_time.count(text);
             return;
         };
         if !self.window.contains(t) {
@@ -109,15 +107,17 @@ impl RecordVisitor for EventsVisitor<'_> {
     fn end_object(&self, state: &mut Found, _key: &str, ok: bool) {
         if ok {
             state.done.append(&mut state.staged);
-            state.no_event_time += state.staged_no_time;
+            state.no_event_time.missing += state.staged_no_time.missing;
+            state.no_event_time.unparseable += state.staged_no_time.unparseable;
         }
         state.staged.clear();
-        state.staged_no_time = 0;
+        state.staged_no_time = NoTimeReasons::default();
     }
 
     fn merge(&self, mut a: Found, mut b: Found) -> Found {
         a.done.append(&mut b.done);
-        a.no_event_time += b.no_event_time;
+        a.no_event_time.missing += b.no_event_time.missing;
+        a.no_event_time.unparseable += b.no_event_time.unparseable;
         a
     }
 }
@@ -173,6 +173,14 @@ pub fn run(cfg: &EventsConfig) -> Result<ExitStatus> {
     let (scanned, found) = scan_sources_with(&cfg.scan, &visitor)?;
     let mut events = found.done;
     events.sort_by(|a, b| (a.time_us, &a.object, a.index).cmp(&(b.time_us, &b.object, b.index)));
+    let matched = events.len() as u64;
+    let duplicates = drop_repeated_ids(&mut events, cfg.scan.duplicates);
+    let counts = RecordCounts::of_visitor(
+        scanned.outcome.stats.records.read,
+        matched,
+        found.no_event_time,
+        duplicates,
+    );
     events.truncate(cfg.limit.unwrap_or(usize::MAX));
     let mut out = std::io::stdout().lock();
     match cfg.format {
@@ -188,21 +196,48 @@ pub fn run(cfg: &EventsConfig) -> Result<ExitStatus> {
                 let s = &scanned.outcome.stats;
                 writeln!(
                     out,
-                    "\n{} events; {} files scanned, {} failed; {} records read",
+                    "\n{} events; {} files scanned, {} failed; {}",
                     events.len(),
                     s.files.scanned,
                     s.files.failed,
-                    s.records.read
+                    counts.describe()
                 )?;
             }
         }
     }
     out.flush()?;
+    if !cfg.scan.quiet {
+        if cfg.format != EventsFormat::Table {
+            eprintln!("ctscan: {}", counts.describe());
+        }
+        counts.warn_left_out(cfg.scan.duplicates);
+    }
     Ok(if scanned.outcome.stats.files.failed > 0 {
         ExitStatus::Error
     } else {
         ExitStatus::Ok
     })
+}
+
+/// Drops every event whose eventID an earlier one (in time, object, index
+/// order) already has, unless `rule` keeps them; returns how many repeat.
+fn drop_repeated_ids(events: &mut Vec<FoundEvent>, rule: Duplicates) -> u64 {
+    const EVENT_ID: usize = 9;
+    let mut seen = std::collections::HashSet::new();
+    let repeated: Vec<bool> = events
+        .iter()
+        .map(|e| {
+            e.cells[EVENT_ID]
+                .as_deref()
+                .is_some_and(|id| !seen.insert(event_id_key(id)))
+        })
+        .collect();
+    let count = repeated.iter().filter(|r| **r).count() as u64;
+    if rule == Duplicates::CountOnce {
+        let mut it = repeated.into_iter();
+        events.retain(|_| !it.next().unwrap_or(false));
+    }
+    count
 }
 
 /// The selected events as a [`Table`] named `events`.

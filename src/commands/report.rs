@@ -223,11 +223,11 @@ fn print_summary(out: &mut impl Write, scanned: &Scanned, s: &Summary<'_>) -> st
         },
         f.failed
     )?;
-    let r = s.records;
     writeln!(
         out,
-        "records: {} read, {} matched ({} duplicate eventIDs), {} without eventTime; {} events reported",
-        r.read, r.matched, r.duplicates, r.no_event_time, s.events
+        "{}; {} events reported",
+        s.records.describe(),
+        s.events
     )?;
     writeln!(
         out,

@@ -49,6 +49,7 @@ pub fn scan_sources_with<V: RecordVisitor>(
     }
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
     ctx.progress = cfg.progress.then(progress_bar);
+    ctx.duplicates = cfg.duplicates;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;

@@ -5,7 +5,7 @@
 //! when to spill or what the rows mean (`super`).
 
 use std::fs::File;
-use std::hash::{Hash, Hasher};
+
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::AtomicU64;
 
@@ -170,18 +170,6 @@ fn cmp_full(a: Option<&FullRow>, b: Option<&FullRow>) -> std::cmp::Ordering {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     }
-}
-
-/// A 128-bit key for an event id: two independent 64-bit hashes, so two
-/// different ids collide with negligible probability.
-pub(super) fn id_key(id: &str) -> u128 {
-    let half = |seed: u64| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 /// An unnamed temporary file: created in the temporary directory and

@@ -17,6 +17,8 @@
 
 use serde_json::Value;
 
+use crate::read::record::JsonView;
+
 /// The lookup attributes a command filters on; `None` = any.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LookupFilters {
@@ -96,14 +98,10 @@ pub fn username(rec: &Value) -> Option<String> {
     (!tail.is_empty()).then(|| tail.to_string())
 }
 
-/// `readOnly` as a boolean (CloudTrail writes `true` or `"true"`).
+/// `readOnly` as a boolean: CloudTrail writes `true`, exporters `"true"` or
+/// `"True"`; one rule for all, [`JsonView::boolish`].
 pub fn read_only(rec: &Value) -> Option<bool> {
-    match rec.get("readOnly")? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
-        _ => None,
-    }
+    rec.get("readOnly").and_then(JsonView::boolish)
 }
 
 /// Every `ResourceName` candidate of a record (see the module docs).

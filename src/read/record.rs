@@ -15,7 +15,8 @@ pub trait JsonView {
     fn field(&self, key: &str) -> Option<&Self>;
     /// The value as a string, when it is one.
     fn text(&self) -> Option<&str>;
-    /// The value as a boolean: a JSON boolean or the strings `"true"`/`"false"`.
+    /// The value as a boolean: a JSON boolean or the strings `"true"`/`"false"`
+    /// in any case, as exporters write them.
     fn boolish(&self) -> Option<bool>;
     /// The value re-serialised as compact JSON (for lists and filters).
     fn to_json(&self) -> String;
@@ -79,11 +80,14 @@ impl JsonView for simd_json::BorrowedValue<'_> {
     }
 }
 
+/// A boolean that an exporter wrote as text: `true`, `True`, `TRUE`, …
 fn parse_bool_text(s: &str) -> Option<bool> {
-    match s {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -177,6 +181,8 @@ impl Selection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event<'a> {
     pub event_time: Option<Timestamp>,
+    /// `eventTime` as written, to tell a missing time from an unreadable one.
+    pub event_time_text: Option<&'a str>,
     pub event_source: Option<&'a str>,
     pub event_name: Option<&'a str>,
     pub principal: String,
@@ -208,6 +214,7 @@ pub fn select_event<'a, V: JsonView>(rec: &'a V, selection: &Selection) -> Optio
     let params = rec.field("requestParameters");
     Some(Event {
         event_time: s("eventTime").and_then(parse_event_time),
+        event_time_text: s("eventTime"),
         event_source: source,
         event_name: name,
         principal: principal(identity),
@@ -232,7 +239,13 @@ pub fn select_event<'a, V: JsonView>(rec: &'a V, selection: &Selection) -> Optio
     })
 }
 
-/// The principal key of `cloudtrail-format.md`: one stable string per identity.
+/// The principal of an anonymous call, as AWS itself names it.
+pub const ANONYMOUS_PRINCIPAL: &str = "ANONYMOUS_PRINCIPAL";
+
+/// The principal key of `cloudtrail-format.md`: one stable, non-empty string
+/// per identity. Empty strings count as absent. An anonymous call (no ARN
+/// and an empty `principalId`, or `accountId` spelled `ANONYMOUS_PRINCIPAL`)
+/// is [`ANONYMOUS_PRINCIPAL`]; a record with no identity at all is `unknown`.
 pub fn principal<V: JsonView>(identity: Option<&V>) -> String {
     let Some(id) = identity else {
         return "unknown".to_string();
@@ -241,31 +254,44 @@ pub fn principal<V: JsonView>(identity: Option<&V>) -> String {
         path.iter()
             .try_fold(id, |v, k| v.field(k))
             .and_then(JsonView::text)
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(found) = typed_principal(id) {
+        return found;
+    }
+    let anonymous = get(&["accountId"]) == Some(ANONYMOUS_PRINCIPAL)
+        || (get(&["arn"]).is_none()
+            && id.field("principalId").and_then(JsonView::text) == Some(""));
+    get(&["arn"])
+        .or_else(|| get(&["principalId"]))
+        .or_else(|| anonymous.then_some(ANONYMOUS_PRINCIPAL))
+        .or_else(|| get(&["accountId"]))
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// The principal the identity's `type` names it by, when that field is there.
+fn typed_principal<V: JsonView>(id: &V) -> Option<String> {
+    let get = |path: &[&str]| -> Option<&str> {
+        path.iter()
+            .try_fold(id, |v, k| v.field(k))
+            .and_then(JsonView::text)
+            .filter(|s| !s.is_empty())
     };
     let issuer = || get(&["sessionContext", "sessionIssuer", "arn"]);
     let found = match get(&["type"]) {
-        Some("AssumedRole") => issuer().or_else(|| get(&["arn"])),
+        Some("AssumedRole") | Some("FederatedUser") => issuer(),
         Some("IAMUser") | Some("Root") => get(&["arn"]),
-        Some("FederatedUser") => issuer().or_else(|| get(&["arn"])),
         Some("AWSService") => get(&["invokedBy"]),
         Some("IdentityCenterUser") => {
-            match (
-                get(&["onBehalfOf", "identityStoreArn"]),
-                get(&["onBehalfOf", "userId"]),
-            ) {
-                (Some(store), Some(user)) => return format!("{store}/user/{user}"),
-                _ => None,
-            }
+            let store = get(&["onBehalfOf", "identityStoreArn"]);
+            let user = get(&["onBehalfOf", "userId"]);
+            return store.zip(user).map(|(s, u)| format!("{s}/user/{u}"));
         }
         None => get(&["invokedBy"]),
         Some(_) => None,
     };
-    found
-        .or_else(|| get(&["arn"]))
-        .or_else(|| get(&["principalId"]))
-        .or_else(|| get(&["accountId"]))
-        .unwrap_or("unknown")
-        .to_string()
+    found.map(str::to_string)
 }
 
 /// The canonical secret name named by a record, if any.
@@ -342,6 +368,25 @@ mod tests {
             (json!({"type":"WebIdentityUser","principalId":"p:1"}), "p:1"),
             (json!({"type":"AWSAccount","accountId":"999"}), "999"),
             (json!({"type":"SAMLUser"}), "unknown"),
+            // Anonymous calls: AWS's own spelling, or no ARN and an empty principalId.
+            (
+                json!({"type":"AWSAccount","principalId":"","accountId":"ANONYMOUS_PRINCIPAL"}),
+                "ANONYMOUS_PRINCIPAL",
+            ),
+            (
+                json!({"type":"AWSAccount","principalId":"","accountId":"111122223333"}),
+                "ANONYMOUS_PRINCIPAL",
+            ),
+            // Empty strings are absent: the next rule of the table decides.
+            (
+                json!({"type":"IAMUser","arn":"","principalId":"AIDA1"}),
+                "AIDA1",
+            ),
+            (
+                json!({"type":"AWSService","invokedBy":"","accountId":"7"}),
+                "7",
+            ),
+            (json!({}), "unknown"),
         ];
         for (id, want) in cases {
             assert_eq!(principal(Some(&id)), want, "{id}");
@@ -402,5 +447,17 @@ mod tests {
         assert_eq!(json!("true").boolish(), Some(true));
         assert_eq!(json!(false).boolish(), Some(false));
         assert_eq!(json!("yes").boolish(), None);
+        // Exporters stringify booleans in any case; all mean the same value.
+        for (text, value) in [
+            ("True", true),
+            ("TRUE", true),
+            ("False", false),
+            ("false", false),
+        ] {
+            assert_eq!(json!(text).boolish(), Some(value), "{text}");
+            let mut raw = format!("\"{text}\"").into_bytes();
+            let simd = simd_json::to_borrowed_value(&mut raw).unwrap();
+            assert_eq!(simd.boolish(), Some(value), "{text} (simd-json)");
+        }
     }
 }

@@ -21,6 +21,10 @@ pub mod terminal;
 use crate::events::{Chunk, Col, EventStore, Row, Text};
 use crate::window::hour_floor;
 
+/// The key of a row whose record lacks the value (no `secretId`, no
+/// `sourceIPAddress`): a row of its own, so every table sums to its totals.
+pub const NO_KEY: &str = "(none)";
+
 /// A typed column of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -203,9 +207,9 @@ struct DistinctPairs {
     secrets: FxHashSet<(u32, u32)>,
     principals: FxHashSet<(u32, u32)>,
     source_ips: FxHashSet<(u32, u32)>,
-    /// The id a missing principal or source IP counts as: `unknown`'s own
+    /// The id a missing principal or source IP counts as: [`NO_KEY`]'s own
     /// id when a record spelled it out, so both count once.
-    unknown: u32,
+    missing: u32,
 }
 
 impl DistinctPairs {
@@ -215,22 +219,22 @@ impl DistinctPairs {
             secrets: FxHashSet::default(),
             principals: FxHashSet::default(),
             source_ips: FxHashSet::default(),
-            unknown: store.id_of("unknown").unwrap_or(u32::MAX),
+            missing: store.id_of(NO_KEY).unwrap_or(u32::MAX),
         }
     }
 
     fn add(&mut self, slot: u32, row: &Row) {
-        let or_unknown = |id: Option<u32>| id.unwrap_or(self.unknown);
+        let or_missing = |id: Option<u32>| id.unwrap_or(self.missing);
         if let Some(secret) = row.id(Col::Secret).filter(|_| self.wanted.secrets) {
             self.secrets.insert((slot, secret));
         }
         if self.wanted.principals {
             self.principals
-                .insert((slot, or_unknown(row.id(Col::Principal))));
+                .insert((slot, or_missing(row.id(Col::Principal))));
         }
         if self.wanted.source_ips {
             self.source_ips
-                .insert((slot, or_unknown(row.id(Col::SourceIp))));
+                .insert((slot, or_missing(row.id(Col::SourceIp))));
         }
     }
 
@@ -328,7 +332,7 @@ pub fn by_principal(store: &EventStore) -> Table {
 
 fn principal_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
     Some((
-        store.get(r, Col::Principal).unwrap_or("unknown"),
+        store.get(r, Col::Principal).unwrap_or(NO_KEY),
         store.get(r, Col::PrincipalType).unwrap_or("unknown"),
     ))
 }
@@ -401,7 +405,7 @@ pub fn by_source_ip(store: &EventStore) -> Table {
 }
 
 fn source_ip_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
-    Some((store.get(r, Col::SourceIp).unwrap_or("unknown"), ""))
+    Some((store.get(r, Col::SourceIp).unwrap_or(NO_KEY), ""))
 }
 
 fn source_ip_table(g: &[(Key<'_>, Tally)]) -> Table {
@@ -410,6 +414,8 @@ fn source_ip_table(g: &[(Key<'_>, Tally)]) -> Table {
 
 /// Access counts per secret; batch records carry no single secret and are
 /// left out, since each returned secret is also logged as a `GetSecretValue`.
+/// A read that names no secret (a call that failed validation logs none)
+/// counts under [`NO_KEY`], so the rows still sum to the reads.
 pub fn by_secret(store: &EventStore) -> Table {
     secret_table(&group(store, Distinct::PRINCIPALS, |r| {
         secret_key(store, r)
@@ -420,7 +426,7 @@ fn secret_key<'s>(store: &'s EventStore, r: &Row) -> Option<Key<'s>> {
     if store.get(r, Col::EventName) == Some("BatchGetSecretValue") {
         return None;
     }
-    store.get(r, Col::Secret).map(|s| (s, ""))
+    Some((store.get(r, Col::Secret).unwrap_or(NO_KEY), ""))
 }
 
 fn secret_table(g: &[(Key<'_>, Tally)]) -> Table {
@@ -526,6 +532,7 @@ mod tests {
             let event_id = format!("id-{i}");
             let event = Event {
                 event_time: None,
+                event_time_text: None,
                 event_source: Some("secretsmanager.amazonaws.com"),
                 event_name: Some(if batch {
                     "BatchGetSecretValue"
@@ -549,7 +556,7 @@ mod tests {
             };
             store.push(&event, i as i64 * 1_000_000, "o.json.gz");
         }
-        store.sort_and_dedup();
+        store.sort_and_dedup(crate::events::Duplicates::CountOnce);
         store
     }
 
@@ -594,11 +601,16 @@ mod tests {
             ("bob", None, None, true, false),
             ("bob", Some("unknown"), Some("s1"), false, false),
             ("carol", Some("unknown"), Some("s3"), false, false),
+            ("dave", None, None, false, false),
         ]);
-        // A missing address and one spelled `unknown` are the same key.
+        // A missing address is a row of its own, apart from one spelled `unknown`.
         assert_eq!(
             rows(&by_source_ip(&s), "source_ip", &["principals"]),
-            [row("10.0.0.1", &[3, 1, 2]), row("unknown", &[3, 0, 2])]
+            [
+                row("10.0.0.1", &[3, 1, 2]),
+                row("(none)", &[2, 0, 2]),
+                row("unknown", &[2, 0, 2])
+            ]
         );
         assert_eq!(
             rows(
@@ -607,16 +619,19 @@ mod tests {
                 &["reads", "batch_calls", "secrets", "source_ips"]
             ),
             [
-                row("bob", &[3, 0, 2, 1, 1, 2]),
+                row("bob", &[3, 0, 2, 1, 1, 3]),
                 row("alice", &[2, 1, 2, 0, 2, 1]),
                 row("carol", &[1, 0, 1, 0, 1, 1]),
+                row("dave", &[1, 0, 1, 0, 0, 1]),
             ]
         );
-        // The batch call names no single secret and is left out.
+        // The batch call names no single secret and is left out; a read that
+        // names none counts under `(none)`, so the rows sum to the reads.
         assert_eq!(
             rows(&by_secret(&s), "secret", &["principals"]),
             [
                 row("s1", &[3, 0, 2]),
+                row("(none)", &[1, 0, 1]),
                 row("s2", &[1, 1, 1]),
                 row("s3", &[1, 0, 1])
             ]
@@ -624,7 +639,7 @@ mod tests {
         let Some(Column::Count(principals)) = by_hour(&s).column("principals").cloned() else {
             panic!("by_hour has no principals");
         };
-        assert_eq!(principals, [3]);
+        assert_eq!(principals, [4]);
         // One shared pass gives what a pass per report gives.
         assert_eq!(
             all_reports(&s),

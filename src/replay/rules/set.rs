@@ -3,6 +3,7 @@
 //! record's bytes, and at most one shared JSON parse.
 
 use super::{Rule, RuleValue, RulesError};
+use crate::events::event_id_key;
 use crate::read::structural::Tape;
 use crate::replay::pattern::{EventCache, FieldPattern, FieldPlan, LogEvent, Pattern};
 use crate::window::{parse_event_time, raw_event_time};
@@ -77,6 +78,12 @@ pub struct Verdict {
     pub rules: RuleMatches,
     /// Its `eventTime`, when readable.
     pub time: Option<jiff::Timestamp>,
+    /// Whether it has an `eventTime` string at all (readable or not), to
+    /// tell a missing time from an unparseable one.
+    pub time_given: bool,
+    /// The key of its `eventID` ([`event_id_key`]), when a rule matched:
+    /// a re-delivered event is counted once.
+    pub event_id: Option<u128>,
     /// Field values for matched rules whose metricValue is a field.
     pub values: Option<Box<[(u32, f64)]>>,
 }
@@ -89,6 +96,7 @@ struct FastRules {
     /// Per rule, the slot of a field-valued metricValue.
     value_slots: Vec<Option<usize>>,
     time_slot: usize,
+    id_slot: usize,
 }
 
 impl FastRules {
@@ -96,6 +104,7 @@ impl FastRules {
     fn new(rules: &[Rule], patterns: &[Pattern]) -> Option<FastRules> {
         let mut plan = FieldPlan::default();
         let time_slot = plan.slot(&["eventTime"]);
+        let id_slot = plan.slot(&["eventID"]);
         let patterns = patterns
             .iter()
             .map(|p| plan.compile(p))
@@ -112,6 +121,7 @@ impl FastRules {
             patterns,
             value_slots,
             time_slot,
+            id_slot,
         })
     }
 
@@ -128,7 +138,11 @@ impl FastRules {
                 rules.set(i);
             }
         }
-        let time = values.str(self.time_slot).and_then(parse_event_time);
+        let time_text = values.str(self.time_slot);
+        let time = time_text.and_then(parse_event_time);
+        let event_id = (!rules.is_empty())
+            .then(|| values.str(self.id_slot).map(event_id_key))
+            .flatten();
         let values = if self.value_slots.iter().all(Option::is_none) {
             None
         } else {
@@ -141,6 +155,8 @@ impl FastRules {
         Some(Verdict {
             rules,
             time,
+            time_given: time_text.is_some(),
+            event_id,
             values,
         })
     }
@@ -282,6 +298,7 @@ impl RuleSet {
             .map(|keys| {
                 let mut all: Vec<String> = keys.into_iter().flatten().collect();
                 all.push("eventTime".into());
+                all.push("eventID".into());
                 all.sort();
                 all.dedup();
                 all
@@ -349,6 +366,8 @@ impl RuleSet {
             return Verdict {
                 rules: candidates,
                 time: None,
+                time_given: false,
+                event_id: None,
                 values: None,
             };
         }
@@ -377,17 +396,23 @@ impl RuleSet {
     pub fn judge_tree(&self, raw: &[u8], candidates: &RuleMatches) -> Verdict {
         let ev = self.event(raw);
         let rules = self.matching_candidates(&ev, candidates);
-        let time = match ev.json() {
-            Some(v) => v
-                .get("eventTime")
-                .and_then(serde_json::Value::as_str)
-                .and_then(parse_event_time),
-            None => raw_event_time(raw),
+        let text = |key: &str| ev.json()?.get(key)?.as_str();
+        let (time, time_given) = match ev.json() {
+            Some(_) => (
+                text("eventTime").and_then(parse_event_time),
+                text("eventTime").is_some(),
+            ),
+            None => (raw_event_time(raw), false),
         };
+        let event_id = (!rules.is_empty())
+            .then(|| text("eventID").map(event_id_key))
+            .flatten();
         let values = self.field_values(&ev, &rules);
         Verdict {
             rules,
             time,
+            time_given: time_given || time.is_some(),
+            event_id,
             values,
         }
     }

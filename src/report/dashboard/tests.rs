@@ -33,6 +33,7 @@ fn store(events: &[Ev<'_>]) -> EventStore {
     for e in events {
         let event = Event {
             event_time: None,
+            event_time_text: None,
             event_source: Some("secretsmanager.amazonaws.com"),
             event_name: Some("GetSecretValue"),
             principal: e.principal.to_string(),

@@ -49,6 +49,7 @@ fn store(evs: &[Ev]) -> EventStore {
         let id = format!("e{i}");
         let event = Event {
             event_time: None,
+            event_time_text: None,
             event_source: Some("secretsmanager.amazonaws.com"),
             event_name: Some("GetSecretValue"),
             principal: e.principal.to_string(),
