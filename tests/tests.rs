@@ -10,5 +10,6 @@ mod html;
 mod layout;
 mod report;
 mod s3;
+mod s3_scale;
 mod util;
 mod verify;
