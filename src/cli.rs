@@ -57,6 +57,9 @@ pub struct S3Args {
     /// How long one throttled request (503 SlowDown) keeps being retried before it fails, as a duration (30s, 15m, 1h).
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     pub s3_retry_deadline: String,
+    /// Measurement mode for benches/s3.sh: list and count every key, fetch and scan nothing.
+    #[arg(long, hide = true)]
+    pub s3_list_only: bool,
 }
 
 /// Which objects are read, from their keys alone.

@@ -75,12 +75,12 @@ pub struct S3Options {
     pub bucket_region: Option<String>,
     pub endpoint_url: Option<String>,
     pub no_sign_request: bool,
-    /// The ceiling of requests in flight.
-    pub concurrency: usize,
+    pub concurrency: usize, // the ceiling of requests in flight
     /// How long a throttled request keeps being retried.
     pub retry_deadline: std::time::Duration,
-    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): after listing, create this file
-    /// and wait until it is removed, so a test can change the bucket in between.
+    /// List only (a bench's measurement of the listing alone).
+    pub list_only: bool,
+    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): GETs wait until this file, made after listing, is removed.
     pub list_barrier: Option<PathBuf>,
 }
 
@@ -106,13 +106,13 @@ impl S3Options {
             no_sign_request: args.no_sign_request,
             concurrency: args.s3_concurrency,
             retry_deadline: deadline.unsigned_abs(),
+            list_only: args.s3_list_only,
             list_barrier: env.list_barrier.clone(),
         })
     }
 }
 
-/// Which objects are read, judged from keys: `--account`, `--region` and
-/// the slack around the window.
+/// Which objects are read, judged from keys: `--account`, `--region`, slack.
 #[derive(Debug, Clone, Default)]
 pub struct Pruning {
     pub select: KeySelect,

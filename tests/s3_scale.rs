@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::util::*;
 
 /// The s3lab binary: `$S3LAB`, else the one `scripts/install-test-deps.sh`
-/// builds into this target directory (`cargo build --release -p s3lab`;
-/// a debug build is taken too). Not built here: `cargo test` holds the
+/// builds into this target directory (`cargo build -p s3lab`; a release
+/// build is taken when there is no debug one). Not built here: `cargo test` holds the
 /// target directory's lock while tests run.
 fn s3lab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -26,11 +26,11 @@ fn s3lab_bin() -> &'static Path {
         // tests binary: <target>/<profile>/deps/tests-…
         let exe = std::env::current_exe().unwrap();
         let target = exe.ancestors().nth(3).unwrap();
-        ["release", "debug"]
+        ["debug", "release"]
             .iter()
             .map(|p| target.join(p).join("s3lab"))
             .find(|p| p.exists())
-            .expect("no s3lab binary: run scripts/install-test-deps.sh (cargo build --release -p s3lab)")
+            .expect("no s3lab binary: run scripts/install-test-deps.sh (cargo build -p s3lab)")
     })
 }
 

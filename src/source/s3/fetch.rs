@@ -64,8 +64,12 @@ impl S3Session {
         });
         let slots = self.opts.concurrency.max(1);
         let barrier = self.opts.list_barrier.clone();
-        self.rt
-            .spawn(dispatch(keys, fetcher, wants, slots, barrier));
+        if self.opts.list_only {
+            self.rt.spawn(drain(keys, fetcher));
+        } else {
+            self.rt
+                .spawn(dispatch(keys, fetcher, wants, slots, barrier));
+        }
         ObjectStream { rx, _rt: self.rt }
     }
 }
@@ -134,6 +138,12 @@ async fn dispatch<W>(
             break;
         }
     }
+}
+
+/// `--s3-list-only`: takes every key and drops it (the counters have it).
+async fn drain(mut keys: mpsc::Receiver<ListItem>, fetcher: Arc<Fetcher>) {
+    while keys.recv().await.is_some() {}
+    drop(fetcher);
 }
 
 impl Fetcher {

@@ -1,6 +1,6 @@
 //! Listing as a stream: jobs walk the layout depth first (so the first
 //! objects, and the first GETs, come within a few LISTs), up to
-//! [`LIST_JOBS`] at once, and send each page's keys on as it arrives. The
+//! `LIST_JOBS` at once, and send each page's keys on as it arrives. The
 //! channel is bounded, so a listing that runs ahead of the GETs waits:
 //! memory does not follow the number of objects.
 

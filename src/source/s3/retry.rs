@@ -157,7 +157,7 @@ fn backoff(failures: u32) -> Duration {
     cap.mul_f64(fastrand::f64())
 }
 
-/// Trips after [`BREAKER_THRESHOLD`] consecutive connection failures, so
+/// Trips after `BREAKER_THRESHOLD` consecutive connection failures, so
 /// that a dead endpoint fails the remaining objects at once.
 #[derive(Default)]
 pub struct Breaker {
