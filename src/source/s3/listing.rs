@@ -17,9 +17,10 @@ use super::retry::{message, with_retries, Failure, Op};
 use super::{S3Object, Shared};
 use crate::config::S3Url;
 
-/// Listing jobs running at once. Each holds at most one page (1,000 keys)
-/// while it waits for the channel, which bounds the listing's memory.
-const LIST_JOBS: usize = 64;
+/// Listing jobs running at once: enough to keep a few hundred regions' LISTs
+/// in flight. Each holds at most one page (1,000 keys) while it waits for
+/// the channel, which bounds the listing's memory (about 25 MB).
+const LIST_JOBS: usize = 128;
 
 /// What a listing sends on.
 pub enum ListItem {
