@@ -113,6 +113,8 @@ pub struct ScanConfig {
     pub selection: Selection,
     pub threads: Option<usize>,
     pub max_object_size: u64,
+    /// Inflated bytes all workers may hold at once.
+    pub memory_budget: u64,
     pub quiet: bool,
     /// Whether a repeated eventID is counted once or kept.
     pub duplicates: Duplicates,
@@ -163,12 +165,16 @@ impl ScanConfig {
         if args.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
+        if args.memory_budget < 1 << 20 {
+            bail!("--memory-budget must be at least 1 MiB (1048576)");
+        }
         Ok(ScanConfig {
             sources: resolve_sources(&args.sources, env)?,
             window,
             selection,
             threads: args.threads,
             max_object_size: args.max_object_size,
+            memory_budget: args.memory_budget,
             quiet: args.quiet,
             duplicates: if args.keep_duplicates {
                 Duplicates::Keep
@@ -317,6 +323,7 @@ impl VerifyConfig {
             all_events: false,
             threads: args.threads,
             max_object_size: crate::read::inflate::DEFAULT_MAX_DECOMPRESSED,
+            memory_budget: crate::scan::budget::DEFAULT_MEMORY_BUDGET,
             quiet: args.quiet,
             keep_duplicates: false,
             s3: S3Args {

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{ScanConfig, SourceSpec};
 use crate::report::terminal::warn;
+use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext,
     ScanOutcome,
@@ -50,6 +51,7 @@ pub fn scan_sources_with<V: RecordVisitor>(
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
+    ctx.budget = MemoryBudget::new(cfg.memory_budget);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;

@@ -66,9 +66,7 @@ impl Decoder {
             }
             return Ok(raw);
         }
-        if let Some(size) = trailer_size(raw).filter(|&n| {
-            n as u64 <= limit && n > 0 && n <= raw.len().saturating_mul(MAX_DEFLATE_RATIO)
-        }) {
+        if let Some(size) = believable_size(raw, limit) {
             if self.one_shot.inflate(raw, out, size) {
                 return Ok(out);
             }
@@ -169,6 +167,23 @@ impl Drop for OneShot {
 
 /// The decompressed size recorded in a single-member gzip trailer (mod 2^32);
 /// trusted only when libdeflate confirms it.
+/// How many bytes inflating `raw` will give, when that is known before
+/// inflating: plain text is its own size; a single gzip member whose trailer
+/// claims a size deflate can give (and within `limit`) is taken at its
+/// word, and checked after. `None` when only streaming will tell.
+pub fn size_hint(raw: &[u8], limit: u64) -> Option<usize> {
+    if is_gzip(raw) {
+        believable_size(raw, limit)
+    } else {
+        Some(raw.len())
+    }
+}
+
+fn believable_size(raw: &[u8], limit: u64) -> Option<usize> {
+    trailer_size(raw)
+        .filter(|&n| n as u64 <= limit && n > 0 && n <= raw.len().saturating_mul(MAX_DEFLATE_RATIO))
+}
+
 fn trailer_size(raw: &[u8]) -> Option<usize> {
     let t = raw.get(raw.len().checked_sub(4)?..)?;
     Some(u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize)

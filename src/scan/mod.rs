@@ -11,21 +11,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use indicatif::ProgressBar;
+
+pub mod budget;
+
+use budget::{MemoryBudget, DEFAULT_MEMORY_BUDGET};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::events::{Duplicates, EventStore};
 use crate::read::filter::{HitCursor, Prefilter};
 use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
-use crate::read::inflate::{DecodeError, Decoder};
+use crate::read::inflate::{is_gzip, size_hint, DecodeError, Decoder};
 use crate::read::record::{select_event, Selection};
 use crate::read::structural::Tape;
+use crate::report::terminal::human_bytes;
 use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
 use crate::window::{key_time, TimeWindow};
 
 /// What a scan needs to know, fixed for its whole run.
 pub struct ScanContext {
     pub selection: Selection,
+    /// Inflated bytes all workers may hold at once.
+    pub budget: MemoryBudget,
     /// Whether a repeated `eventID` is counted once or kept.
     pub duplicates: Duplicates,
     pub window: TimeWindow,
@@ -48,6 +55,7 @@ impl ScanContext {
         let prefilter = Prefilter::new(&selection);
         ScanContext {
             selection,
+            budget: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             duplicates: Duplicates::CountOnce,
             window,
             max_object_size,
@@ -405,6 +413,7 @@ fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option
         Listed::Object(obj) => match classify_key(&obj.key) {
             ObjectKind::Digest => stats.skip("digest"),
             ObjectKind::Insight => stats.skip("insight"),
+            ObjectKind::OtherService => stats.skip("other_service"),
             ObjectKind::Log if is_pruned(&obj.key, &ctx.window) => stats.files.pruned += 1,
             ObjectKind::Log => return Some(obj),
         },
@@ -490,6 +499,8 @@ struct Worker<'c, V: RecordVisitor> {
     stats: ScanStats,
     /// (bytes, matched) already added to the progress bar.
     reported: (u64, u64),
+    /// Largest buffer kept warm between objects.
+    keep_bytes: usize,
 }
 
 /// Buffers for parsing candidate records, reused across records.
@@ -501,8 +512,13 @@ struct ParseScratch {
     tape: Tape,
 }
 
-/// Above this, a buffer is released after use instead of kept warm.
-const KEEP_BUFFER_BYTES: usize = 64 << 20;
+/// A worker keeps a buffer warm between objects only up to its share of an
+/// eighth of the memory budget, so that idle buffers stay a small part of it
+/// whatever the thread count; larger ones are freed after use.
+fn keep_buffer_bytes(budget: &MemoryBudget) -> usize {
+    let threads = rayon::current_num_threads().max(1) as u64;
+    usize::try_from((budget.limit() / 8 / threads).max(1 << 20)).unwrap_or(usize::MAX)
+}
 
 impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn new(ctx: &'c ScanContext, visitor: &'c V) -> Self {
@@ -522,6 +538,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             store: EventStore::default(),
             stats: ScanStats::default(),
             reported: (0, 0),
+            keep_bytes: keep_buffer_bytes(&ctx.budget),
         }
     }
 
@@ -538,11 +555,18 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
 
     fn scan_object(&mut self, obj: &ObjectRef, fetch: &dyn Fetch) {
         let mut raw = std::mem::take(&mut self.raw);
-        match fetch.fetch(obj, &mut raw) {
-            Ok(()) => self.scan_bytes(&obj.key, &raw),
-            Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        let max = self.ctx.max_object_size;
+        if obj.size > max {
+            // Not even read: its stored bytes alone exceed the limit.
+            let error = DecodeError::TooLarge { limit: max };
+            self.stats.fail(&obj.key, error.to_string());
+        } else {
+            match fetch.fetch(obj, &mut raw) {
+                Ok(()) => self.scan_bytes(&obj.key, &raw),
+                Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+            }
         }
-        if raw.capacity() <= KEEP_BUFFER_BYTES {
+        if raw.capacity() <= self.keep_bytes {
             self.raw = raw;
         }
         if let Some(bar) = &self.ctx.progress {
@@ -562,7 +586,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         let secs = bar.elapsed().as_secs_f64().max(1e-3);
         bar.set_message(format!(
             "{} JSON, {matched} events ({:.0} events/s)",
-            crate::report::terminal::human_bytes(bytes),
+            human_bytes(bytes),
             matched as f64 / secs
         ));
         bar.inc(1);
@@ -571,21 +595,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     /// Decodes, splits and filters one object's bytes, and accounts for it.
     fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
         self.stats.bytes_read += raw.len() as u64;
-        let mut inflated = std::mem::take(&mut self.inflated);
-        let outcome = match self
-            .decoder
-            .decode(raw, &mut inflated, self.ctx.max_object_size)
-        {
-            Ok(text) => {
-                self.stats.bytes_decompressed += text.len() as u64;
-                self.scan_text(key, text)
-            }
-            Err(DecodeError::Empty) if !name_claims_json(key) => FileOutcome::Skipped("empty"),
-            Err(e) => FileOutcome::Failed(e.to_string()),
-        };
-        if inflated.capacity() <= KEEP_BUFFER_BYTES {
-            self.inflated = inflated;
-        }
+        let outcome = self.inflate_and_scan(key, raw);
         match outcome {
             FileOutcome::Scanned(counts) => {
                 self.stats.files.scanned += 1;
@@ -596,6 +606,82 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         }
         // Between files, so a failed file's rows are never in a run.
         self.store.spill_if_large();
+    }
+
+    /// Inflates and scans one object inside its share of the memory budget:
+    /// its text and one candidate record as large (2 × the size it will
+    /// have). When only streaming can tell the size (several gzip members,
+    /// a trailer that lies), it takes the whole budget, with half of it as
+    /// the object's limit.
+    fn inflate_and_scan(&mut self, key: &str, raw: &[u8]) -> FileOutcome {
+        let max = self.ctx.max_object_size;
+        if let Some(n) = size_hint(raw, max).map(|n| n as u64) {
+            if n > max {
+                return FileOutcome::Failed(DecodeError::TooLarge { limit: max }.to_string());
+            }
+            // A gzip trailer is believed only up to the size it claims.
+            let limit = if is_gzip(raw) { n } else { max };
+            if let Some(outcome) = self.inflate_within(key, raw, limit, 2 * n) {
+                return outcome;
+            }
+        }
+        let whole = self.ctx.budget.limit();
+        let limit = max.min(whole / 2);
+        self.inflate_within(key, raw, limit, whole)
+            .unwrap_or_else(|| FileOutcome::Failed(self.too_large(limit, max)))
+    }
+
+    /// Holds `need` bytes of the budget while inflating up to `limit` bytes
+    /// and scanning them; `None` when the text turned out larger than
+    /// `limit` (a trailer that lied), for the caller to decide.
+    fn inflate_within(
+        &mut self,
+        key: &str,
+        raw: &[u8],
+        limit: u64,
+        need: u64,
+    ) -> Option<FileOutcome> {
+        let budget = &self.ctx.budget;
+        let Some(_grant) = budget.reserve(need) else {
+            return Some(FileOutcome::Failed(format!(
+                "needs {} inflated (and as much again for a record that large), more than the memory budget of {} allows (raise it with --memory-budget)",
+                human_bytes(need / 2),
+                human_bytes(budget.limit())
+            )));
+        };
+        let mut inflated = std::mem::take(&mut self.inflated);
+        let outcome = match self.decoder.decode(raw, &mut inflated, limit) {
+            Ok(text) => {
+                self.stats.bytes_decompressed += text.len() as u64;
+                Some(self.scan_text(key, text))
+            }
+            Err(DecodeError::Empty) if !name_claims_json(key) => {
+                Some(FileOutcome::Skipped("empty"))
+            }
+            Err(DecodeError::TooLarge { .. }) if limit < self.ctx.max_object_size => None,
+            Err(e) => Some(FileOutcome::Failed(e.to_string())),
+        };
+        if inflated.capacity() <= self.keep_bytes {
+            self.inflated = inflated;
+        }
+        if self.parse.record.capacity() > self.keep_bytes {
+            self.parse.record = Vec::new();
+            self.parse.simd = simd_json::Buffers::default();
+        }
+        outcome
+    }
+
+    /// Why an object whose size only streaming could tell was not read.
+    fn too_large(&self, limit: u64, max: u64) -> String {
+        if limit < max {
+            format!(
+                "decompressed size exceeds {} (half the memory budget of {}; raise it with --memory-budget)",
+                human_bytes(limit),
+                human_bytes(self.ctx.budget.limit())
+            )
+        } else {
+            DecodeError::TooLarge { limit }.to_string()
+        }
     }
 
     fn scan_text(&mut self, key: &str, text: &[u8]) -> FileOutcome {
