@@ -81,7 +81,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MAX_DECOMPRESSED)]
     pub max_object_size: u64,
     /// Inflated bytes all workers may hold at once; an object needing more than this fails by name, however many threads run.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::budget::DEFAULT_MEMORY_BUDGET)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MEMORY_BUDGET)]
     pub memory_budget: u64,
     /// No progress bar and no terminal tables (errors are still printed).
     #[arg(long, short)]

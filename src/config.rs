@@ -323,7 +323,7 @@ impl VerifyConfig {
             all_events: false,
             threads: args.threads,
             max_object_size: crate::read::inflate::DEFAULT_MAX_DECOMPRESSED,
-            memory_budget: crate::scan::budget::DEFAULT_MEMORY_BUDGET,
+            memory_budget: crate::read::inflate::DEFAULT_MEMORY_BUDGET,
             quiet: args.quiet,
             keep_duplicates: false,
             s3: S3Args {

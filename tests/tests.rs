@@ -4,6 +4,7 @@
 mod alarm;
 mod bad_input;
 mod differential;
+mod exactness;
 mod fuzz_regressions;
 mod geoip;
 mod html;

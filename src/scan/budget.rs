@@ -10,9 +10,7 @@
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
-/// The default budget: a few large objects at once, well inside the RSS the
-/// README promises.
-pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
+pub use crate::read::inflate::DEFAULT_MEMORY_BUDGET;
 
 /// Bytes of inflated text shared by every worker of a scan.
 #[derive(Debug)]

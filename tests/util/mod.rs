@@ -198,6 +198,13 @@ pub fn assert_accounted(s: &serde_json::Value) {
         n(&r["matched"]) + n(&r["not_matched"]) + n(&r["no_event_time"]),
         "records not accounted for: {r}"
     );
+    if let Some(why) = r.get("no_event_time_reasons") {
+        assert_eq!(
+            n(&r["no_event_time"]),
+            n(&why["missing"]) + n(&why["unparseable"]),
+            "records without a time not accounted for: {r}"
+        );
+    }
     assert_eq!(
         n(&f["failed"]) as usize,
         s["failures"].as_array().unwrap().len()
