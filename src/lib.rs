@@ -14,7 +14,8 @@ The pipeline, one folder per stage, in the order data flows:
    [`read::structural`], [`read::filter`] and [`read::lookup`] skip records
    that cannot be selected, and [`read::record`] normalises the candidates.
 4. [`scan`]: the parallel driver. One worker per thread runs the read steps
-   over every object, accounts for each one, and fills the [`events`] table.
+   over every object inside one [`scan::budget`], accounts for each one
+   ([`scan::stats`]), and fills the [`events`] table.
 5. [`report`]: how events become tables and files. The `by_*` tables,
    [`report::findings`] and [`report::geoip`] add tables of their own,
    [`report::export`] writes Parquet and CSV, [`report::terminal`] prints

@@ -336,6 +336,9 @@ fn other_services_logs_in_a_shared_bucket_are_skipped_not_failed() {
 }
 
 /// Peak RSS (MiB) of one `ctscan` run, read from the kernel when it ends.
+/// The child is reaped by `wait4`, which std's `wait` cannot replace: it
+/// alone returns the child's own resource usage.
+#[allow(clippy::zombie_processes)]
 fn peak_rss_mib(args: &[&str]) -> (i32, u64, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_ctscan"))
         .args(args)

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use indicatif::ProgressBar;
 
 pub mod budget;
-mod stats;
+pub mod stats;
 
 pub use stats::{Failure, FileCounts, NoTimeReasons, RecordCounts, ScanStats};
 
