@@ -68,9 +68,13 @@ wall_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n w _ _ <<<"$r"; [ "$n"
 rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" = "$1" ] && echo "$m"; done; true; }
 
 install_tools
-cargo build --release --quiet --bin ctscan --example gen-logs
+# CTSCAN_BIN=PATH times a binary built elsewhere (say, one commit's) instead
+# of building this tree's.
+if [ -z "${CTSCAN_BIN:-}" ] || [ ! -x "$CARGO_TARGET_DIR/release/examples/gen-logs" ]; then
+  cargo build --release --quiet --bin ctscan --example gen-logs
+fi
 generate "$CORPUS" 1
-CTSCAN="$CARGO_TARGET_DIR/release/ctscan"
+CTSCAN="${CTSCAN_BIN:-$CARGO_TARGET_DIR/release/ctscan}"
 mapfile -t GZ < <(find "$CORPUS" -name '*.json.gz' -path '*/CloudTrail/*' | sort)
 echo "corpus: $CORPUS: ${#GZ[@]} log objects, $(du -sh "$CORPUS" | cut -f1) on disk" >&2
 cat "${GZ[@]}" >/dev/null # warm the page cache
