@@ -8,6 +8,7 @@ mod fuzz_regressions;
 mod geoip;
 mod html;
 mod layout;
+mod packaging;
 mod report;
 mod s3;
 mod util;
