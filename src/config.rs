@@ -215,6 +215,20 @@ fn parse_source(name: &str) -> Result<SourceSpec> {
     Ok(SourceSpec::Local(path))
 }
 
+/// The error for a first argument that names neither a command nor an
+/// existing SOURCE but is near a command's name (`ctscan repot ./dir`): the
+/// user meant the command, and "no such file" would mislead them.
+pub fn mistyped_command(argv: &[std::ffi::OsString]) -> Option<String> {
+    let word = argv.get(1)?.to_str()?;
+    let meant = crate::cli::misspelled_subcommand(word)?;
+    if word.starts_with("s3://") || std::fs::symlink_metadata(word).is_ok() {
+        return None;
+    }
+    Some(format!(
+        "`{word}` is not a command or an existing SOURCE: did you mean `{meant}`?"
+    ))
+}
+
 /// `report`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {

@@ -5,12 +5,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ctscan::cli::{with_default_command, Args};
-use ctscan::config::Env;
+use ctscan::config::{mistyped_command, Env};
 use ctscan::error::ExitStatus;
 
 fn main() -> ExitCode {
     tune_allocator();
-    let argv = with_default_command(std::env::args_os().collect());
+    let argv: Vec<_> = std::env::args_os().collect();
+    if let Some(message) = mistyped_command(&argv) {
+        eprintln!("ctscan: {}", ctscan::report::sanitize::terminal(&message));
+        return ExitCode::from(ExitStatus::Error.code());
+    }
+    let argv = with_default_command(argv);
     let args = Args::parse_from(argv);
     match ctscan::run(args, &Env::from_process()) {
         Ok(status) => ExitCode::from(status.code()),

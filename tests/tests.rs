@@ -4,6 +4,7 @@
 mod alarm;
 mod bad_input;
 mod differential;
+mod first_run;
 mod fuzz_regressions;
 mod geoip;
 mod html;
