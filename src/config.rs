@@ -13,6 +13,7 @@ use crate::cli::{
     ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
 use crate::read::record::{EventSpec, Selection};
+use crate::report::terminal::CellFit;
 use crate::window::{parse_time_arg, TimeWindow};
 
 /// Environment variable naming the default SOURCE.
@@ -115,6 +116,8 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Whether to draw a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// How table cells fit: shortened on a terminal, whole otherwise.
+    pub cell_fit: CellFit,
     pub s3: S3Options,
     /// The clock, to bound S3 listings of a window open at its end.
     pub now: Timestamp,
@@ -126,6 +129,8 @@ pub struct Env {
     pub now: Timestamp,
     pub default_source: Option<String>,
     pub stderr_is_tty: bool,
+    /// Whether stdout, where tables go, is a terminal.
+    pub stdout_is_tty: bool,
     /// See [`S3Options::list_barrier`].
     pub list_barrier: Option<PathBuf>,
 }
@@ -139,6 +144,7 @@ impl Env {
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
             stderr_is_tty: std::io::stderr().is_terminal(),
+            stdout_is_tty: std::io::stdout().is_terminal(),
             list_barrier: std::env::var_os(LIST_BARRIER_ENV).map(PathBuf::from),
         }
     }
@@ -168,6 +174,11 @@ impl ScanConfig {
             max_object_size: args.max_object_size,
             quiet: args.quiet,
             progress: env.stderr_is_tty && !args.quiet,
+            cell_fit: if env.stdout_is_tty {
+                CellFit::Shorten
+            } else {
+                CellFit::Whole
+            },
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
         })
@@ -573,8 +584,25 @@ mod tests {
             now: "2026-11-23T12:00:00Z".parse().unwrap(),
             default_source: Some(".".into()),
             stderr_is_tty: true,
+            stdout_is_tty: true,
             list_barrier: None,
         }
+    }
+
+    #[test]
+    fn cells_are_shortened_on_a_terminal_and_whole_off_one() {
+        let on_tty = report(&["ctscan", "."]).unwrap();
+        assert_eq!(on_tty.scan.cell_fit, CellFit::Shorten);
+        let argv = crate::cli::with_default_command(vec!["ctscan".into(), ".".into()]);
+        let Command::Report(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not report");
+        };
+        let piped = Env {
+            stdout_is_tty: false,
+            ..env()
+        };
+        let c = ReportConfig::from_args(&a, &piped).unwrap();
+        assert_eq!(c.scan.cell_fit, CellFit::Whole);
     }
 
     fn report(argv: &[&str]) -> Result<ReportConfig> {

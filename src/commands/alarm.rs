@@ -537,7 +537,7 @@ fn print_outcomes(
     log_files: u64,
 ) -> std::io::Result<()> {
     if cfg.pack {
-        print_table(out, &tables[0], usize::MAX)?;
+        print_table(out, &tables[0], usize::MAX, cfg.scan.cell_fit)?;
     } else {
         let o = &outcomes[0];
         writeln!(
@@ -546,7 +546,7 @@ fn print_outcomes(
             o.matches,
             o.alarms()
         )?;
-        print_table(out, &tables[1], cfg.top)?;
+        print_table(out, &tables[1], cfg.top, cfg.scan.cell_fit)?;
         writeln!(out, "\nstate_history ({})", o.replay.history.len())?;
         for c in &o.replay.history {
             writeln!(
