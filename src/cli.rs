@@ -215,8 +215,9 @@ const SUBCOMMANDS: [&str; 7] = [
 ];
 
 /// The subcommand `word` most likely misspells (`repot` → `report`): one
-/// within two edits (a swap of neighbours is one). `None` for a word that
-/// reads as a path (`./x`, `logs.json`), since SOURCEs take that place.
+/// within two edits (a swap of neighbours is one). `None` for a command's
+/// own name, and for a word that reads as a path (`./x`, `logs.json`),
+/// since SOURCEs take that place.
 pub fn misspelled_subcommand(word: &str) -> Option<&'static str> {
     const MAX_EDITS: usize = 2;
     if word.len() < 3 || word.starts_with('-') || word.contains(['/', '.', '\\']) {
@@ -225,7 +226,7 @@ pub fn misspelled_subcommand(word: &str) -> Option<&'static str> {
     SUBCOMMANDS
         .iter()
         .map(|name| (strsim::damerau_levenshtein(word, name), *name))
-        .filter(|(edits, name)| *edits <= MAX_EDITS && *edits < name.len() / 2)
+        .filter(|(edits, name)| (1..=MAX_EDITS).contains(edits) && *edits < name.len() / 2)
         .min()
         .map(|(_, name)| name)
 }
@@ -428,6 +429,8 @@ mod tests {
             ("test-patern", Some("test-pattern")),
             ("mirorr", Some("mirror")),
             ("hlep", Some("help")),
+            ("report", None),
+            ("alarm", None),
             ("logs", None),
             ("mirror.d", None),
             ("./repot", None),

@@ -73,6 +73,9 @@ fn a_mistyped_command_is_answered_with_the_command_meant() {
             "ctscan: SOURCE mirrorz-of-logs: No such file or directory (os error 2)\n"
         )
     );
+    // A command's own name is the command.
+    let (code, _, stderr) = ctscan_in(t.path(), &["events", "dir", "-q"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
     // A folder that happens to be named like a command stays a SOURCE.
     t.write("repot/empty.json", b"[]");
     let (code, _, stderr) = ctscan_in(t.path(), &["repot", "-q"]);
