@@ -322,7 +322,7 @@ pub struct AlarmArgs {
         required_unless_present = "rules"
     )]
     pub pattern: Option<String>,
-    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
+    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15, and 4.1 as intended) or a JSON rules file.
     #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
     pub rules: Option<String>,
     /// metricValue: the number each matching event emits, or its field ($.latency, $size, $7).

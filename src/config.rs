@@ -520,6 +520,7 @@ impl AlarmCommandConfig {
                     metric_value,
                     default_value: args.default_value,
                     alarm,
+                    note: None,
                 }]
             }
             (None, None) => bail!("alarm needs --pattern P or --rules cis|FILE"),
