@@ -7,9 +7,14 @@ use clap::Parser;
 use ctscan::cli::{with_default_command, Args};
 use ctscan::config::{mistyped_command, Env};
 use ctscan::error::ExitStatus;
+use ctscan::interrupt;
 
 fn main() -> ExitCode {
     tune_allocator();
+    // First, so that Ctrl-C at any moment after start-up is handled.
+    if let Err(err) = interrupt::install() {
+        eprintln!("ctscan: cannot take over Ctrl-C: {err}");
+    }
     let argv: Vec<_> = std::env::args_os().collect();
     if let Some(message) = mistyped_command(&argv) {
         eprintln!("ctscan: {}", ctscan::report::sanitize::terminal(&message));
@@ -18,6 +23,11 @@ fn main() -> ExitCode {
     let argv = with_default_command(argv);
     let args = Args::parse_from(argv);
     match ctscan::run(args, &Env::from_process()) {
+        // Outputs written before Ctrl-C are whole, but the run is not.
+        _ if interrupt::requested() => {
+            eprintln!("ctscan: interrupted");
+            ExitCode::from(interrupt::EXIT_STATUS)
+        }
         Ok(status) => ExitCode::from(status.code()),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

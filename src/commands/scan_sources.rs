@@ -89,6 +89,8 @@ pub fn scan_sources_with<V: RecordVisitor>(
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
+    // A scan cut short by Ctrl-C reports nothing: its counts are partial.
+    crate::interrupt::check()?;
     for f in &outcome.stats.failures {
         warn(&f.object, &f.error);
     }
