@@ -9,15 +9,18 @@
 # checks ctscan's counts against the generator's record, and prints wall time,
 # CPU time and peak RSS for each command, with ratios. SKIP_PEERS=1 skips jq
 # and DuckDB (slow); SMOKE=1 runs a tiny corpus as a smoke check; REPS=N
-# runs each command but the peers N times (default 3). BASELINE=BIN also
-# times another ctscan binary (say, main's) on the same commands, each run
-# right after the current one, and prints current/baseline ratios.
+# runs each command but the peers N times (default 3). PROFILE=profiling
+# builds with symbols and line tables for `perf record` (default: release,
+# the stripped binary users download). BASELINE=BIN also times another
+# ctscan binary (say, main's) on the same commands, each run right after the
+# current one, and prints current/baseline ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${1:-2200}"
 [ "${SMOKE:-0}" = 1 ] && SIZE_MB=20
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ctscan-target}"
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/ctscan-bench}"
+PROFILE="${PROFILE:-release}"
 DAYS=40
 CORPUS="$BENCH_DIR/corpus-${SIZE_MB}mb"
 CORPUS2="$BENCH_DIR/corpus-${SIZE_MB}mb-b"
@@ -38,7 +41,7 @@ install_tools() {
 generate() { # DIR SEED
   if [ ! -f "$1.truth" ]; then
     rm -rf "$1"
-    "$CARGO_TARGET_DIR/release/examples/gen-logs" --out "$1" --truth "$1.truth" \
+    "$CARGO_TARGET_DIR/$PROFILE/examples/gen-logs" --out "$1" --truth "$1.truth" \
       --size-mb "$SIZE_MB" --days "$DAYS" --seed "$2" >&2
   fi
 }
@@ -70,11 +73,11 @@ rss_of() { for r in "${RESULTS[@]}"; do IFS='|' read -r n _ _ m <<<"$r"; [ "$n" 
 install_tools
 # CTSCAN_BIN=PATH times a binary built elsewhere (say, one commit's) instead
 # of building this tree's.
-if [ -z "${CTSCAN_BIN:-}" ] || [ ! -x "$CARGO_TARGET_DIR/release/examples/gen-logs" ]; then
-  cargo build --release --quiet --bin ctscan --example gen-logs
+if [ -z "${CTSCAN_BIN:-}" ] || [ ! -x "$CARGO_TARGET_DIR/$PROFILE/examples/gen-logs" ]; then
+  cargo build --profile "$PROFILE" --quiet --bin ctscan --example gen-logs
 fi
 generate "$CORPUS" 1
-CTSCAN="${CTSCAN_BIN:-$CARGO_TARGET_DIR/release/ctscan}"
+CTSCAN="${CTSCAN_BIN:-$CARGO_TARGET_DIR/$PROFILE/ctscan}"
 mapfile -t GZ < <(find "$CORPUS" -name '*.json.gz' -path '*/CloudTrail/*' | sort)
 echo "corpus: $CORPUS: ${#GZ[@]} log objects, $(du -sh "$CORPUS" | cut -f1) on disk" >&2
 cat "${GZ[@]}" >/dev/null # warm the page cache

@@ -2,7 +2,7 @@
 # S3 throughput against a local S3-compatible server vs. the same files read
 # locally, in one run.
 #
-#   benches/s3.sh [SIZE_MB] [DAYS]      (release build)
+#   benches/s3.sh [SIZE_MB] [DAYS]      (release build; PROFILE=profiling for symbols)
 #
 # The server is s3s-fs (a Rust S3 server over a directory, installed with
 # `cargo install s3s-fs@0.14.1 --features binary --locked`, the last version
@@ -16,9 +16,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ctscan-target}"
 SIZE_MB="${1:-300}"; DAYS="${2:-5}"
 CORPUS="${CORPUS:-/tmp/ctscan-s3corpus-$SIZE_MB}"
 SERVER="${SERVER:-s3s-fs}"
-cargo build --release --quiet --bin ctscan --example gen-logs
-BIN="$CARGO_TARGET_DIR/release/ctscan"
-[ -d "$CORPUS" ] || "$CARGO_TARGET_DIR/release/examples/gen-logs" --out "$CORPUS" --truth "$CORPUS.truth" --size-mb "$SIZE_MB" --days "$DAYS"
+PROFILE="${PROFILE:-release}"
+cargo build --profile "$PROFILE" --quiet --bin ctscan --example gen-logs
+BIN="$CARGO_TARGET_DIR/$PROFILE/ctscan"
+[ -d "$CORPUS" ] || "$CARGO_TARGET_DIR/$PROFILE/examples/gen-logs" --out "$CORPUS" --truth "$CORPUS.truth" --size-mb "$SIZE_MB" --days "$DAYS"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
 ROOT="$(mktemp -d)"

@@ -9,11 +9,29 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 /// Fast offline analysis of AWS CloudTrail logs: who read which secrets,
 /// when, and from where.
 #[derive(Debug, Parser)]
-#[command(name = "ctscan", version, about, propagate_version = true)]
+#[command(
+    name = "ctscan",
+    version,
+    about,
+    propagate_version = true,
+    override_usage = "ctscan [COMMAND] [SOURCE]... [OPTIONS]",
+    after_help = TOP_LEVEL_HELP
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Shown after the command list of `ctscan --help`: a first run starts here.
+const TOP_LEVEL_HELP: &str = "\
+`report` is the default command: `ctscan [SOURCE]... [OPTIONS]` runs `ctscan report`.
+
+Examples:
+  ctscan --since 30d                  Secret reads over the last 30 days of $CTSCAN_SOURCE
+  ctscan ./mirror --out out/          The same over a local mirror, with Parquet and CSV files
+  ctscan verify ./mirror              Check a mirror against its digests, find gaps and tampering
+  ctscan alarm ./mirror --rules cis   Replay the CIS CloudWatch alarms over the logs
+  ctscan help report                  Every option of `report`";
 
 /// The subcommands; `report` is the default.
 #[derive(Debug, Subcommand)]
@@ -202,6 +220,23 @@ const SUBCOMMANDS: [&str; 7] = [
     "help",
 ];
 
+/// The subcommand `word` most likely misspells (`repot` → `report`): one
+/// within two edits (a swap of neighbours is one). `None` for a command's
+/// own name, and for a word that reads as a path (`./x`, `logs.json`),
+/// since SOURCEs take that place.
+pub fn misspelled_subcommand(word: &str) -> Option<&'static str> {
+    const MAX_EDITS: usize = 2;
+    if word.len() < 3 || word.starts_with('-') || word.contains(['/', '.', '\\']) {
+        return None;
+    }
+    SUBCOMMANDS
+        .iter()
+        .map(|name| (strsim::damerau_levenshtein(word, name), *name))
+        .filter(|(edits, name)| (1..=MAX_EDITS).contains(edits) && *edits < name.len() / 2)
+        .min()
+        .map(|(_, name)| name)
+}
+
 /// Inserts the default `report` subcommand when the first argument names no
 /// subcommand, so `ctscan --since 30d` works.
 pub fn with_default_command(argv: Vec<OsString>) -> Vec<OsString> {
@@ -293,7 +328,7 @@ pub struct AlarmArgs {
         required_unless_present = "rules"
     )]
     pub pattern: Option<String>,
-    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
+    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15, and 4.1 as intended) or a JSON rules file.
     #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
     pub rules: Option<String>,
     /// metricValue: the number each matching event emits, or its field ($.latency, $size, $7).
@@ -383,4 +418,33 @@ pub enum ClockArg {
     EventTime,
     /// The delivery minute in the object key (…_20260102T0305Z_…).
     Delivery,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::misspelled_subcommand;
+
+    #[test]
+    fn near_misses_name_the_subcommand_and_paths_never_do() {
+        let cases = [
+            ("repot", Some("report")),
+            ("Report", Some("report")),
+            ("verfy", Some("verify")),
+            ("evnets", Some("events")),
+            ("alarms", Some("alarm")),
+            ("test-patern", Some("test-pattern")),
+            ("mirorr", Some("mirror")),
+            ("hlep", Some("help")),
+            ("report", None),
+            ("alarm", None),
+            ("logs", None),
+            ("mirror.d", None),
+            ("./repot", None),
+            ("-repot", None),
+            ("ab", None),
+        ];
+        for (word, meant) in cases {
+            assert_eq!(misspelled_subcommand(word), meant, "{word}");
+        }
+    }
 }

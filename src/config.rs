@@ -14,6 +14,7 @@ use crate::cli::{
 };
 use crate::events::Duplicates;
 use crate::read::record::{EventSpec, Selection};
+use crate::report::terminal::CellFit;
 use crate::window::{parse_time_arg, TimeWindow};
 
 /// Environment variable naming the default SOURCE.
@@ -120,6 +121,8 @@ pub struct ScanConfig {
     pub duplicates: Duplicates,
     /// Whether to draw a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// How table cells fit: shortened on a terminal, whole otherwise.
+    pub cell_fit: CellFit,
     pub s3: S3Options,
     /// The clock, to bound S3 listings of a window open at its end.
     pub now: Timestamp,
@@ -131,6 +134,8 @@ pub struct Env {
     pub now: Timestamp,
     pub default_source: Option<String>,
     pub stderr_is_tty: bool,
+    /// Whether stdout, where tables go, is a terminal.
+    pub stdout_is_tty: bool,
     /// See [`S3Options::list_barrier`].
     pub list_barrier: Option<PathBuf>,
 }
@@ -144,6 +149,7 @@ impl Env {
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
             stderr_is_tty: std::io::stderr().is_terminal(),
+            stdout_is_tty: std::io::stdout().is_terminal(),
             list_barrier: std::env::var_os(LIST_BARRIER_ENV).map(PathBuf::from),
         }
     }
@@ -182,6 +188,11 @@ impl ScanConfig {
                 Duplicates::CountOnce
             },
             progress: env.stderr_is_tty && !args.quiet,
+            cell_fit: if env.stdout_is_tty {
+                CellFit::Shorten
+            } else {
+                CellFit::Whole
+            },
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
         })
@@ -227,6 +238,20 @@ fn parse_source(name: &str) -> Result<SourceSpec> {
     let path = PathBuf::from(name);
     std::fs::metadata(&path).with_context(|| format!("SOURCE {name}"))?;
     Ok(SourceSpec::Local(path))
+}
+
+/// The error for a first argument that names neither a command nor an
+/// existing SOURCE but is near a command's name (`ctscan repot ./dir`): the
+/// user meant the command, and "no such file" would mislead them.
+pub fn mistyped_command(argv: &[std::ffi::OsString]) -> Option<String> {
+    let word = argv.get(1)?.to_str()?;
+    let meant = crate::cli::misspelled_subcommand(word)?;
+    if word.starts_with("s3://") || std::fs::symlink_metadata(word).is_ok() {
+        return None;
+    }
+    Some(format!(
+        "`{word}` is not a command or an existing SOURCE: did you mean `{meant}`?"
+    ))
 }
 
 /// `report`'s options, validated.
@@ -511,6 +536,7 @@ impl AlarmCommandConfig {
                     metric_value,
                     default_value: args.default_value,
                     alarm,
+                    note: None,
                 }]
             }
             (None, None) => bail!("alarm needs --pattern P or --rules cis|FILE"),
@@ -575,8 +601,25 @@ mod tests {
             now: "2026-11-23T12:00:00Z".parse().unwrap(),
             default_source: Some(".".into()),
             stderr_is_tty: true,
+            stdout_is_tty: true,
             list_barrier: None,
         }
+    }
+
+    #[test]
+    fn cells_are_shortened_on_a_terminal_and_whole_off_one() {
+        let on_tty = report(&["ctscan", "."]).unwrap();
+        assert_eq!(on_tty.scan.cell_fit, CellFit::Shorten);
+        let argv = crate::cli::with_default_command(vec!["ctscan".into(), ".".into()]);
+        let Command::Report(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not report");
+        };
+        let piped = Env {
+            stdout_is_tty: false,
+            ..env()
+        };
+        let c = ReportConfig::from_args(&a, &piped).unwrap();
+        assert_eq!(c.scan.cell_fit, CellFit::Whole);
     }
 
     fn report(argv: &[&str]) -> Result<ReportConfig> {

@@ -27,7 +27,7 @@ The pipeline, one folder per stage, in the order data flows:
    that tamper with a trail.
 
 [`commands`] glues a configuration to these stages, one file per subcommand;
-[`window`] is the time window every stage shares. `ARCHITECTURE.md` has the
+[`window`] is the time window every stage shares; [`interrupt`] is Ctrl-C. `ARCHITECTURE.md` has the
 invariants.
 
 The `cli` feature (on by default) adds the command line, the S3 source and
@@ -44,6 +44,7 @@ pub mod error;
 pub mod events;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod interrupt;
 pub mod read;
 pub mod replay;
 pub mod report;

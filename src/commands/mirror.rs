@@ -86,6 +86,7 @@ pub fn run(cfg: &MirrorConfig) -> Result<ExitStatus> {
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut running = JoinSet::new();
         for obj in wanted {
+            crate::interrupt::check()?;
             let permit = permits.clone().acquire_owned().await?;
             let job = job.clone();
             running.spawn(async move {
@@ -130,6 +131,8 @@ impl Tally {
                 self.bytes += n;
             }
             Outcome::Skipped => self.skipped += 1,
+            // After Ctrl-C, downloads in flight fail by design: no noise.
+            Outcome::Failed(_, _) if crate::interrupt::requested() => {}
             Outcome::Failed(object, error) => {
                 bar.suspend(|| warn(&object, &error));
                 self.failed += 1;

@@ -120,7 +120,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         OutputFormat::Table if !cfg.scan.quiet => {
             print_summary(&mut stdout, &scanned, &summary)?;
             for table in &reports {
-                print_table(&mut stdout, table, cfg.top)?;
+                print_table(&mut stdout, table, cfg.top, cfg.scan.cell_fit)?;
             }
         }
         OutputFormat::Table => {}

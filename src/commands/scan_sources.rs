@@ -92,16 +92,15 @@ pub fn scan_sources_with<V: RecordVisitor>(
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
+    // A scan cut short by Ctrl-C reports nothing: its counts are partial.
+    crate::interrupt::check()?;
     for f in &outcome.stats.failures {
         warn(&f.object, &f.error);
     }
     if let Some(first) = &outcome.stats.first_no_event_time {
         warn(
             first,
-            &format!(
-                "{} selected record(s) have no usable eventTime and are counted as no_event_time (this file is the first)",
-                outcome.stats.records.no_event_time
-            ),
+            &no_event_time_note(outcome.stats.records.no_event_time),
         );
     }
     let scanned = Scanned {
@@ -111,6 +110,19 @@ pub fn scan_sources_with<V: RecordVisitor>(
         s3: counts,
     };
     Ok((scanned, state))
+}
+
+/// What follows the first file's name when selected records have no usable
+/// eventTime: that it is the first such file, and how many records in all.
+fn no_event_time_note(records: u64) -> String {
+    let records = match records {
+        1 => "1 such record".to_string(),
+        n => format!("{n} such records"),
+    };
+    format!(
+        "the first file with a selected record that has no usable eventTime; \
+         {records} in all, counted as no_event_time"
+    )
 }
 
 fn progress_bar() -> ProgressBar {

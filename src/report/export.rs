@@ -16,27 +16,29 @@ use polars::prelude::{
 };
 
 use crate::events::{Chunk, EventStore};
+use crate::interrupt::TempPath;
 use crate::report::sanitize::csv_cell;
 use crate::report::{events_table, Column, Table};
 use crate::window::format_utc;
 
-/// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.
+/// Writes `path` atomically: `write` fills a temporary sibling that is then
+/// renamed. The sibling is registered with [`crate::interrupt`], so Ctrl-C
+/// removes it; after Ctrl-C, nothing is renamed into place.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
-    let tmp = temp_sibling(path);
     let result: Result<()> = (|| {
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        crate::interrupt::check()?;
+        let tmp = TempPath::register(temp_sibling(path))?;
+        let mut out = BufWriter::new(File::create(tmp.path())?);
         write(&mut out)?;
         out.flush()?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        crate::interrupt::check()?;
+        std::fs::rename(tmp.path(), path)?;
         Ok(())
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
     result.with_context(|| format!("writing {}", path.display()))
 }
 

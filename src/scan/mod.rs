@@ -168,12 +168,15 @@ where
     L::IntoIter: Send,
 {
     let workers = PerThread::new(ctx, visitor);
-    listing.into_iter().par_bridge().for_each(|entry| {
+    // After Ctrl-C no object is started; the caller sees `interrupt::requested`.
+    let _ = listing.into_iter().par_bridge().try_for_each(|entry| {
+        crate::interrupt::check()?;
         workers.with(|w| {
             if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
                 w.scan_object(&obj, fetch);
             }
-        })
+        });
+        Ok::<(), crate::interrupt::Interrupted>(())
     });
     finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
 }
@@ -194,7 +197,8 @@ where
 {
     let (stats, todo) = triage(listing, ctx);
     let workers = PerThread::new(ctx, visitor);
-    open(todo).par_bridge().for_each(|(obj, bytes)| {
+    let _ = open(todo).par_bridge().try_for_each(|(obj, bytes)| {
+        crate::interrupt::check()?;
         workers.with(|w| match bytes {
             Ok(raw) => w.scan_bytes(&obj.key, &raw),
             Err(e) => w.stats.fail(&obj.key, format!("cannot read: {e:#}")),
@@ -202,6 +206,7 @@ where
         if let Some(bar) = &ctx.progress {
             bar.inc(1);
         }
+        Ok::<(), crate::interrupt::Interrupted>(())
     });
     finish(stats, workers.into_one(), ctx.duplicates)
 }
