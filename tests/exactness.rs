@@ -410,6 +410,7 @@ fn gzip_bombs_stay_inside_the_memory_budget_at_any_thread_count() {
             "-q",
         ]);
         assert_eq!(code, 2, "{err}");
+        eprintln!("gzip bombs, --threads {threads}: peak RSS {rss} MiB");
         assert!(rss <= 512, "peak RSS {rss} MiB at --threads {threads}");
         let s = summary(out.path());
         assert_eq!(
