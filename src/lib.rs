@@ -43,6 +43,7 @@ pub mod error;
 pub mod events;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod hunt;
 pub mod read;
 pub mod replay;
 pub mod report;
