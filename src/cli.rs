@@ -30,6 +30,8 @@ pub enum Command {
     TestPattern(TestPatternArgs),
     /// Download a trail bucket's objects in a window (digests included) into DIR, resumably.
     Mirror(MirrorArgs),
+    /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
+    Hunt(HuntArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -189,13 +191,14 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "report",
     "verify",
     "events",
     "alarm",
     "test-pattern",
     "mirror",
+    "hunt",
     "help",
 ];
 
@@ -380,4 +383,39 @@ pub enum ClockArg {
     EventTime,
     /// The delivery minute in the object key (…_20260102T0305Z_…).
     Delivery,
+}
+
+/// `ctscan hunt`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Sigma rule file or folder (recursive); repeatable. Default: the bundled SigmaHQ CloudTrail rules.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Allowlist (YAML or JSON) of known-good principals, source IPs/CIDRs, user agents and accounts.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    /// Write hunt_findings and hunt_rules as Parquet and CSV, suppressed.csv and summary.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Fail when a rule cannot be loaded, instead of running the others.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Output of `hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// The per-rule summary, escaped for the terminal (never every finding).
+    Table,
+    /// The per-rule summary and the record accounting as one JSON document.
+    Json,
+    /// One finding per line.
+    Jsonl,
+    /// The findings as CSV, formula-like cells neutralised.
+    Csv,
 }

@@ -435,6 +435,50 @@ impl EventsConfig {
     }
 }
 
+/// `hunt`'s options, validated: rules compiled and the allowlist read.
+#[derive(Debug)]
+pub struct HuntConfig {
+    pub scan: ScanConfig,
+    pub rules: crate::hunt::sigma::SigmaRuleSet,
+    /// Rule files left out (unsupported, invalid, another log source).
+    pub problems: Vec<crate::hunt::sigma::Unsupported>,
+    pub allow: Option<crate::hunt::allow::Allowlist>,
+    pub out: Option<PathBuf>,
+    pub format: crate::cli::HuntFormat,
+}
+
+impl HuntConfig {
+    pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
+        let scan = visitor_scan(&args.scan, env)?;
+        let (rules, problems) = crate::hunt::load_rules(&args.sigma)?;
+        let unusable = problems.iter().find(|p| {
+            !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_))
+        });
+        if let (true, Some(p)) = (args.strict, unusable) {
+            bail!("--strict: {p}");
+        }
+        if rules.is_empty() {
+            bail!("no Sigma rule for aws/cloudtrail could be loaded from --sigma");
+        }
+        let allow = args
+            .allow
+            .as_deref()
+            .map(crate::hunt::allow::Allowlist::load)
+            .transpose()?;
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        Ok(HuntConfig {
+            scan,
+            rules,
+            problems,
+            allow,
+            out: args.out.clone(),
+            format: args.format,
+        })
+    }
+}
+
 /// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.
 pub fn load_rules(spec: &str) -> Result<Vec<crate::replay::rules::Rule>> {
     if spec == "cis" {

@@ -74,5 +74,6 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
             commands::test_pattern::run(&config::TestPatternConfig::from_args(&a)?)
         }
         Command::Mirror(a) => commands::mirror::run(&config::MirrorConfig::from_args(&a, env)?),
+        Command::Hunt(a) => commands::hunt::run(&config::HuntConfig::from_args(&a, env)?),
     }
 }
