@@ -451,9 +451,9 @@ impl HuntConfig {
     pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
         let scan = visitor_scan(&args.scan, env)?;
         let (rules, problems) = crate::hunt::load_rules(&args.sigma)?;
-        let unusable = problems.iter().find(|p| {
-            !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_))
-        });
+        let unusable = problems
+            .iter()
+            .find(|p| !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_)));
         if let (true, Some(p)) = (args.strict, unusable) {
             bail!("--strict: {p}");
         }

@@ -7,6 +7,7 @@ mod differential;
 mod fuzz_regressions;
 mod geoip;
 mod html;
+mod hunt;
 mod layout;
 mod report;
 mod s3;

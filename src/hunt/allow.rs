@@ -195,13 +195,25 @@ impl AllowEntry {
 
     fn check_known_keys(&self, item: &Yaml, position: usize) -> Result<()> {
         const KNOWN: [&str; 11] = [
-            "name", "principals", "source_ips", "user_agents", "accounts", "rule", "rules",
-            "from", "until", "expires", "reason",
+            "name",
+            "principals",
+            "source_ips",
+            "user_agents",
+            "accounts",
+            "rule",
+            "rules",
+            "from",
+            "until",
+            "expires",
+            "reason",
         ];
         for key in item.as_hash().into_iter().flat_map(|h| h.keys()) {
             let key = key.as_str().unwrap_or("?");
             if !KNOWN.contains(&key) {
-                bail!("entry {position}: unknown key '{key}' (known: {})", KNOWN.join(", "));
+                bail!(
+                    "entry {position}: unknown key '{key}' (known: {})",
+                    KNOWN.join(", ")
+                );
             }
         }
         Ok(())
@@ -230,9 +242,10 @@ impl AllowEntry {
                 .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
                 .is_some_and(|ip| self.source_ips.iter().any(|n| n.contains(&ip)));
         let account_ok = self.accounts.is_empty()
-            || s.account.is_some_and(|a| self.accounts.iter().any(|x| x == a));
-        let rule_ok = self.rules.is_empty()
-            || self.rules.iter().any(|r| r.eq_ignore_ascii_case(s.rule));
+            || s.account
+                .is_some_and(|a| self.accounts.iter().any(|x| x == a));
+        let rule_ok =
+            self.rules.is_empty() || self.rules.iter().any(|r| r.eq_ignore_ascii_case(s.rule));
         let time_ok = self.from_us.is_none_or(|t| s.time_us >= t)
             && self.until_us.is_none_or(|t| s.time_us < t);
         rule_ok

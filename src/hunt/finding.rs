@@ -35,7 +35,8 @@ impl EventFields {
             event_source: text(&["eventSource"]),
             event_name: text(&["eventName"]),
             principal: principal(record.field("userIdentity")),
-            account_id: text(&["recipientAccountId"]).or_else(|| text(&["userIdentity", "accountId"])),
+            account_id: text(&["recipientAccountId"])
+                .or_else(|| text(&["userIdentity", "accountId"])),
             region: text(&["awsRegion"]),
             source_ip: text(&["sourceIPAddress"]),
             user_agent: text(&["userAgent"]),

@@ -158,7 +158,10 @@ mod tests {
         assert_eq!((once.matched_records, once.duplicates), (3, 1));
         assert_eq!(once.rules[0].matches, 2);
         assert_eq!(once.rules[0].principals(), 2);
-        assert_eq!((once.rules[0].first_us, once.rules[0].last_us), (Some(1), Some(2)));
+        assert_eq!(
+            (once.rules[0].first_us, once.rules[0].last_us),
+            (Some(1), Some(2))
+        );
         let mut keep = Tally::new(2, 0, Duplicates::Keep);
         for f in &rows {
             assert_eq!(keep.judge(f, "r", None, 0), Verdict::Reported);
@@ -174,6 +177,9 @@ mod tests {
         assert_eq!(t.judge(&f, "r", Some(&allow), 0), Verdict::Suppressed(0));
         let g = finding(2, "a", 0, "e2", "q");
         assert_eq!(t.judge(&g, "r", Some(&allow), 0), Verdict::Reported);
-        assert_eq!((t.per_entry[0], t.rules[0].suppressed, t.rules[0].matches), (1, 1, 1));
+        assert_eq!(
+            (t.per_entry[0], t.rules[0].suppressed, t.rules[0].matches),
+            (1, 1, 1)
+        );
     }
 }

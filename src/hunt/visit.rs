@@ -64,7 +64,14 @@ impl RecordVisitor for HuntVisitor<'_> {
         if !self.window.contains(time) {
             return;
         }
-        stage(&mut state.staged, &doc, hits, time.as_microsecond(), key, index);
+        stage(
+            &mut state.staged,
+            &doc,
+            hits,
+            time.as_microsecond(),
+            key,
+            index,
+        );
     }
 
     fn end_object(&self, state: &mut HuntState, _key: &str, ok: bool) {

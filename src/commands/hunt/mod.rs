@@ -20,7 +20,9 @@ use crate::hunt::gate::Gate;
 use crate::hunt::runs::SortedFindings;
 use crate::hunt::summary::{Tally, Verdict};
 use crate::hunt::visit::{HuntState, HuntVisitor};
-use crate::report::export::{write_atomically, write_csv, write_json_atomically, write_parquet, ParquetBatches};
+use crate::report::export::{
+    write_atomically, write_csv, write_json_atomically, write_parquet, ParquetBatches,
+};
 use crate::report::sanitize::terminal;
 use crate::report::terminal::print_table;
 use crate::scan::{Failure, FileCounts, RecordCounts};
@@ -127,7 +129,10 @@ fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Ta
         csv_header(&mut stdout, &FINDING_COLUMNS)?;
     }
     let Some(dir) = &cfg.out else {
-        let mut sinks = Sinks { stdout: &mut stdout, files: None };
+        let mut sinks = Sinks {
+            stdout: &mut stdout,
+            files: None,
+        };
         drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
         stdout.flush()?;
         return Ok(tally);
@@ -136,7 +141,10 @@ fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Ta
         write_atomically(&dir.join("hunt_findings.csv"), |csv| {
             write_atomically(&dir.join("suppressed.csv"), |sup| {
                 let mut files = OutFiles::new(pq, csv, sup, cfg)?;
-                let mut sinks = Sinks { stdout: &mut stdout, files: Some(&mut files) };
+                let mut sinks = Sinks {
+                    stdout: &mut stdout,
+                    files: Some(&mut files),
+                };
                 drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
                 files.finish()
             })
@@ -250,11 +258,14 @@ fn summary<'a>(
     let stats = &scanned.outcome.stats;
     let matched = table_json(&rules_table(&cfg.rules, tally, true));
     let allowlist = cfg.allow.iter().flat_map(|a| {
-        a.entries.iter().zip(&tally.per_entry).map(|(e, n)| AllowJson {
-            name: e.name.clone(),
-            suppressed: *n,
-            expired: e.expired(now_us),
-        })
+        a.entries
+            .iter()
+            .zip(&tally.per_entry)
+            .map(|(e, n)| AllowJson {
+                name: e.name.clone(),
+                suppressed: *n,
+                expired: e.expired(now_us),
+            })
     });
     HuntSummary {
         files: &stats.files,
@@ -348,7 +359,11 @@ fn show(
 
 fn show_allowlist(out: &mut impl Write, summary: &HuntSummary<'_>) -> Result<()> {
     for e in &summary.allowlist {
-        let expired = if e.expired { " (expired, not applied)" } else { "" };
+        let expired = if e.expired {
+            " (expired, not applied)"
+        } else {
+            ""
+        };
         writeln!(
             out,
             "allowlist '{}': {} suppressed{expired}",

@@ -142,10 +142,16 @@ pub fn rules_table(rules: &SigmaRuleSet, tally: &Tally, only_matched: bool) -> T
             .then(meta(a).id.cmp(&meta(b).id))
     });
     let text = |f: &dyn Fn(&RuleMeta) -> String| -> Column {
-        Column::Str(order.iter().map(|&i| Some(f(meta(i)))).collect::<StrColumn>())
+        Column::Str(
+            order
+                .iter()
+                .map(|&i| Some(f(meta(i))))
+                .collect::<StrColumn>(),
+        )
     };
     let count = |f: &dyn Fn(usize) -> u64| Column::Count(order.iter().map(|&i| f(i)).collect());
-    let time = |f: &dyn Fn(usize) -> Option<i64>| Column::Time(order.iter().map(|&i| f(i)).collect());
+    let time =
+        |f: &dyn Fn(usize) -> Option<i64>| Column::Time(order.iter().map(|&i| f(i)).collect());
     Table {
         name: "hunt_rules",
         columns: vec![

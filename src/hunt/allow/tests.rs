@@ -28,8 +28,9 @@ fn principals_match_exactly_or_by_glob_in_any_case() {
 
 #[test]
 fn source_ips_match_addresses_and_networks_never_service_names() {
-    let list = Allowlist::parse(r#"{"allow": [{"source_ips": ["203.0.113.0/24", "2001:db8::1"]}]}"#)
-        .unwrap();
+    let list =
+        Allowlist::parse(r#"{"allow": [{"source_ips": ["203.0.113.0/24", "2001:db8::1"]}]}"#)
+            .unwrap();
     let yes = |ip| list.allowing(&subject("p", ip), NOW).is_some();
     assert!(yes("203.0.113.77"));
     assert!(yes("2001:db8::1"));
@@ -73,8 +74,14 @@ fn mistakes_are_errors_that_name_the_entry() {
     for (text, needle) in [
         ("allow:\n  - source_ips: ['not-an-ip']\n", "not-an-ip"),
         ("allow:\n  - name: x\n", "names nothing"),
-        ("allow:\n  - principal: ['typo']\n", "unknown key 'principal'"),
-        ("allow:\n  - accounts: ['1']\n    expires: someday\n", "expires"),
+        (
+            "allow:\n  - principal: ['typo']\n",
+            "unknown key 'principal'",
+        ),
+        (
+            "allow:\n  - accounts: ['1']\n    expires: someday\n",
+            "expires",
+        ),
         ("nothing: here\n", "no 'allow:'"),
     ] {
         let err = format!("{:#}", Allowlist::parse(text).unwrap_err());

@@ -19,7 +19,10 @@ type Matches = BTreeMap<String, BTreeSet<usize>>;
 fn oracle_script() -> PathBuf {
     std::env::var("SIGMA_ORACLE")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma/oracle/sigma_oracle.py"))
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sigma/oracle/sigma_oracle.py")
+        })
 }
 
 fn require_pysigma() {
