@@ -133,6 +133,12 @@ pub struct ReportArgs {
     /// The findings' baseline: the first DURATION of the data (e.g. 14d, 2w).
     #[arg(long, value_name = "DURATION", default_value = "14d")]
     pub baseline: String,
+    /// Working hours, UTC, START-END (e.g. 8-18): `off-hours` never fires inside them.
+    #[arg(long, value_name = "START-END")]
+    pub work_hours: Option<String>,
+    /// `off-hours` treats hours within N hours of a baseline hour as usual.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub off_hours_tolerance: usize,
     /// Write a self-contained HTML dashboard (charts and tables, no scripts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,

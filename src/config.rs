@@ -234,6 +234,8 @@ pub struct ReportConfig {
     pub geoip: Option<std::sync::Arc<crate::report::geoip::GeoIp>>,
     /// `--baseline`: how much of the data's start the findings learn from.
     pub baseline: jiff::SignedDuration,
+    /// `--work-hours`, `--off-hours-tolerance`.
+    pub findings: crate::report::findings::FindingsSettings,
     /// `--html FILE`: where to write the dashboard.
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
@@ -272,6 +274,13 @@ impl ReportConfig {
             top: args.top,
             geoip,
             baseline,
+            findings: crate::report::findings::FindingsSettings {
+                work_hours: (args.work_hours.as_deref())
+                    .map(crate::report::findings::parse_work_hours)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                off_hours_tolerance: args.off_hours_tolerance,
+            },
             html: args.html.clone(),
             rules: with_default_topic(
                 args.rules
