@@ -3,10 +3,10 @@
 //! [`sigma`] is the rule engine (loading, routing, evaluation); [`bundled`]
 //! the SigmaHQ CloudTrail rules shipped in the binary; [`gate`] the byte
 //! check that keeps records no rule could match from being parsed;
-//! [`visit`] the scan's visitor; [`finding`] and [`runs`] the rows it
-//! produces and their bounded, sorted storage; [`summary`] the per-rule
-//! totals; [`allow`] the allowlists `hunt` and `findings` share. This
-//! module writes nothing: `commands::hunt` does.
+//! [`finding`] and [`runs`] the rows a hunt produces and their bounded,
+//! sorted storage; [`summary`] the per-rule totals; [`allow`] the
+//! allowlists. This module neither scans nor writes: `commands::hunt` feeds
+//! it from the scan and writes its outputs.
 
 pub mod allow;
 pub mod bundled;
@@ -15,7 +15,6 @@ pub mod gate;
 pub mod runs;
 pub mod sigma;
 pub mod summary;
-pub mod visit;
 
 use std::path::{Path, PathBuf};
 

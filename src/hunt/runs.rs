@@ -132,15 +132,21 @@ mod tests {
 
     #[test]
     fn runs_and_memory_merge_in_order() {
-        let mut a = FindingRuns::default();
-        a.runs.push({
-            let mut r = FindingRuns::default();
-            r.memory = vec![finding(5, 0), finding(1, 0)];
-            r.write_run().unwrap()
-        });
-        a.memory = vec![finding(3, 0), finding(0, 1)];
-        let mut b = FindingRuns::default();
-        b.memory = vec![finding(2, 0), finding(5, 1)];
+        let run = FindingRuns {
+            memory: vec![finding(5, 0), finding(1, 0)],
+            ..Default::default()
+        }
+        .write_run()
+        .unwrap();
+        let a = FindingRuns {
+            memory: vec![finding(3, 0), finding(0, 1)],
+            runs: vec![run],
+            ..Default::default()
+        };
+        let b = FindingRuns {
+            memory: vec![finding(2, 0), finding(5, 1)],
+            ..Default::default()
+        };
         let mut sorted = a.merge(b).into_sorted().unwrap();
         let mut got = Vec::new();
         while let Some(f) = sorted.next_finding().unwrap() {

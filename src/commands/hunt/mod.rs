@@ -1,8 +1,9 @@
 //! `ctscan hunt`: Sigma rules over the logs in one pass. The scan feeds a
-//! [`HuntVisitor`]; its findings come back sorted, are judged once each
+//! `HuntVisitor` (`visit.rs`); its findings come back sorted, are judged once each
 //! (reported, allowlisted, repeated) and streamed to stdout and `--out`.
 
 mod rows;
+mod visit;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -19,7 +20,6 @@ use crate::hunt::bundled::{RULE_LICENSE_URL, RULE_SET_URL};
 use crate::hunt::gate::Gate;
 use crate::hunt::runs::SortedFindings;
 use crate::hunt::summary::{Tally, Verdict};
-use crate::hunt::visit::{HuntState, HuntVisitor};
 use crate::report::export::{
     write_atomically, write_csv, write_json_atomically, write_parquet, ParquetBatches,
 };
@@ -28,6 +28,7 @@ use crate::report::terminal::print_table;
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::window::format_utc;
 use rows::{cells, csv_header, csv_line, findings_batch, json_row, rules_table, FINDING_COLUMNS};
+use visit::{HuntState, HuntVisitor};
 
 /// Rows per Parquet row group of `hunt_findings`.
 const BATCH_ROWS: usize = 16_384;
@@ -140,7 +141,7 @@ fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Ta
     write_atomically(&dir.join("hunt_findings.parquet"), |pq| {
         write_atomically(&dir.join("hunt_findings.csv"), |csv| {
             write_atomically(&dir.join("suppressed.csv"), |sup| {
-                let mut files = OutFiles::new(pq, csv, sup, cfg)?;
+                let mut files = OutFiles::new(pq, csv, sup)?;
                 let mut sinks = Sinks {
                     stdout: &mut stdout,
                     files: Some(&mut files),
@@ -173,9 +174,7 @@ impl<'f> OutFiles<'f> {
         pq: &'f mut BufWriter<File>,
         csv: &'f mut BufWriter<File>,
         suppressed: &'f mut BufWriter<File>,
-        cfg: &HuntConfig,
     ) -> Result<Self> {
-        let _ = cfg;
         csv_header(csv, &FINDING_COLUMNS)?;
         let mut columns = FINDING_COLUMNS.to_vec();
         columns.push("allow_entry");

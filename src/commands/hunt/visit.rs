@@ -4,10 +4,10 @@
 
 use simd_json::BorrowedValue;
 
-use super::finding::{EventFields, Finding};
-use super::gate::Gate;
-use super::runs::FindingRuns;
-use super::sigma::SigmaRuleSet;
+use crate::hunt::finding::{EventFields, Finding};
+use crate::hunt::gate::Gate;
+use crate::hunt::runs::FindingRuns;
+use crate::hunt::sigma::{RuleIndex, SigmaRuleSet};
 use crate::read::record::JsonView;
 use crate::read::structural::Tape;
 use crate::scan::{NoTimeReasons, RecordVisitor};
@@ -100,7 +100,7 @@ impl RecordVisitor for HuntVisitor<'_> {
 fn stage(
     staged: &mut Vec<Finding>,
     doc: &BorrowedValue<'_>,
-    hits: Vec<super::sigma::RuleIndex>,
+    hits: Vec<RuleIndex>,
     time_us: i64,
     key: &str,
     index: usize,
