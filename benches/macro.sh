@@ -4,6 +4,9 @@
 #
 #   benches/macro.sh [SIZE_MB]        (default 2200: about 2.1 GB of JSON)
 #
+# `hunt` runs the 57 bundled Sigma rules in the same run; its ratio to
+# `report` is printed with the other targets.
+#
 # Installs what it needs (Debian: libdeflate-tools jq time; PyPI: duckdb),
 # generates the corpus once under $BENCH_DIR (default ~/.cache/ctscan-bench),
 # checks ctscan's counts against the generator's record, and prints wall time,
@@ -97,6 +100,8 @@ measure "ctscan report --threads 1" "$CTSCAN" report "$CORPUS" --threads 1 -q
 SINCE="$(python3 -c "import json,datetime;t=[json.loads(l)['time'] for l in open('$CORPUS.truth') if l.startswith('{\"time')];print(datetime.datetime.fromtimestamp(max(t)-7*86400,datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))")"
 measure "ctscan report --since 7d" "$CTSCAN" report "$CORPUS" --since "$SINCE" -q
 measure "ctscan alarm --rules cis" "$CTSCAN" alarm --rules cis "$CORPUS" -q
+measure "ctscan hunt (57 Sigma rules)" "$CTSCAN" hunt "$CORPUS" -q
+measure "ctscan hunt --out DIR" "$CTSCAN" hunt "$CORPUS" --out "$OUT/hunt" -q
 if [ -n "${BASELINE:-}" ]; then
   measure "baseline report" "$BASELINE" report "$CORPUS" -q
   measure "baseline report --out DIR" "$BASELINE" report "$CORPUS" --out "$OUT/base" -q
@@ -141,7 +146,8 @@ echo "targets: floor ratio $(ratio "$CT" "$FLOOR") (<= 1.5), with --out $(ratio 
   "1 thread / 2 threads $(ratio "$(wall_of 'ctscan report --threads 1')" "$CT") (<= 2.1);" \
   "--since 7d / full $(ratio "$(wall_of 'ctscan report --since 7d')" "$CT") (<= 0.25);" \
   "jq / ctscan $(ratio "$(wall_of 'jq (2 processes)')" "$CT") (>= 30); DuckDB / ctscan $(ratio "$(wall_of 'duckdb (2 threads)')" "$CT") (>= 80);" \
-  "CIS alarm / report $(ratio "$(wall_of 'ctscan alarm --rules cis')" "$CT") (<= 1.5)"
+  "CIS alarm / report $(ratio "$(wall_of 'ctscan alarm --rules cis')" "$CT") (<= 1.5);" \
+  "hunt / report $(ratio "$(wall_of 'ctscan hunt (57 Sigma rules)')" "$CT") (<= 1.5), hunt --out / report $(ratio "$(wall_of 'ctscan hunt --out DIR')" "$CT")"
 echo "memory: RSS $(rss_of 'ctscan report') MiB, --out $(rss_of 'ctscan report --out DIR') MiB (<= 128);" \
   "2x corpus: $(ratio "$(rss_of 'ctscan report (2x corpus)')" "$(rss_of 'ctscan report')")x," \
   "--out $(ratio "$(rss_of 'ctscan report --out DIR (2x)')" "$(rss_of 'ctscan report --out DIR')")x," \

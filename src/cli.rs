@@ -48,6 +48,8 @@ pub enum Command {
     TestPattern(TestPatternArgs),
     /// Download a trail bucket's objects in a window (digests included) into DIR, resumably.
     Mirror(MirrorArgs),
+    /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
+    Hunt(HuntArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -152,6 +154,12 @@ pub struct ReportArgs {
     /// The findings' baseline: the first DURATION of the data (e.g. 14d, 2w).
     #[arg(long, value_name = "DURATION", default_value = "14d")]
     pub baseline: String,
+    /// Working hours, UTC, START-END (e.g. 8-18): `off-hours` never fires inside them.
+    #[arg(long, value_name = "START-END")]
+    pub work_hours: Option<String>,
+    /// `off-hours` treats hours within N hours of a baseline hour as usual.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub off_hours_tolerance: usize,
     /// Write a self-contained HTML dashboard (charts and tables, no scripts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -210,13 +218,14 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "report",
     "verify",
     "events",
     "alarm",
     "test-pattern",
     "mirror",
+    "hunt",
     "help",
 ];
 
@@ -418,6 +427,41 @@ pub enum ClockArg {
     EventTime,
     /// The delivery minute in the object key (…_20260102T0305Z_…).
     Delivery,
+}
+
+/// `ctscan hunt`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Sigma rule file or folder (recursive); repeatable. Default: the bundled SigmaHQ CloudTrail rules.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Allowlist (YAML or JSON) of known-good principals, source IPs/CIDRs, user agents and accounts.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    /// Write hunt_findings and hunt_rules as Parquet and CSV, suppressed.csv and summary.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Fail when a rule cannot be loaded, instead of running the others.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Output of `hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// The per-rule summary, escaped for the terminal (never every finding).
+    Table,
+    /// The per-rule summary and the record accounting as one JSON document.
+    Json,
+    /// One finding per line.
+    Jsonl,
+    /// The findings as CSV, formula-like cells neutralised.
+    Csv,
 }
 
 #[cfg(test)]

@@ -265,6 +265,8 @@ pub struct ReportConfig {
     pub geoip: Option<std::sync::Arc<crate::report::geoip::GeoIp>>,
     /// `--baseline`: how much of the data's start the findings learn from.
     pub baseline: jiff::SignedDuration,
+    /// `--work-hours`, `--off-hours-tolerance`.
+    pub findings: crate::report::findings::FindingsSettings,
     /// `--html FILE`: where to write the dashboard.
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
@@ -303,6 +305,13 @@ impl ReportConfig {
             top: args.top,
             geoip,
             baseline,
+            findings: crate::report::findings::FindingsSettings {
+                work_hours: (args.work_hours.as_deref())
+                    .map(crate::report::findings::parse_work_hours)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                off_hours_tolerance: args.off_hours_tolerance,
+            },
             html: args.html.clone(),
             rules: with_default_topic(
                 args.rules
@@ -463,6 +472,50 @@ impl EventsConfig {
             },
             format: args.format,
             limit: args.limit,
+        })
+    }
+}
+
+/// `hunt`'s options, validated: rules compiled and the allowlist read.
+#[derive(Debug)]
+pub struct HuntConfig {
+    pub scan: ScanConfig,
+    pub rules: crate::hunt::sigma::SigmaRuleSet,
+    /// Rule files left out (unsupported, invalid, another log source).
+    pub problems: Vec<crate::hunt::sigma::Unsupported>,
+    pub allow: Option<crate::hunt::allow::Allowlist>,
+    pub out: Option<PathBuf>,
+    pub format: crate::cli::HuntFormat,
+}
+
+impl HuntConfig {
+    pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
+        let scan = visitor_scan(&args.scan, env)?;
+        let (rules, problems) = crate::hunt::load_rules(&args.sigma)?;
+        let unusable = problems
+            .iter()
+            .find(|p| !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_)));
+        if let (true, Some(p)) = (args.strict, unusable) {
+            bail!("--strict: {p}");
+        }
+        if rules.is_empty() {
+            bail!("no Sigma rule for aws/cloudtrail could be loaded from --sigma");
+        }
+        let allow = args
+            .allow
+            .as_deref()
+            .map(crate::hunt::allow::Allowlist::load)
+            .transpose()?;
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        Ok(HuntConfig {
+            scan,
+            rules,
+            problems,
+            allow,
+            out: args.out.clone(),
+            format: args.format,
         })
     }
 }

@@ -9,6 +9,7 @@ mod first_run;
 mod fuzz_regressions;
 mod geoip;
 mod html;
+mod hunt;
 mod layout;
 mod packaging;
 mod report;

@@ -174,3 +174,43 @@ pub fn write_events_parquet_with(
         Ok(())
     })
 }
+
+/// A Parquet file written one [`Table`] batch at a time (every batch with
+/// the columns of the empty table given first), so a long table is never
+/// held whole.
+pub struct ParquetBatches<W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    empty: DataFrame,
+    wrote: bool,
+}
+
+impl<W: Write> ParquetBatches<W> {
+    /// Starts the file; `empty` fixes the schema.
+    pub fn new(out: W, empty: &Table) -> Result<Self> {
+        let empty = parquet_frame(empty)?;
+        let writer = parquet_writer(out).batched(empty.schema())?;
+        Ok(ParquetBatches {
+            writer,
+            empty,
+            wrote: false,
+        })
+    }
+
+    /// Appends the rows of `table` as one row group.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        if table.rows() > 0 {
+            self.writer.write_batch(&parquet_frame(table)?)?;
+            self.wrote = true;
+        }
+        Ok(())
+    }
+
+    /// Ends the file (a file with no rows still has the schema).
+    pub fn finish(mut self) -> Result<()> {
+        if !self.wrote {
+            self.writer.write_batch(&self.empty)?;
+        }
+        self.writer.finish()?;
+        Ok(())
+    }
+}
