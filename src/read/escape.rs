@@ -27,8 +27,35 @@ pub fn escapes_touch_keys(
     escapes: impl IntoIterator<Item = usize>,
     keys: &[&str],
 ) -> bool {
+    any_escaped_string(rec, escapes, |key| key_in(key, keys))
+}
+
+/// The keys the escapes of `rec` touch, decoded: for each string holding
+/// an escape, the string itself when it is a key (or an array element),
+/// else the key it is the value of. `None` when some escape cannot be
+/// placed, which must count as touching every key.
+pub fn touched_keys(rec: &[u8], escapes: impl IntoIterator<Item = usize>) -> Option<Vec<String>> {
+    let mut keys = Vec::new();
+    let unsure = any_escaped_string(rec, escapes, |quoted| match decode(quoted) {
+        Some(k) => {
+            keys.push(k);
+            false
+        }
+        None => true,
+    });
+    (!unsure).then_some(keys)
+}
+
+/// Calls `check` with the quoted key of each string holding one of
+/// `escapes` (the string itself when it is a key or an array element) and
+/// returns true as soon as it does, or when an escape cannot be placed.
+fn any_escaped_string(
+    rec: &[u8],
+    escapes: impl IntoIterator<Item = usize>,
+    mut check: impl FnMut(&[u8]) -> bool,
+) -> bool {
     // An escape after `floor` with no unescaped quote since is in the
-    // string of the escape at `floor`, already found not to matter.
+    // string of the escape at `floor`, already checked.
     let mut floor = None;
     for at in escapes {
         if at >= rec.len() {
@@ -42,33 +69,35 @@ pub fn escapes_touch_keys(
             }
             None => return true,
         };
-        if string_is_read(rec, open, keys) {
-            return true;
+        match key_of_string(rec, open) {
+            Some(key) if !check(key) => {}
+            _ => return true,
         }
         floor = Some(at);
     }
     false
 }
 
-/// Whether the string opening at `open` is a key in `keys` or a value of one.
-fn string_is_read(rec: &[u8], open: usize, keys: &[&str]) -> bool {
-    let Some(before) = last_non_ws(rec, open) else {
-        return true;
-    };
+/// The quoted key that names the string opening at `open`: the string
+/// itself when a `:` does not precede it (a key, or an array element, read
+/// as a key: harmless), else the key before that `:`.
+fn key_of_string(rec: &[u8], open: usize) -> Option<&[u8]> {
+    let before = last_non_ws(rec, open)?;
     if rec[before] != b':' {
-        // A key, or an element of an array (read as a key: harmless).
-        return match string_end(rec, open) {
-            Some(end) => key_in(&rec[open..end], keys),
-            None => true,
-        };
+        return Some(&rec[open..string_end(rec, open)?]);
     }
-    let Some(key_close) = last_non_ws(rec, before).filter(|&c| rec[c] == b'"') else {
-        return true;
-    };
-    match unescaped_quote_before(rec, 0, key_close) {
-        Some(key_open) => key_in(&rec[key_open..=key_close], keys),
-        None => true,
+    let key_close = last_non_ws(rec, before).filter(|&c| rec[c] == b'"')?;
+    let key_open = unescaped_quote_before(rec, 0, key_close)?;
+    Some(&rec[key_open..=key_close])
+}
+
+/// A quoted JSON string's text, decoded; `None` when it does not decode.
+fn decode(quoted: &[u8]) -> Option<String> {
+    let inner = &quoted[1..quoted.len() - 1];
+    if !inner.contains(&b'\\') {
+        return String::from_utf8(inner.to_vec()).ok();
     }
+    serde_json::from_slice::<String>(quoted).ok()
 }
 
 /// Whether the quoted JSON string `quoted` decodes to one of `keys`; an
@@ -76,12 +105,9 @@ fn string_is_read(rec: &[u8], open: usize, keys: &[&str]) -> bool {
 fn key_in(quoted: &[u8], keys: &[&str]) -> bool {
     let inner = &quoted[1..quoted.len() - 1];
     if !inner.contains(&b'\\') {
-        return keys.iter().any(|k| k.as_bytes() == inner);
+        return std::str::from_utf8(inner).map_or(true, |k| keys.contains(&k));
     }
-    match serde_json::from_slice::<String>(quoted) {
-        Ok(decoded) => keys.contains(&decoded.as_str()),
-        Err(_) => true,
-    }
+    decode(quoted).is_none_or(|k| keys.contains(&k.as_str()))
 }
 
 /// The offset of the last unescaped `"` in `rec[floor..before]`.
@@ -164,7 +190,8 @@ mod tests {
         let rec = br#"{"k":"a\"b\\\"c\u0041","eventName":"z"}"#;
         let at = rec.windows(2).position(|w| w == b"\\u").unwrap();
         assert_eq!(unescaped_quote_before(rec, 0, at), Some(5));
-        assert!(!string_is_read(rec, 5, &["eventName"]));
-        assert!(string_is_read(rec, 5, &["k"]));
+        assert_eq!(key_of_string(rec, 5), Some(&br#""k""#[..]));
+        let all = memchr::memchr_iter(b'\\', rec);
+        assert_eq!(touched_keys(rec, all), Some(vec!["k".to_string()]));
     }
 }

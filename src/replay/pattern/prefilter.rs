@@ -67,6 +67,12 @@ impl Prefilter {
 }
 
 impl Prefilter {
+    /// The keys whose strings an escape must be in to hide a literal;
+    /// `None` when any escape may.
+    pub fn escape_keys(&self) -> Option<&[String]> {
+        self.escape_keys.as_deref()
+    }
+
     /// Whether a backslash in `raw` could hide one of the literals.
     fn escapes_matter(&self, raw: &[u8]) -> bool {
         if memchr::memchr(b'\\', raw).is_none() {
