@@ -12,11 +12,14 @@
 #   exported        gzip level 6, more constant strings, raw UTF-8
 #   exported-esc    the same, escaped
 #
-# Each corpus is timed in REPS rounds (default 5); a round runs every
-# command once, one after the other, so a burst of load on a shared machine
-# hits all of them alike. Every figure is the median of its runs, the floor's
-# included: the floor is `libdeflate-gunzip -c` over the same objects in
-# 2 processes. Counts are checked against the generator's truth.
+# Timing runs in REPS rounds (default 5); a round runs every command once on
+# every corpus, one after the other, so a burst of load on a shared machine
+# hits all of them alike, and ratios between corpora (escaped/raw) compare
+# runs of the same rounds. Every figure is the median of its runs, the
+# floor's included: the floor is `libdeflate-gunzip -c` over the same objects
+# in 2 processes. Each ratio to the floor is also taken round by round (the
+# median of the per-round ratios), which is steadier when the load shifts.
+# Counts are checked against the generator's truth.
 #
 # SMOKE=1 runs a 20 MB corpus with 2 rounds, as a smoke check.
 # CTSCAN_BIN=PATH times that binary instead of building one (GEN_BIN=PATH
@@ -60,31 +63,38 @@ generate() {
 }
 
 RESULTS=() # "corpus|command|wall|cpu|rss"
-# rounds CORPUS NAME=CMD... : REPS rounds, each running every command once;
+declare -A RUNS=() # "corpus|command" -> one wall time per round, in order
+# rounds CORPUS|NAME=CMD... : REPS rounds, each running every command once;
 # records each command's median wall time, the CPU time of that run and the
 # median peak RSS.
 rounds() {
-  local corpus="$1"; shift
-  local tf names=() cmds=() i r
+  local tf keys=() cmds=() i r
   tf="$(mktemp)"
-  for spec in "$@"; do names+=("${spec%%=*}"); cmds+=("${spec#*=}"); done
+  for spec in "$@"; do keys+=("${spec%%=*}"); cmds+=("${spec#*=}"); done
   declare -A runs=()
   for r in $(seq "$REPS"); do
     for i in "${!cmds[@]}"; do
       /usr/bin/time -f '%e %U %S %M' -o "$tf" sh -c "${cmds[$i]}" >/dev/null
       read -r wall user sys rss < <(tail -n 1 "$tf")
       runs[$i]+="$wall $(awk "BEGIN{print $user + $sys}") $((rss / 1024))"$'\n'
+      RUNS[${keys[$i]}]+="$wall "
     done
+    echo "  round $r done: $(uptime)" >&2
   done
   rm -f "$tf"
   local mid=$(((REPS + 1) / 2))
   for i in "${!cmds[@]}"; do
     read -r wall cpu _ < <(printf '%s' "${runs[$i]}" | sort -n | sed -n "${mid}p")
     rss="$(printf '%s' "${runs[$i]}" | awk '{print $3}' | sort -n | sed -n "${mid}p")"
-    walls="$(printf '%s' "${runs[$i]}" | awk '{printf "%s ", $1}')"
-    RESULTS+=("$corpus|${names[$i]}|$wall|$cpu|$rss")
-    printf '  %-16s %-26s %7.2f s (runs: %s) %4d MiB\n' "$corpus" "${names[$i]}" "$wall" "$walls" "$rss" >&2
+    RESULTS+=("${keys[$i]}|$wall|$cpu|$rss")
+    printf '  %-44s %7.2f s (runs: %s) %4d MiB\n' "${keys[$i]}" "$wall" "${RUNS[${keys[$i]}]}" "$rss" >&2
   done
+}
+# per_round A B : the median over rounds of A's time / B's time (keys "corpus|command").
+per_round() {
+  [ -n "${RUNS[$1]:-}" ] && [ -n "${RUNS[$2]:-}" ] || { echo n/a; return; }
+  paste -d' ' <(tr ' ' '\n' <<<"${RUNS[$1]}" | sed '/^$/d') <(tr ' ' '\n' <<<"${RUNS[$2]}" | sed '/^$/d') |
+    awk '{printf "%.4f\n", $1 / $2}' | sort -n | sed -n "$(((REPS + 1) / 2))p" | awk '{printf "%.2f", $1}'
 }
 get() { # CORPUS COMMAND FIELD(3=wall,4=cpu,5=rss)
   for r in "${RESULTS[@]}"; do IFS='|' read -r c n w u m <<<"$r"
@@ -121,26 +131,27 @@ declare -A DIRS=(
 CORPORA=(cloudtrail cloudtrail-esc exported exported-esc)
 OUT="$(mktemp -d)"
 echo "load before timing: $(uptime)" >&2
+ALL=()
 for c in "${CORPORA[@]}"; do
   dir="${DIRS[$c]}"
   list="$OUT/$c.list"
   find "$dir" -name '*.json.gz' -path '*/CloudTrail/*' -print0 | sort -z >"$list"
   echo "$c: $dir: $(tr -cd '\0' <"$list" | wc -c) log objects, $(du -sh "$dir" | cut -f1) on disk" >&2
   xargs -0 cat <"$list" >/dev/null # warm the page cache
-  cmds=(
-    "floor=xargs -0 -P2 -n 64 libdeflate-gunzip -c <'$list'"
-    "report=$CTSCAN report '$dir' -q"
-    "report --out=rm -rf '$OUT/o'; $CTSCAN report '$dir' --out '$OUT/o' -q"
-    "alarm --rules cis=$CTSCAN alarm --rules cis '$dir' -q"
+  ALL+=(
+    "$c|floor=xargs -0 -P2 -n 64 libdeflate-gunzip -c <'$list'"
+    "$c|report=$CTSCAN report '$dir' -q"
+    "$c|report --out=rm -rf '$OUT/o-$c'; $CTSCAN report '$dir' --out '$OUT/o-$c' -q"
+    "$c|alarm --rules cis=$CTSCAN alarm --rules cis '$dir' -q"
   )
   if [ -n "${BASELINE:-}" ]; then
-    cmds+=("baseline report=$BASELINE report '$dir' -q"
-      "baseline report --out=rm -rf '$OUT/b'; $BASELINE report '$dir' --out '$OUT/b' -q"
-      "baseline alarm=$BASELINE alarm --rules cis '$dir' -q")
+    ALL+=("$c|baseline report=$BASELINE report '$dir' -q"
+      "$c|baseline report --out=rm -rf '$OUT/b'; $BASELINE report '$dir' --out '$OUT/b' -q"
+      "$c|baseline alarm=$BASELINE alarm --rules cis '$dir' -q")
   fi
-  rounds "$c" "${cmds[@]}"
-  check_counts "$dir" "$OUT/o/summary.json"
 done
+rounds "${ALL[@]}"
+for c in "${CORPORA[@]}"; do check_counts "${DIRS[$c]}" "$OUT/o-$c/summary.json"; done
 echo "load after timing: $(uptime)" >&2
 
 if [ "${EXTRAS:-0}" = 1 ]; then
@@ -149,19 +160,19 @@ if [ "${EXTRAS:-0}" = 1 ]; then
   JQ="$OUT/q.jq"
   echo '.Records[] | select(.eventSource == "secretsmanager.amazonaws.com" and (.eventName == "GetSecretValue" or .eventName == "BatchGetSecretValue")) | [.userIdentity.arn, .eventName]' >"$JQ"
   REPS_SAVED="$REPS"
-  rounds cloudtrail "report --threads 1=$CTSCAN report '$dir' --threads 1 -q" \
-    "report --since 7d=$CTSCAN report '$dir' --since $SINCE -q"
-  REPS=1 rounds cloudtrail "jq (2 processes)=xargs -0 -P2 -n 64 sh -c 'for f; do gzip -dc \"\$f\" | jq -c -f $JQ; done' _ <'$list'" \
-    "duckdb (2 threads)=python3 benches/duckdb_query.py '$list'"
+  rounds "cloudtrail|report --threads 1=$CTSCAN report '$dir' --threads 1 -q" \
+    "cloudtrail|report --since 7d=$CTSCAN report '$dir' --since $SINCE -q"
+  REPS=1 rounds "cloudtrail|jq (2 processes)=xargs -0 -P2 -n 64 sh -c 'for f; do gzip -dc \"\$f\" | jq -c -f $JQ; done' _ <'$list'" \
+    "cloudtrail|duckdb (2 threads)=python3 benches/duckdb_query.py '$list'"
   dir2="$(generate cloudtrail-b 2)"
-  rounds cloudtrail "report (2x corpus)=$CTSCAN report '$dir' '$dir2' -q" \
-    "report --out (2x)=rm -rf '$OUT/o2'; $CTSCAN report '$dir' '$dir2' --out '$OUT/o2' -q" \
-    "alarm --rules cis (2x)=$CTSCAN alarm --rules cis '$dir' '$dir2' -q"
+  rounds "cloudtrail|report (2x corpus)=$CTSCAN report '$dir' '$dir2' -q" \
+    "cloudtrail|report --out (2x)=rm -rf '$OUT/o2'; $CTSCAN report '$dir' '$dir2' --out '$OUT/o2' -q" \
+    "cloudtrail|alarm --rules cis (2x)=$CTSCAN alarm --rules cis '$dir' '$dir2' -q"
   REPS="$REPS_SAVED"
 fi
 
 echo
-echo "medians of $REPS interleaved rounds; ratios to the floor of the same corpus"
+echo "medians of $REPS rounds; last column: the median to the floor of the same corpus"
 printf '| %-16s | %-24s | %8s | %8s | %9s | %8s |\n' corpus command "wall (s)" "cpu (s)" "RSS (MiB)" "/ floor"
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------ -------------------------- ---------- ---------- ----------- ----------
 for r in "${RESULTS[@]}"; do
@@ -169,22 +180,23 @@ for r in "${RESULTS[@]}"; do
   printf '| %-16s | %-24s | %8.2f | %8.2f | %9d | %8s |\n' "$c" "$n" "$w" "$u" "$m" "$(ratio "$w" "$(get "$c" floor 3)")"
 done
 echo
+echo "ratios, each the median over rounds of the ratio within a round:"
 for c in "${CORPORA[@]}"; do
-  rep="$(get "$c" report 3)"
-  line="$c: report/floor $(ratio "$rep" "$(get "$c" floor 3)")"
-  line+=", --out/floor $(ratio "$(get "$c" 'report --out' 3)" "$(get "$c" floor 3)") (<= 1.5, aim 1.3)"
-  line+=", alarm/report $(ratio "$(get "$c" 'alarm --rules cis' 3)" "$rep") (<= 1.2)"
+  line="$c: report/floor $(per_round "$c|report" "$c|floor")"
+  line+=", --out/floor $(per_round "$c|report --out" "$c|floor") (<= 1.5, aim 1.3)"
+  line+=", alarm/report $(per_round "$c|alarm --rules cis" "$c|report") (<= 1.2)"
   line+=", RSS --out $(get "$c" 'report --out' 5) MiB (<= 128)"
   case "$c" in *-esc)
     raw="${c%-esc}"
-    line+=", escaped/raw: report $(ratio "$rep" "$(get "$raw" report 3)") (<= 1.2)"
-    line+=", --out $(ratio "$(get "$c" 'report --out' 3)" "$(get "$raw" 'report --out' 3)")"
-    line+=", alarm $(ratio "$(get "$c" 'alarm --rules cis' 3)" "$(get "$raw" 'alarm --rules cis' 3)")" ;;
+    line+=", escaped/raw: report $(per_round "$c|report" "$raw|report") (<= 1.2)"
+    line+=", --out $(per_round "$c|report --out" "$raw|report --out")"
+    line+=", alarm $(per_round "$c|alarm --rules cis" "$raw|alarm --rules cis")"
+    line+=", floor $(per_round "$c|floor" "$raw|floor")" ;;
   esac
   if [ -n "${BASELINE:-}" ]; then
-    line+="; current/baseline: report $(ratio "$rep" "$(get "$c" 'baseline report' 3)")"
-    line+=", --out $(ratio "$(get "$c" 'report --out' 3)" "$(get "$c" 'baseline report --out' 3)")"
-    line+=", alarm $(ratio "$(get "$c" 'alarm --rules cis' 3)" "$(get "$c" 'baseline alarm' 3)")"
+    line+="; current/baseline: report $(per_round "$c|report" "$c|baseline report")"
+    line+=", --out $(per_round "$c|report --out" "$c|baseline report --out")"
+    line+=", alarm $(per_round "$c|alarm --rules cis" "$c|baseline alarm")"
   fi
   echo "$line"
 done
