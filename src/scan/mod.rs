@@ -20,7 +20,8 @@ use budget::{MemoryBudget, DEFAULT_MEMORY_BUDGET};
 use rayon::prelude::*;
 
 use crate::events::{Duplicates, EventStore};
-use crate::read::filter::{HitCursor, Prefilter};
+use crate::read::error::FormatError;
+use crate::read::filter::{HitCursor, Hits, Prefilter};
 use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
 use crate::read::inflate::{is_gzip, size_hint, DecodeError, Decoder};
 use crate::read::record::{select_event, Selection};
@@ -346,7 +347,7 @@ struct Worker<'c, V: RecordVisitor> {
 /// Buffers for parsing candidate records, reused across records.
 struct ParseScratch {
     record: Vec<u8>,
-    hits: Vec<usize>,
+    hits: Hits,
     simd: simd_json::Buffers,
     /// Each record's structure, when the visitor wants it.
     tape: Tape,
@@ -371,7 +372,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             decoder: Decoder::default(),
             parse: ParseScratch {
                 record: Vec::new(),
-                hits: Vec::new(),
+                hits: Hits::default(),
                 simd: simd_json::Buffers::default(),
                 tape: Tape::default(),
             },
@@ -608,23 +609,38 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
     fn run(&mut self) -> Result<Layout, String> {
         let mut hits = std::mem::take(&mut self.parse.hits);
         self.ctx.prefilter.find_hits(self.text, &mut hits);
-        let everything = self.ctx.prefilter.passes_everything();
-        let mut cursor = HitCursor::new(&hits);
-        let text = self.text;
-        let mut index = 0usize;
         let mut tape = std::mem::take(&mut self.parse.tape);
+        let result = self.split_and_select(&hits, &mut tape);
+        self.parse.hits = hits;
+        self.parse.tape = tape;
+        let layout = result.map_err(|e| e.to_string())?;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(layout),
+        }
+    }
+
+    /// Splits the text into records, parses those the prefilter's `hits`
+    /// leave possible, and hands each record the visitor wants to it.
+    fn split_and_select(&mut self, hits: &Hits, tape: &mut Tape) -> Result<Layout, FormatError> {
+        let text = self.text;
+        let mut literals = HitCursor::new(&hits.literals);
+        let mut escapes = HitCursor::new(&hits.escapes);
+        let mut index = 0usize;
         let depth = self.visitor.tape_depth();
         if let Some(d) = depth {
             tape.set_depth(d);
         }
-        let result = split_records_indexed(text, depth.map(|_| &mut tape), |rec, rec_tape| {
+        split_records_indexed(text, depth.map(|_| tape), |rec, rec_tape| {
             if self.error.is_some() {
                 return;
             }
             self.counts.read += 1;
             let raw = match rec {
                 RecordText::Range(a, b) => {
-                    if everything || cursor.any_in(a, b) {
+                    let literal = literals.any_in(a, b);
+                    let escs = escapes.within(a, b).iter().map(|&e| e - a);
+                    if self.ctx.prefilter.decide(&text[a..b], literal, escs) {
                         self.candidate(&text[a..b], index);
                     } else {
                         self.counts.not_matched += 1;
@@ -641,14 +657,7 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
                     .visit(self.visited, self.key, index, raw, rec_tape);
             }
             index += 1;
-        });
-        self.parse.hits = hits;
-        self.parse.tape = tape;
-        let layout = result.map_err(|e| e.to_string())?;
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(layout),
-        }
+        })
     }
 
     /// Parses one candidate record and, if selected, files its event.

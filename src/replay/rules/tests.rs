@@ -352,7 +352,12 @@ fn rules_file_metric_value_may_be_a_field_the_pattern_selects() {
 fn one_scan_candidates_equal_per_rule_prefilters() {
     let set = RuleSet::new(cis_rules()).unwrap();
     for (_, yes, no) in CASES {
-        for raw in [yes, no, &"{\"eventName\":\"Create\\u0050olicy\"}"] {
+        let escaped = [
+            "{\"eventName\":\"Create\\u0050olicy\"}",
+            r#"{"eventName":"CreatePolicy","userAgent":"caf\u00e9","errorCode":"\u0041"}"#,
+            r#"{"event\u004eame":"x","userIdentity":{"type":"R\u006fot"}}"#,
+        ];
+        for raw in [yes, no].into_iter().chain(escaped.iter()) {
             let want: Vec<usize> = (0..set.rules().len())
                 .filter(|&i| set.patterns[i].prefilter().may_match(raw.as_bytes()))
                 .collect();
