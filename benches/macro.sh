@@ -21,6 +21,8 @@
 # median of the per-round ratios), which is steadier when the load shifts.
 # Counts are checked against the generator's truth.
 #
+# PROFILE=profiling builds with symbols and line tables for `perf record`
+# (default: release, the stripped binary users download).
 # SMOKE=1 runs a 20 MB corpus with 2 rounds, as a smoke check.
 # CTSCAN_BIN=PATH times that binary instead of building one (GEN_BIN=PATH
 #   likewise for the generator).
@@ -38,7 +40,8 @@ if [ "${SMOKE:-0}" = 1 ]; then SIZE_MB=20; REPS=2; fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ctscan-target}"
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/ctscan-bench}"
 DAYS=40
-GEN="${GEN_BIN:-$CARGO_TARGET_DIR/release/examples/gen-logs}"
+PROFILE="${PROFILE:-release}"
+GEN="${GEN_BIN:-$CARGO_TARGET_DIR/$PROFILE/examples/gen-logs}"
 mkdir -p "$BENCH_DIR"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -119,10 +122,10 @@ PY
 install_tools
 if [ -n "${CTSCAN_BIN:-}" ]; then
   CTSCAN="$CTSCAN_BIN"
-  [ -n "${GEN_BIN:-}" ] || cargo build --release --quiet --example gen-logs
+  [ -n "${GEN_BIN:-}" ] || cargo build --profile "$PROFILE" --quiet --example gen-logs
 else
-  cargo build --release --quiet --bin ctscan --example gen-logs
-  CTSCAN="$CARGO_TARGET_DIR/release/ctscan"
+  cargo build --profile "$PROFILE" --quiet --bin ctscan --example gen-logs
+  CTSCAN="$CARGO_TARGET_DIR/$PROFILE/ctscan"
 fi
 declare -A DIRS=(
   [cloudtrail]="$(generate cloudtrail 1)"

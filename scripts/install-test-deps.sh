@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond Rust: moto's S3-compatible server, which
-# the S3 tests start on 127.0.0.1; mmdb-writer, which builds the small GeoIP
+# Installs what the tests need beyond the root package: s3lab, the workspace's
+# loopback S3 server (tools/s3lab), which the S3-at-scale tests start on
+# 127.0.0.1 (built here because `cargo test` holds the target directory while
+# tests run, so they cannot build it); moto's S3-compatible server, which the
+# other S3 tests start on 127.0.0.1 (it takes uploads, deletes and ACLs); mmdb-writer, which builds the small GeoIP
 # test databases; maxminddb-geolite2, whose GeoLite2 City database (2018,
 # CC BY-SA 4.0, MaxMind) one GeoIP test reads; and Debian's Chromium, which
 # the HTML tests load the dashboard in (headless); pySigma with its SQLite
@@ -8,6 +11,8 @@
 # already there.
 set -euo pipefail
 PYTHON="${PYTHON:-python3}"
+cd "$(dirname "$0")/.."
+cargo build --locked --quiet -p s3lab
 if ! "$PYTHON" -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet 'moto[server]'
 fi

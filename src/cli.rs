@@ -64,16 +64,39 @@ pub struct S3Args {
     pub profile: Option<String>,
     /// Region of the bucket (default: discovered from the bucket).
     #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    pub bucket_region: Option<String>,
     /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (path-style addressing).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Send unsigned requests (public buckets); no credentials are looked up.
     #[arg(long)]
     pub no_sign_request: bool,
-    /// Concurrent S3 GET requests.
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    /// Most S3 requests (LISTs and GETs together) in flight; the run adapts below it and backs off when throttled.
+    #[arg(long, value_name = "N", default_value_t = 256)]
     pub s3_concurrency: usize,
+    /// How long one throttled request (503 SlowDown) keeps being retried before it fails, as a duration (30s, 15m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub s3_retry_deadline: String,
+    /// Measurement mode for benches/s3.sh: list and count every key, fetch and scan nothing.
+    #[arg(long, hide = true)]
+    pub s3_list_only: bool,
+}
+
+/// Which objects are read, from their keys alone.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub struct PruneArgs {
+    /// Read only this account's logs (12 digits, or a glob such as 1111*); repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Read only this region's logs (us-east-1, or a glob such as eu-*); repeatable.
+    #[arg(long = "region", value_name = "NAME")]
+    pub regions: Vec<String>,
+    /// Open files named (by delivery time) up to this long before --since.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub since_slack: String,
+    /// Open files named (by delivery time) up to this long after --until: deliveries can be late.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub until_slack: String,
 }
 
 /// Options shared by every command that scans SOURCEs.
@@ -110,6 +133,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub keep_duplicates: bool,
     #[command(flatten)]
+    pub prune: PruneArgs,
+    #[command(flatten)]
     pub s3: S3Args,
 }
 
@@ -131,6 +156,8 @@ pub struct MirrorArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub prune: PruneArgs,
     #[command(flatten)]
     pub s3: S3Args,
 }

@@ -10,12 +10,13 @@ use jiff::Timestamp;
 
 use crate::cli::{
     AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, MirrorArgs, OutputFormat,
-    ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
+    PruneArgs, ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
 use crate::events::Duplicates;
 use crate::read::record::{EventSpec, Selection};
 use crate::report::terminal::CellFit;
-use crate::window::{parse_time_arg, TimeWindow};
+use crate::source::select::KeySelect;
+use crate::window::{parse_duration, parse_time_arg, PruneSlack, TimeWindow};
 
 /// Environment variable naming the default SOURCE.
 pub const SOURCE_ENV: &str = "CTSCAN_SOURCE";
@@ -72,12 +73,15 @@ impl std::fmt::Display for S3Url {
 #[derive(Debug, Clone, Default)]
 pub struct S3Options {
     pub profile: Option<String>,
-    pub region: Option<String>,
+    pub bucket_region: Option<String>,
     pub endpoint_url: Option<String>,
     pub no_sign_request: bool,
-    pub concurrency: usize,
-    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): after listing, create this file
-    /// and wait until it is removed, so a test can change the bucket in between.
+    pub concurrency: usize, // the ceiling of requests in flight
+    /// How long a throttled request keeps being retried.
+    pub retry_deadline: std::time::Duration,
+    /// List only (a bench's measurement of the listing alone).
+    pub list_only: bool,
+    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): GETs wait until this file, made after listing, is removed.
     pub list_barrier: Option<PathBuf>,
 }
 
@@ -95,15 +99,45 @@ impl S3Options {
                 bail!("--endpoint-url {url}: must start with http:// or https://");
             }
         }
+        let deadline = duration_arg("--s3-retry-deadline", &args.s3_retry_deadline, "15m")?;
         Ok(S3Options {
             profile: args.profile.clone(),
-            region: args.region.clone(),
+            bucket_region: args.bucket_region.clone(),
             endpoint_url: args.endpoint_url.clone(),
             no_sign_request: args.no_sign_request,
             concurrency: args.s3_concurrency,
+            retry_deadline: deadline.unsigned_abs(),
+            list_only: args.s3_list_only,
             list_barrier: env.list_barrier.clone(),
         })
     }
+}
+
+/// Which objects are read, judged from keys: `--account`, `--region`, slack.
+#[derive(Debug, Clone, Default)]
+pub struct Pruning {
+    pub select: KeySelect,
+    pub slack: PruneSlack,
+}
+
+impl Pruning {
+    /// Validates the pruning options.
+    pub fn from_args(args: &PruneArgs) -> Result<Pruning> {
+        Ok(Pruning {
+            select: KeySelect::new(&args.accounts, &args.regions)?,
+            slack: PruneSlack {
+                since: duration_arg("--since-slack", &args.since_slack, "1h")?,
+                until: duration_arg("--until-slack", &args.until_slack, "24h")?,
+            },
+        })
+    }
+}
+
+/// A duration option (`90m`, `24h`); `default` when left empty.
+fn duration_arg(flag: &str, value: &str, default: &str) -> Result<jiff::SignedDuration> {
+    let value = if value.is_empty() { default } else { value };
+    parse_duration(value)
+        .with_context(|| format!("{flag} {value:?}: not a duration (use 30s, 90m, 12h, 1d)"))
 }
 
 /// Options common to every scanning command, validated.
@@ -123,6 +157,7 @@ pub struct ScanConfig {
     pub progress: bool,
     /// How table cells fit: shortened on a terminal, whole otherwise.
     pub cell_fit: CellFit,
+    pub prune: Pruning,
     pub s3: S3Options,
     /// The clock, to bound S3 listings of a window open at its end.
     pub now: Timestamp,
@@ -193,6 +228,7 @@ impl ScanConfig {
             } else {
                 CellFit::Whole
             },
+            prune: Pruning::from_args(&args.prune)?,
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
         })
@@ -360,6 +396,7 @@ impl VerifyConfig {
             memory_budget: crate::read::inflate::DEFAULT_MEMORY_BUDGET,
             quiet: args.quiet,
             keep_duplicates: false,
+            prune: PruneArgs::default(),
             s3: S3Args {
                 s3_concurrency: 1,
                 ..S3Args::default()
@@ -618,6 +655,7 @@ pub struct MirrorConfig {
     pub source: S3Url,
     pub dir: PathBuf,
     pub window: TimeWindow,
+    pub prune: Pruning,
     pub s3: S3Options,
     pub quiet: bool,
     pub progress: bool,
@@ -635,6 +673,7 @@ impl MirrorConfig {
             source,
             dir: args.dir.clone(),
             window,
+            prune: Pruning::from_args(&args.prune)?,
             s3: S3Options::from_args(&args.s3, env)?,
             quiet: args.quiet,
             progress: env.stderr_is_tty && !args.quiet,
@@ -796,8 +835,16 @@ mod tests {
         let c = report(&[
             "ctscan",
             "s3://trail/logs/x/",
-            "--region",
+            "--bucket-region",
             "eu-west-1",
+            "--region",
+            "eu-*",
+            "--region",
+            "us-east-1",
+            "--account",
+            "1111*",
+            "--since-slack",
+            "10m",
             "--endpoint-url",
             "http://127.0.0.1:9",
             "--no-sign-request",
@@ -810,10 +857,21 @@ mod tests {
             prefix: "logs/x/".into(),
         };
         assert_eq!(c.scan.sources, vec![SourceSpec::S3(url)]);
-        assert_eq!(c.scan.s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.scan.s3.bucket_region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.scan.s3.profile.as_deref(), Some("p"));
         assert!(c.scan.s3.no_sign_request);
-        assert_eq!(c.scan.s3.concurrency, 32);
+        assert_eq!(c.scan.s3.concurrency, 256);
+        assert_eq!(c.scan.s3.retry_deadline.as_secs(), 900);
+        let sel = &c.scan.prune.select;
+        assert!(sel.region("eu-west-3") && sel.region("us-east-1") && !sel.region("us-west-2"));
+        assert!(sel.account("111122223333") && !sel.account("222233334444"));
+        let slack = c.scan.prune.slack;
+        assert_eq!(
+            (slack.since.as_secs(), slack.until.as_secs()),
+            (600, 86_400)
+        );
+        assert!(report(&["ctscan", "s3://b", "--until-slack", "soon"]).is_err());
+        assert!(report(&["ctscan", "s3://b", "--account", "[1"]).is_err());
         assert_eq!(S3Url::parse("s3://b").unwrap().prefix, "");
         assert_eq!(S3Url::parse("s3://b/p").unwrap().prefix, "p/");
     }

@@ -7,8 +7,8 @@ The pipeline, one folder per stage, in the order data flows:
    turns it into one configuration per command ([`error`] names the exit
    statuses).
 2. [`source`]: where objects come from. Local mirrors are walked as the
-   scan reads them ([`source::local`]); `s3://` sources are listed with
-   pruning by the CloudTrail key layout ([`source::s3`]).
+   scan reads them ([`source::local`]); `s3://` sources are listed while they
+   are fetched, pruned by the CloudTrail key layout ([`source::s3`]).
 3. [`read`]: how bytes become records. [`read::inflate`] inflates gzip,
    [`read::format`] detects the file's shape and splits it into records with
    [`read::structural`], [`read::filter`] and [`read::lookup`] skip records

@@ -1,14 +1,43 @@
 //! The time window: parsing `--since`/`--until`, exact event-time checks, and
-//! key-based pruning with a day of slack.
+//! key-based pruning with slack (see [`PruneSlack`]).
 //!
 //! Owns every conversion from text to UTC instants. It must not read the clock
 //! itself: callers pass `now`, so tests are deterministic.
 
 use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
 
-/// How far a file's name may sit from the window and still be opened: names
-/// carry the *delivery* time, and deliveries can be late or cross midnight.
-pub const PRUNE_SLACK: SignedDuration = SignedDuration::from_hours(24);
+/// How far a file's name may sit from the window and still be opened.
+///
+/// Names carry the *delivery* time, and a file holds events from before it
+/// (AWS: "a log file delivered at a specific time can contain records
+/// written at any point before that time"). So on the `--since` side only
+/// the name's precision matters: names are cut to the minute, and the
+/// organization-trail sample in `../shared/data/umccr-orgtrail` names its
+/// files by the hour and holds events up to 54 minutes after the name. On
+/// the `--until` side a file may be delivered late by an amount AWS does not
+/// bound (about 5 minutes on average, "not guaranteed"): a day of slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneSlack {
+    /// Files named before `since - this` are not opened.
+    pub since: SignedDuration,
+    /// Files named at or after `until + this` are not opened.
+    pub until: SignedDuration,
+}
+
+impl PruneSlack {
+    /// The defaults, from the evidence above: one hour before `--since`, one
+    /// day after `--until`.
+    pub const DEFAULT: PruneSlack = PruneSlack {
+        since: SignedDuration::from_hours(1),
+        until: SignedDuration::from_hours(24),
+    };
+}
+
+impl Default for PruneSlack {
+    fn default() -> Self {
+        PruneSlack::DEFAULT
+    }
+}
 
 /// An error in a `--since`/`--until` value.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +61,14 @@ impl TimeWindow {
     }
 
     /// Whether a file whose key dates it to `[start, end)` may hold events in the
-    /// window, allowing [`PRUNE_SLACK`] on both sides.
-    pub fn may_overlap(&self, start: Timestamp, end: Timestamp) -> bool {
+    /// window, allowing `slack` on each side.
+    pub fn may_overlap(&self, start: Timestamp, end: Timestamp, slack: &PruneSlack) -> bool {
         let after_since = self
             .since
-            .is_none_or(|s| end.checked_add(PRUNE_SLACK).is_ok_and(|e| e > s));
+            .is_none_or(|s| end.checked_add(slack.since).is_ok_and(|e| e > s));
         let before_until = self
             .until
-            .is_none_or(|u| start.checked_sub(PRUNE_SLACK).is_ok_and(|b| b < u));
+            .is_none_or(|u| start.checked_sub(slack.until).is_ok_and(|b| b < u));
         after_since && before_until
     }
 
@@ -448,16 +477,30 @@ mod tests {
     }
 
     #[test]
-    fn pruning_keeps_a_day_of_slack() {
+    fn pruning_keeps_an_hour_before_and_a_day_after() {
         let w = TimeWindow {
             since: Some(ts("2026-01-10T00:00:00Z")),
             until: Some(ts("2026-01-11T00:00:00Z")),
         };
-        let at = |s: &str| w.may_overlap(ts(s), ts(s));
-        assert!(at("2026-01-09T00:00:01Z"));
-        assert!(!at("2026-01-09T00:00:00Z"));
+        let at = |s: &str| w.may_overlap(ts(s), ts(s), &PruneSlack::DEFAULT);
+        assert!(at("2026-01-09T23:00:01Z"));
+        assert!(!at("2026-01-09T23:00:00Z"));
         assert!(at("2026-01-11T23:59:59Z"));
         assert!(!at("2026-01-12T00:00:00Z"));
+        let none = PruneSlack {
+            since: SignedDuration::ZERO,
+            until: SignedDuration::ZERO,
+        };
+        assert!(!w.may_overlap(
+            ts("2026-01-10T00:00:00Z"),
+            ts("2026-01-10T00:00:00Z"),
+            &none
+        ));
+        assert!(w.may_overlap(
+            ts("2026-01-10T00:00:01Z"),
+            ts("2026-01-10T00:00:01Z"),
+            &none
+        ));
         assert!(w.contains(ts("2026-01-10T00:00:00Z")));
         assert!(!w.contains(ts("2026-01-11T00:00:00Z")));
     }

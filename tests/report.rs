@@ -1072,5 +1072,5 @@ fn the_progress_bar_counts_exactly_the_objects_the_scan_reads() {
             .map(|(_, n)| n)
             .sum::<u64>();
     assert!(files.pruned > 0 && files.skipped["digest"] > 0, "{files:?}");
-    assert_eq!(logs_to_read(walk(&mirror), &window), read);
+    assert_eq!(logs_to_read(walk(&mirror), &ctx), read);
 }

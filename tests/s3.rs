@@ -334,7 +334,7 @@ fn s3_report_equals_local_report_and_mirror_round_trips() {
 }
 
 #[test]
-fn since_lists_only_the_day_prefixes_of_the_window() {
+fn a_window_lists_each_region_once_from_its_first_day() {
     let moto = Moto::start();
     let rt = runtime();
     let c = client(&moto);
@@ -353,15 +353,17 @@ fn since_lists_only_the_day_prefixes_of_the_window() {
     assert_eq!(code, 0, "{stderr}");
     let s = summary(out.path());
     assert_accounted(&s);
-    // Days 01/02..01/05: the window with a day of slack on each side.
-    let days = ["2026/01/02/", "2026/01/03/", "2026/01/04/", "2026/01/05/"];
+    // Days 01/03..01/05: the window, an hour of slack before (still 01/03)
+    // and a day after.
+    let days = ["2026/01/03/", "2026/01/04/", "2026/01/05/"];
     let in_days = files_under(&sample)
         .into_keys()
         .filter(|k| k.contains("/CloudTrail/") && days.iter().any(|d| k.contains(d)))
         .count() as u64;
-    // probe + trail/ + AWSLogs/ + o-exampleorg1/ + 4 accounts + 4 CloudTrail/
-    // folders + 7 regions x 4 days.
-    let expected_requests = 1 + 1 + 1 + 1 + 4 + 4 + 7 * 4;
+    // probe + trail/ + AWSLogs/ + o-exampleorg1/ + 4 CloudTrail/ folders
+    // (listed directly, not found by listing each account) + 7 regions, each
+    // listed once from start-after its first day.
+    let expected_requests = 1 + 1 + 1 + 1 + 4 + 7;
     assert_eq!(s["s3"]["list_requests"], expected_requests, "{s}");
     assert_eq!(s["s3"]["keys_listed"], in_days, "{s}");
     assert_eq!(s["files"]["listed"], in_days);

@@ -14,5 +14,6 @@ mod layout;
 mod packaging;
 mod report;
 mod s3;
+mod s3_scale;
 mod util;
 mod verify;

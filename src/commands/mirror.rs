@@ -21,7 +21,8 @@ use crate::error::ExitStatus;
 use crate::report::export::{write_atomically, write_json_atomically};
 use crate::report::terminal::{human_bytes, warn};
 use crate::scan::is_pruned;
-use crate::source::s3::{get_object, ListMode, S3Object, S3Session};
+use crate::source::s3::retry::message;
+use crate::source::s3::{get_retried, ListItem, ListMode, Plan, S3Object, S3Session, Shared};
 use crate::source::META_DIR;
 
 /// One object's sidecar, `DIR/.ctscan-meta/<KEY>.json`.
@@ -55,43 +56,52 @@ struct Tally {
     failed: u64,
 }
 
-/// Runs `mirror`.
+/// Runs `mirror`: objects are downloaded while the listing goes on.
 pub fn run(cfg: &MirrorConfig) -> Result<ExitStatus> {
     let url = &cfg.source;
     let mut session = S3Session::new(&cfg.s3)?;
     session.connect(url)?;
-    let listing = session.list(url, &cfg.window, cfg.now, ListMode::Mirror);
-    let mut tally = Tally::default();
-    for (object, error) in &listing.unlistable {
-        warn(object, error);
-        tally.failed += 1;
-    }
-    let wanted: Vec<S3Object> = listing
-        .objects
-        .into_iter()
-        .filter(|o| !is_pruned(&o.key, &cfg.window))
-        .collect();
-    let bar = progress_bar(cfg.progress, wanted.len() as u64);
-    let client = session
-        .client(&url.bucket)
-        .expect("connected bucket has a client");
+    let plan = Plan {
+        window: cfg.window,
+        slack: cfg.prune.slack,
+        now: cfg.now,
+        mode: ListMode::Mirror,
+        select: cfg.prune.select.clone(),
+    };
+    let mut keys = session.list(std::slice::from_ref(url), &plan);
+    let bar = progress_bar(cfg.progress);
     let job = Arc::new(Job {
-        client,
+        shared: session.shared(),
+        client: session
+            .client(&url.bucket)
+            .expect("connected bucket has a client"),
         bucket: url.bucket.clone(),
         prefix: url.prefix.clone(),
         dir: cfg.dir.clone(),
     });
-    let concurrency = cfg.s3.concurrency.max(1);
+    let slots = Arc::new(Semaphore::new(cfg.s3.concurrency.max(1)));
+    let mut tally = Tally::default();
     session.runtime().block_on(async {
-        let permits = Arc::new(Semaphore::new(concurrency));
         let mut running = JoinSet::new();
-        for obj in wanted {
+        while let Some(item) = keys.recv().await {
             crate::interrupt::check()?;
-            let permit = permits.clone().acquire_owned().await?;
+            let obj = match item {
+                ListItem::Unlistable(object, error) => {
+                    tally.add(Outcome::Failed(object, error), &bar);
+                    continue;
+                }
+                ListItem::Object { object, .. } => object,
+            };
+            if is_pruned(&obj.key, &cfg.window, &cfg.prune.slack) || !cfg.prune.select.key(&obj.key)
+            {
+                continue;
+            }
+            bar.inc_length(1);
+            let slot = slots.clone().acquire_owned().await?;
             let job = job.clone();
             running.spawn(async move {
                 let outcome = job.mirror_one(&obj).await;
-                drop(permit);
+                drop(slot);
                 outcome
             });
             while let Some(done) = running.try_join_next() {
@@ -144,6 +154,7 @@ impl Tally {
 
 /// What every download shares.
 struct Job {
+    shared: Arc<Shared>,
     client: Client,
     bucket: String,
     prefix: String,
@@ -162,9 +173,9 @@ impl Job {
         if up_to_date(&data, &side, obj) {
             return Outcome::Skipped;
         }
-        let got = match get_object(&self.client, &self.bucket, &obj.key).await {
+        let got = match get_retried(&self.shared, &self.client, &self.bucket, &obj.key).await {
             Ok(g) => g,
-            Err(e) => return Outcome::Failed(name, format!("cannot read: {}", e.message)),
+            Err(e) => return Outcome::Failed(name, format!("cannot read: {}", message(e))),
         };
         let sidecar = Sidecar {
             key: obj.key.clone(),
@@ -240,11 +251,11 @@ fn safe_relative(rel: &str) -> Option<PathBuf> {
         .then_some(path)
 }
 
-fn progress_bar(show: bool, len: u64) -> ProgressBar {
+fn progress_bar(show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} objects, {per_sec} ({eta} left)",

@@ -24,7 +24,7 @@ use crate::report::geoip::Annotations;
 use crate::report::terminal::{human_bytes, print_table};
 use crate::report::{all_reports, Table};
 use crate::scan::{Failure, FileCounts, RecordCounts};
-use crate::source::s3::ListCounts;
+use crate::source::s3::S3Counts;
 use crate::window::format_utc;
 
 /// `summary.json`, as `cli.md` specifies, plus a few extras.
@@ -42,7 +42,7 @@ pub struct Summary<'a> {
     pub threads: usize,
     /// LIST requests and keys listed, when a SOURCE is on S3.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub s3: Option<ListCounts>,
+    pub s3: Option<S3Counts>,
 }
 
 /// The window as RFC 3339 strings (null for an open end).

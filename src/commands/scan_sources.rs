@@ -1,27 +1,28 @@
 //! Listing and scanning a command's SOURCEs with a progress bar: the part every
 //! scanning command shares.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{ScanConfig, SourceSpec};
+use crate::config::{S3Url, ScanConfig, SourceSpec};
 use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
-    logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor, ScanContext,
-    ScanOutcome,
+    is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
+    ScanContext, ScanOutcome, Streamed,
 };
-use crate::source::s3::{ListCounts, ListMode, S3Session};
-use crate::source::{self, Listed};
+use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
+use crate::source::{self, classify_key, ObjectKind};
 
 /// A finished scan and how long it took.
 pub struct Scanned {
     pub outcome: ScanOutcome,
     pub elapsed: Duration,
     pub threads: usize,
-    /// What listing S3 cost, when a SOURCE is on S3.
-    pub s3: Option<ListCounts>,
+    /// What S3 cost, when a SOURCE is on S3.
+    pub s3: Option<S3Counts>,
 }
 
 /// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
@@ -38,55 +39,42 @@ pub fn scan_sources_with<V: RecordVisitor>(
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
-    let mut session = None;
-    for src in &cfg.sources {
-        if let SourceSpec::S3(url) = src {
-            let s = match &mut session {
-                Some(s) => s,
-                None => session.insert(S3Session::new(&cfg.s3)?),
-            };
-            s.connect(url)?;
-        }
-    }
+    let session = connect_all(cfg)?;
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
     ctx.budget = MemoryBudget::new(cfg.memory_budget);
+    ctx.slack = cfg.prune.slack;
+    ctx.keys = cfg.prune.select.clone();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
-    let mut counts = session.as_ref().map(S3Session::probe_counts);
+    let locals = || {
+        cfg.sources.iter().flat_map(|src| match src {
+            SourceSpec::Local(path) => Some(source::local::walk(path)),
+            SourceSpec::S3(_) => None,
+        })
+    };
+    let mut shared = None;
     let (outcome, state) = match session {
         // Local mirrors are walked as they are scanned; a bar on a terminal
         // gets its length from a first walk that only counts.
         None => {
-            let walks = || {
-                cfg.sources.iter().flat_map(|src| match src {
-                    SourceSpec::Local(path) => Some(source::local::walk(path)),
-                    SourceSpec::S3(_) => None,
-                })
-            };
             if let Some(bar) = &ctx.progress {
-                bar.set_length(logs_to_read(walks().flatten(), &cfg.window));
+                bar.set_length(logs_to_read(locals().flatten(), &ctx));
             }
-            pool.install(|| scan_with(walks().flatten(), &ctx, &LocalFetch, visitor))
+            pool.install(|| scan_with(locals().flatten(), &ctx, &LocalFetch, visitor))
         }
         Some(s) => {
-            let mut listing: Vec<Listed> = Vec::new();
-            for src in &cfg.sources {
-                match src {
-                    SourceSpec::Local(path) => listing.extend(source::local::list(path)),
-                    SourceSpec::S3(url) => {
-                        let l = s.list(url, &cfg.window, cfg.now, ListMode::Scan);
-                        if let Some(c) = &mut counts {
-                            c.add(l.counts);
-                        }
-                        listing.extend(l.into_listed(url));
-                    }
-                }
-            }
-            pool.install(|| scan_stream(listing, &ctx, visitor, |todo| s.stream(todo)))
+            let s3 = s.shared();
+            shared = Some(s3.clone());
+            let ticker = ctx.progress.clone().map(|bar| S3Ticker::start(bar, s3));
+            let stream = open_stream(s, cfg, &ctx);
+            let entries = locals().flatten().map(Streamed::Listed).chain(stream);
+            let scanned = pool.install(|| scan_stream(entries, &ctx, visitor));
+            drop(ticker);
+            scanned
         }
     };
     if let Some(bar) = &ctx.progress {
@@ -107,7 +95,7 @@ pub fn scan_sources_with<V: RecordVisitor>(
         outcome,
         elapsed: started.elapsed(),
         threads,
-        s3: counts,
+        s3: shared.map(|s| s.counts()),
     };
     Ok((scanned, state))
 }
@@ -125,11 +113,99 @@ fn no_event_time_note(records: u64) -> String {
     )
 }
 
+/// One session for every S3 SOURCE, each bucket probed; `None` without any.
+fn connect_all(cfg: &ScanConfig) -> anyhow::Result<Option<S3Session>> {
+    let mut session = None;
+    for url in s3_urls(cfg) {
+        let s = match &mut session {
+            Some(s) => s,
+            None => session.insert(S3Session::new(&cfg.s3)?),
+        };
+        s.connect(&url)?;
+    }
+    Ok(session)
+}
+
+fn s3_urls(cfg: &ScanConfig) -> Vec<S3Url> {
+    cfg.sources
+        .iter()
+        .filter_map(|src| match src {
+            SourceSpec::S3(url) => Some(url.clone()),
+            SourceSpec::Local(_) => None,
+        })
+        .collect()
+}
+
+/// Lists the S3 SOURCEs and fetches, as the listing goes, the keys the scan wants.
+fn open_stream(
+    session: S3Session,
+    cfg: &ScanConfig,
+    ctx: &ScanContext,
+) -> crate::source::s3::ObjectStream {
+    let plan = Plan {
+        window: cfg.window,
+        slack: cfg.prune.slack,
+        now: cfg.now,
+        mode: ListMode::Scan,
+        select: cfg.prune.select.clone(),
+    };
+    let (window, slack, keys) = (ctx.window, ctx.slack, ctx.keys.clone());
+    let wants = move |key: &str| {
+        classify_key(key) == ObjectKind::Log && keys.key(key) && !is_pruned(key, &window, &slack)
+    };
+    session.stream(&s3_urls(cfg), &plan, wants)
+}
+
+/// Shows the S3 side on the bar: objects listed and fetched, requests in
+/// flight, retries and throttles; and grows the bar as keys are listed.
+struct S3Ticker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl S3Ticker {
+    fn start(bar: ProgressBar, s3: Arc<Shared>) -> S3Ticker {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let c = s3.counts();
+                let fetched = s3.counters.fetched.load(Ordering::Relaxed);
+                let wanted = s3.counters.wanted.load(Ordering::Relaxed);
+                bar.set_length(wanted.max(bar.position()));
+                bar.set_prefix(format!(
+                    "S3: {} listed, {fetched} fetched, {} in flight (≤{}), {} retries, {} throttled |",
+                    c.keys_listed,
+                    s3.limiter.in_flight(),
+                    s3.limiter.limit(),
+                    c.retries,
+                    c.throttled
+                ));
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        S3Ticker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for S3Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {msg} ({eta} left)",
+            "{spinner} {elapsed_precise} {prefix} [{bar:30}] {pos}/{len} files scanned, {msg} ({eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),

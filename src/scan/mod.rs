@@ -27,8 +27,9 @@ use crate::read::inflate::{is_gzip, size_hint, DecodeError, Decoder};
 use crate::read::record::{select_event, Selection};
 use crate::read::structural::Tape;
 use crate::report::terminal::human_bytes;
+use crate::source::select::KeySelect;
 use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
-use crate::window::{key_time, TimeWindow};
+use crate::window::{key_time, PruneSlack, TimeWindow};
 
 /// What a scan needs to know, fixed for its whole run.
 pub struct ScanContext {
@@ -38,6 +39,10 @@ pub struct ScanContext {
     /// Whether a repeated `eventID` is counted once or kept.
     pub duplicates: Duplicates,
     pub window: TimeWindow,
+    /// How far from the window a key's date may be and still be read.
+    pub slack: PruneSlack,
+    /// The accounts and regions read (`--account`, `--region`).
+    pub keys: KeySelect,
     pub max_object_size: u64,
     pub prefilter: Prefilter,
     pub progress: Option<ProgressBar>,
@@ -60,6 +65,8 @@ impl ScanContext {
             budget: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             duplicates: Duplicates::CountOnce,
             window,
+            slack: PruneSlack::DEFAULT,
+            keys: KeySelect::default(),
             max_object_size,
             prefilter,
             progress: None,
@@ -182,34 +189,48 @@ where
     finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
 }
 
-/// [`scan_with`] for sources that deliver bytes themselves (S3): `open` gets
-/// the objects to read and returns their contents as they arrive, in any
-/// order, through a bounded channel or iterator. The bytes take the same
+/// An entry of a source that fetches bytes itself (S3), as it arrives.
+pub enum Streamed {
+    /// Listed and not fetched by the source: triaged here like a local
+    /// entry (pruned, skipped, an unlistable prefix, or a local file read
+    /// here). Never an S3 object the scan [`wants`].
+    Listed(Listed),
+    /// An object the scan wants, with its bytes or why they could not be had.
+    Fetched(ObjectRef, anyhow::Result<Vec<u8>>),
+}
+
+/// [`scan_with`] for sources that list and fetch as they go (S3): entries
+/// arrive in any order, through a bounded channel, while the source is still
+/// listing; nothing holds the whole listing. The bytes take the same
 /// decode/split/filter path as local files.
-pub fn scan_stream<V, I>(
-    listing: Vec<Listed>,
-    ctx: &ScanContext,
-    visitor: &V,
-    open: impl FnOnce(Vec<ObjectRef>) -> I,
-) -> (ScanOutcome, V::State)
+pub fn scan_stream<V, I>(entries: I, ctx: &ScanContext, visitor: &V) -> (ScanOutcome, V::State)
 where
     V: RecordVisitor,
-    I: Iterator<Item = (ObjectRef, anyhow::Result<Vec<u8>>)> + Send,
+    I: Iterator<Item = Streamed> + Send,
 {
-    let (stats, todo) = triage(listing, ctx);
     let workers = PerThread::new(ctx, visitor);
-    let _ = open(todo).par_bridge().try_for_each(|(obj, bytes)| {
+    // After Ctrl-C no object is started; the caller sees `interrupt::requested`.
+    let _ = entries.par_bridge().try_for_each(|entry| {
         crate::interrupt::check()?;
-        workers.with(|w| match bytes {
-            Ok(raw) => w.scan_bytes(&obj.key, &raw),
-            Err(e) => w.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        workers.with(|w| match entry {
+            Streamed::Listed(entry) => {
+                if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
+                    w.scan_object(&obj, &LocalFetch);
+                }
+            }
+            Streamed::Fetched(obj, bytes) => w.scan_fetched(&obj, bytes),
         });
-        if let Some(bar) = &ctx.progress {
-            bar.inc(1);
-        }
         Ok::<(), crate::interrupt::Interrupted>(())
     });
-    finish(stats, workers.into_one(), ctx.duplicates)
+    finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
+}
+
+/// Whether a scan reads the object under `key`: a log, of a selected
+/// account and region, dated near enough to the window.
+pub fn wants(key: &str, ctx: &ScanContext) -> bool {
+    classify_key(key) == ObjectKind::Log
+        && ctx.keys.key(key)
+        && !is_pruned(key, &ctx.window, &ctx.slack)
 }
 
 /// Scans one object's bytes on the calling thread, exactly as a worker
@@ -220,27 +241,12 @@ pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcom
     finish(ScanStats::default(), worker, ctx.duplicates).0
 }
 
-/// Counts every listed entry and keeps the objects to read.
-fn triage(listing: Vec<Listed>, ctx: &ScanContext) -> (ScanStats, Vec<ObjectRef>) {
-    let mut stats = ScanStats::default();
-    let todo: Vec<ObjectRef> = listing
-        .into_iter()
-        .filter_map(|entry| triage_one(&mut stats, entry, ctx))
-        .collect();
-    if let Some(bar) = &ctx.progress {
-        bar.set_length(todo.len() as u64);
-    }
-    (stats, todo)
-}
-
-/// How many entries of `listing` a scan in `window` would read: the length
-/// of its progress bar, counted by a walk of its own when the scan's walk
-/// is consumed as it goes.
-pub fn logs_to_read(listing: impl Iterator<Item = Listed>, window: &TimeWindow) -> u64 {
+/// How many entries of `listing` a scan would read: the length of its
+/// progress bar, counted by a walk of its own when the scan's walk is
+/// consumed as it goes.
+pub fn logs_to_read(listing: impl Iterator<Item = Listed>, ctx: &ScanContext) -> u64 {
     let to_read = |entry: &Listed| match entry {
-        Listed::Object(obj) => {
-            classify_key(&obj.key) == ObjectKind::Log && !is_pruned(&obj.key, window)
-        }
+        Listed::Object(obj) => wants(&obj.key, ctx),
         Listed::Unlistable { .. } => false,
     };
     listing.filter(to_read).count() as u64
@@ -255,7 +261,7 @@ fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option
             ObjectKind::Digest => stats.skip("digest"),
             ObjectKind::Insight => stats.skip("insight"),
             ObjectKind::OtherService => stats.skip("other_service"),
-            ObjectKind::Log if is_pruned(&obj.key, &ctx.window) => stats.files.pruned += 1,
+            ObjectKind::Log if !wants(&obj.key, ctx) => stats.files.pruned += 1,
             ObjectKind::Log => return Some(obj),
         },
     }
@@ -284,11 +290,11 @@ fn finish<V: RecordVisitor>(
 }
 
 /// Whether a key's date puts it outside the window (with slack).
-pub fn is_pruned(key: &str, window: &TimeWindow) -> bool {
+pub fn is_pruned(key: &str, window: &TimeWindow, slack: &PruneSlack) -> bool {
     if window.is_unbounded() {
         return false;
     }
-    key_time(key).is_some_and(|kt| !window.may_overlap(kt.start, kt.end))
+    key_time(key).is_some_and(|kt| !window.may_overlap(kt.start, kt.end, slack))
 }
 
 /// One worker per thread of the pool, each behind a lock only its own thread
@@ -392,6 +398,18 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             self.reported.1 + other.reported.1,
         );
         self
+    }
+
+    /// Counts and scans an object a streamed source fetched.
+    fn scan_fetched(&mut self, obj: &ObjectRef, bytes: anyhow::Result<Vec<u8>>) {
+        self.stats.files.listed += 1;
+        match bytes {
+            Ok(raw) => self.scan_bytes(&obj.key, &raw),
+            Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        }
+        if let Some(bar) = &self.ctx.progress {
+            self.show_progress(bar);
+        }
     }
 
     fn scan_object(&mut self, obj: &ObjectRef, fetch: &dyn Fetch) {

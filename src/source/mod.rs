@@ -7,6 +7,7 @@
 pub mod local;
 #[cfg(feature = "cli")]
 pub mod s3;
+pub mod select;
 
 use std::path::PathBuf;
 
