@@ -14,6 +14,7 @@ use indicatif::ProgressBar;
 pub mod budget;
 pub mod stats;
 
+pub use crate::source::Streamed;
 pub use stats::{Failure, FileCounts, NoTimeReasons, RecordCounts, ScanStats};
 
 use budget::{MemoryBudget, DEFAULT_MEMORY_BUDGET};
@@ -187,16 +188,6 @@ where
         Ok::<(), crate::interrupt::Interrupted>(())
     });
     finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
-}
-
-/// An entry of a source that fetches bytes itself (S3), as it arrives.
-pub enum Streamed {
-    /// Listed and not fetched by the source: triaged here like a local
-    /// entry (pruned, skipped, an unlistable prefix, or a local file read
-    /// here). Never an S3 object the scan [`wants`].
-    Listed(Listed),
-    /// An object the scan wants, with its bytes or why they could not be had.
-    Fetched(ObjectRef, anyhow::Result<Vec<u8>>),
 }
 
 /// [`scan_with`] for sources that list and fetch as they go (S3): entries

@@ -40,6 +40,17 @@ pub enum Listed {
     Unlistable { object: String, error: String },
 }
 
+/// An entry of a source that fetches bytes itself (S3), as it arrives.
+pub enum Streamed {
+    /// Listed and not fetched by the source: triaged here like a local
+    /// entry (pruned, skipped, an unlistable prefix, or a local file read
+    /// here). Never an S3 object the scan wants
+    /// (`crate::scan::wants`).
+    Listed(Listed),
+    /// An object the scan wants, with its bytes or why they could not be had.
+    Fetched(ObjectRef, anyhow::Result<Vec<u8>>),
+}
+
 /// What a key says an object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
