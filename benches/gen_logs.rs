@@ -1,7 +1,16 @@
 //! Writes a realistic CloudTrail mirror in the S3 layout, plus the ground
 //! truth of what it wrote, for tests and benchmarks.
 //!
-//! `cargo run --release --example gen-logs -- --out DIR --truth FILE [--size-mb N] [--days D] [--seed S]`
+//! `cargo run --release --example gen-logs -- --out DIR --truth FILE [--size-mb N] [--days D] [--seed S]
+//!  [--mode cloudtrail|exported] [--utf8-share PERMILLE] [--escape]`
+//!
+//! `--mode exported` writes a corpus unlike the default one: gzip level 6
+//! instead of 1, and a block of constant strings in every record, so it
+//! compresses better and the floor is relatively faster. `--utf8-share N`
+//! gives N‰ of records a field of non-ASCII text (and `&`, `<`, `>`), written
+//! as raw UTF-8; `--escape` writes the same corpus (same seed, same records)
+//! with every non-ASCII character and `&<>` as `\uXXXX`, as Python's
+//! `json.dumps` and Go's encoder do, to measure escaped input against raw.
 //!
 //! The mirror mixes services (Secrets Manager reads are about 2% of records),
 //! many principals and addresses, files from a few KB to several MB, an
@@ -79,10 +88,23 @@ fn s(v: impl Into<String>) -> J {
     J::S(v.into())
 }
 
+/// Whether strings are written with exporters' `\u` escapes (a global
+/// switch set once by `--escape`, so every writer sees it).
+static ESCAPE_ALL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn write_str(out: &mut String, v: &str, escape_g: bool) {
     out.push('"');
+    let escape_all = ESCAPE_ALL.load(std::sync::atomic::Ordering::Relaxed);
     for c in v.chars() {
         match c {
+            '&' | '<' | '>' if escape_all => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if escape_all && !c.is_ascii() => {
+                for unit in c.encode_utf16(&mut [0u16; 2]) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '/' if escape_g => out.push_str("\\/"),
@@ -169,6 +191,10 @@ struct Account {
 
 struct Plan {
     out: PathBuf,
+    /// `--mode exported`: gzip level 6 and constant strings in every record.
+    exported: bool,
+    /// Records (per mille) given a field of non-ASCII text.
+    utf8_share: u64,
     prefix: String,
     accounts: Vec<Account>,
     start: i64,
@@ -203,8 +229,17 @@ fn main() {
     let seed: u64 = arg("--seed").map_or(7, |v| v.parse().expect("--seed S"));
     let start: i64 =
         arg("--start-epoch").map_or(1_767_225_600, |v| v.parse().expect("--start-epoch S")); // 2026-01-01
+    let exported = match arg("--mode").as_deref() {
+        None | Some("cloudtrail") => false,
+        Some("exported") => true,
+        Some(m) => panic!("--mode {m}: expected cloudtrail or exported"),
+    };
+    let escape = args.iter().any(|a| a == "--escape");
+    ESCAPE_ALL.store(escape, std::sync::atomic::Ordering::Relaxed);
     let plan = Plan {
         out,
+        exported,
+        utf8_share: arg("--utf8-share").map_or(0, |v| v.parse().expect("--utf8-share PERMILLE")),
         prefix: arg("--prefix").unwrap_or_default(),
         accounts: accounts(&mut Rng(seed)),
         start,
@@ -399,13 +434,14 @@ fn write_log_file(plan: &Plan, job: &FileJob) -> (u64, Vec<Truth>) {
     let doc = J::O(vec![("Records", J::A(records))]);
     let mut text = String::with_capacity(job.records as usize * 1100);
     doc.write(&mut text, job.pretty.then_some(0));
-    write_gz(&plan.out.join(&job.key), text.as_bytes());
+    let level = if plan.exported { 6 } else { 1 };
+    write_gz(&plan.out.join(&job.key), text.as_bytes(), level);
     (n, truth)
 }
 
-fn write_gz(path: &Path, bytes: &[u8]) {
+fn write_gz(path: &Path, bytes: &[u8], level: u32) {
     std::fs::create_dir_all(path.parent().expect("key has a folder")).expect("create folders");
-    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::new(1));
+    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::new(level));
     enc.write_all(bytes).expect("compress");
     std::fs::write(path, enc.finish().expect("compress")).expect("write object");
 }
@@ -572,7 +608,57 @@ fn make_record(
             }
         }
     }
+    for r in &mut recs {
+        if let J::O(kv) = r {
+            if plan.utf8_share > 0 && rng.chance(plan.utf8_share) {
+                kv.push(("clientContext", client_context(rng)));
+            }
+            if plan.exported {
+                kv.push(("serviceContext", service_context()));
+            }
+        }
+    }
     recs
+}
+
+/// Display names with non-ASCII letters (one outside the BMP) and `&<>`.
+const DISPLAY_NAMES: [&str; 8] = [
+    "José García",
+    "Zoë Müller",
+    "Łukasz Żak",
+    "山田 太郎",
+    "Ørjan Økland",
+    "Renée Côté <R&D>",
+    "build-bot 🤖",
+    "Ana & Søren",
+];
+
+/// A field of non-ASCII text, as a console or an SDK wrapper might add.
+fn client_context(rng: &mut Rng) -> J {
+    J::O(vec![
+        ("displayName", s(*rng.pick(&DISPLAY_NAMES))),
+        (
+            "locale",
+            s(*rng.pick(&["fr-FR", "de-DE", "ja-JP", "nb-NO"])),
+        ),
+    ])
+}
+
+/// The same strings in every record (`--mode exported`).
+fn service_context() -> J {
+    J::O(vec![
+        (
+            "exporter",
+            s("cloudtrail-lake-export/2.4.1 (format=json; compression=gzip)"),
+        ),
+        ("schemaVersion", s("1.09")),
+        (
+            "pipeline",
+            s("arn:aws:firehose:us-east-1:111122223333:deliverystream/org-trail-export"),
+        ),
+        ("classification", s("internal")),
+        ("retention", s("P400D")),
+    ])
 }
 
 fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
@@ -966,7 +1052,7 @@ fn write_digests(plan: &Plan) -> u64 {
                     iso(end - 3600),
                     iso(end)
                 );
-                write_gz(&plan.out.join(&key), body.as_bytes());
+                write_gz(&plan.out.join(&key), body.as_bytes(), 1);
                 n += 1;
             }
         }
@@ -974,7 +1060,7 @@ fn write_digests(plan: &Plan) -> u64 {
     let a = &plan.accounts[0];
     let (date, stamp) = utc_parts(plan.start + 7200);
     let key = format!("{}/CloudTrail-Insight/us-east-1/{date}/{}_CloudTrail-Insight_us-east-1_{stamp}Z_{}.json.gz", account_root(plan, a), a.id, "InsightExample01");
-    write_gz(&plan.out.join(key), br#"{"Records":[{"eventVersion":"1.08","eventType":"AwsCloudTrailInsight","eventCategory":"Insight","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","insightDetails":{"state":"Start"}}]}"#);
+    write_gz(&plan.out.join(key), br#"{"Records":[{"eventVersion":"1.08","eventType":"AwsCloudTrailInsight","eventCategory":"Insight","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","insightDetails":{"state":"Start"}}]}"#, 1);
     n + 1
 }
 

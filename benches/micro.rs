@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use ctscan::events::EventStore;
-use ctscan::read::filter::Prefilter;
+use ctscan::read::filter::{Hits, Prefilter};
 use ctscan::read::format::{split_records, split_records_indexed, RecordText};
 use ctscan::read::inflate::Decoder;
 use ctscan::read::record::{select_event, Selection};
@@ -88,12 +88,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("prefilter", |b| {
-        let mut hits = Vec::new();
+        let mut hits = Hits::default();
         b.iter(|| {
             text.iter()
                 .map(|t| {
                     prefilter.find_hits(t, &mut hits);
-                    hits.len()
+                    hits.literals.len() + hits.escapes.len()
                 })
                 .sum::<usize>()
         })

@@ -6,7 +6,8 @@
 # other S3 tests start on 127.0.0.1 (it takes uploads, deletes and ACLs); mmdb-writer, which builds the small GeoIP
 # test databases; maxminddb-geolite2, whose GeoLite2 City database (2018,
 # CC BY-SA 4.0, MaxMind) one GeoIP test reads; and Debian's Chromium, which
-# the HTML tests load the dashboard in (headless). Does nothing for what is
+# the HTML tests load the dashboard in (headless); pySigma with its SQLite
+# backend, the independent Sigma implementation hunt's tests compare with. Does nothing for what is
 # already there.
 set -euo pipefail
 PYTHON="${PYTHON:-python3}"
@@ -17,6 +18,9 @@ if ! "$PYTHON" -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
 fi
 if ! "$PYTHON" -c 'import mmdb_writer, netaddr' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet mmdb-writer
+fi
+if ! "$PYTHON" -c 'import sigma.backends.sqlite, sigma.collection, yaml' 2>/dev/null; then
+  "$PYTHON" -m pip install --quiet pysigma pysigma-backend-sqlite
 fi
 if ! "$PYTHON" -c 'import _maxminddb_geolite2' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet maxminddb-geolite2

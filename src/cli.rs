@@ -9,11 +9,29 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 /// Fast offline analysis of AWS CloudTrail logs: who read which secrets,
 /// when, and from where.
 #[derive(Debug, Parser)]
-#[command(name = "ctscan", version, about, propagate_version = true)]
+#[command(
+    name = "ctscan",
+    version,
+    about,
+    propagate_version = true,
+    override_usage = "ctscan [COMMAND] [SOURCE]... [OPTIONS]",
+    after_help = TOP_LEVEL_HELP
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Shown after the command list of `ctscan --help`: a first run starts here.
+const TOP_LEVEL_HELP: &str = "\
+`report` is the default command: `ctscan [SOURCE]... [OPTIONS]` runs `ctscan report`.
+
+Examples:
+  ctscan --since 30d                  Secret reads over the last 30 days of $CTSCAN_SOURCE
+  ctscan ./mirror --out out/          The same over a local mirror, with Parquet and CSV files
+  ctscan verify ./mirror              Check a mirror against its digests, find gaps and tampering
+  ctscan alarm ./mirror --rules cis   Replay the CIS CloudWatch alarms over the logs
+  ctscan help report                  Every option of `report`";
 
 /// The subcommands; `report` is the default.
 #[derive(Debug, Subcommand)]
@@ -30,6 +48,8 @@ pub enum Command {
     TestPattern(TestPatternArgs),
     /// Download a trail bucket's objects in a window (digests included) into DIR, resumably.
     Mirror(MirrorArgs),
+    /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
+    Hunt(HuntArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -103,6 +123,9 @@ pub struct ScanArgs {
     /// Largest decompressed object accepted, in bytes; larger ones fail (gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MAX_DECOMPRESSED)]
     pub max_object_size: u64,
+    /// Inflated bytes all workers may hold at once; an object needing more than this fails by name, however many threads run.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MEMORY_BUDGET)]
+    pub memory_budget: u64,
     /// No progress bar and no terminal tables (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -158,6 +181,12 @@ pub struct ReportArgs {
     /// The findings' baseline: the first DURATION of the data (e.g. 14d, 2w).
     #[arg(long, value_name = "DURATION", default_value = "14d")]
     pub baseline: String,
+    /// Working hours, UTC, START-END (e.g. 8-18): `off-hours` never fires inside them.
+    #[arg(long, value_name = "START-END")]
+    pub work_hours: Option<String>,
+    /// `off-hours` treats hours within N hours of a baseline hour as usual.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub off_hours_tolerance: usize,
     /// Write a self-contained HTML dashboard (charts and tables, no scripts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -216,15 +245,33 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "report",
     "verify",
     "events",
     "alarm",
     "test-pattern",
     "mirror",
+    "hunt",
     "help",
 ];
+
+/// The subcommand `word` most likely misspells (`repot` → `report`): one
+/// within two edits (a swap of neighbours is one). `None` for a command's
+/// own name, and for a word that reads as a path (`./x`, `logs.json`),
+/// since SOURCEs take that place.
+pub fn misspelled_subcommand(word: &str) -> Option<&'static str> {
+    const MAX_EDITS: usize = 2;
+    if word.len() < 3 || word.starts_with('-') || word.contains(['/', '.', '\\']) {
+        return None;
+    }
+    SUBCOMMANDS
+        .iter()
+        .map(|name| (strsim::damerau_levenshtein(word, name), *name))
+        .filter(|(edits, name)| (1..=MAX_EDITS).contains(edits) && *edits < name.len() / 2)
+        .min()
+        .map(|(_, name)| name)
+}
 
 /// Inserts the default `report` subcommand when the first argument names no
 /// subcommand, so `ctscan --since 30d` works.
@@ -317,7 +364,7 @@ pub struct AlarmArgs {
         required_unless_present = "rules"
     )]
     pub pattern: Option<String>,
-    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15) or a JSON rules file.
+    /// Replay a rule pack instead: `cis` (CIS 4.1-4.15, and 4.1 as intended) or a JSON rules file.
     #[arg(long, value_name = "cis|FILE", conflicts_with = "pattern")]
     pub rules: Option<String>,
     /// metricValue: the number each matching event emits, or its field ($.latency, $size, $7).
@@ -407,4 +454,68 @@ pub enum ClockArg {
     EventTime,
     /// The delivery minute in the object key (…_20260102T0305Z_…).
     Delivery,
+}
+
+/// `ctscan hunt`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Sigma rule file or folder (recursive); repeatable. Default: the bundled SigmaHQ CloudTrail rules.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Allowlist (YAML or JSON) of known-good principals, source IPs/CIDRs, user agents and accounts.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    /// Write hunt_findings and hunt_rules as Parquet and CSV, suppressed.csv and summary.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Fail when a rule cannot be loaded, instead of running the others.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Output of `hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// The per-rule summary, escaped for the terminal (never every finding).
+    Table,
+    /// The per-rule summary and the record accounting as one JSON document.
+    Json,
+    /// One finding per line.
+    Jsonl,
+    /// The findings as CSV, formula-like cells neutralised.
+    Csv,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::misspelled_subcommand;
+
+    #[test]
+    fn near_misses_name_the_subcommand_and_paths_never_do() {
+        let cases = [
+            ("repot", Some("report")),
+            ("Report", Some("report")),
+            ("verfy", Some("verify")),
+            ("evnets", Some("events")),
+            ("alarms", Some("alarm")),
+            ("test-patern", Some("test-pattern")),
+            ("mirorr", Some("mirror")),
+            ("hlep", Some("help")),
+            ("report", None),
+            ("alarm", None),
+            ("logs", None),
+            ("mirror.d", None),
+            ("./repot", None),
+            ("-repot", None),
+            ("ab", None),
+        ];
+        for (word, meant) in cases {
+            assert_eq!(misspelled_subcommand(word), meant, "{word}");
+        }
+    }
 }

@@ -14,6 +14,8 @@ use crate::cli::{
 };
 use crate::events::Duplicates;
 use crate::read::record::{EventSpec, Selection};
+use crate::report::terminal::CellFit;
+pub use crate::source::s3::options::{S3Options, S3Url, LIST_BARRIER_ENV};
 use crate::source::select::KeySelect;
 use crate::window::{parse_duration, parse_time_arg, PruneSlack, TimeWindow};
 
@@ -26,66 +28,6 @@ pub enum SourceSpec {
     Local(PathBuf),
     S3(S3Url),
 }
-
-/// `s3://bucket[/prefix]`, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Url {
-    pub bucket: String,
-    /// Empty, or ends with `/`.
-    pub prefix: String,
-}
-
-impl S3Url {
-    /// Parses `s3://bucket[/prefix]`; the prefix is taken as a folder.
-    pub fn parse(name: &str) -> Result<S3Url> {
-        let Some(rest) = name.strip_prefix("s3://") else {
-            bail!("{name}: not an s3://bucket[/prefix] URL");
-        };
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() || bucket.contains(|c: char| c.is_whitespace() || c == '?') {
-            bail!("{name}: no bucket name");
-        }
-        let prefix = prefix.trim_matches('/');
-        Ok(S3Url {
-            bucket: bucket.to_string(),
-            prefix: if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}/")
-            },
-        })
-    }
-
-    /// The URL of a key of this bucket.
-    pub fn url_of(&self, key: &str) -> String {
-        format!("s3://{}/{key}", self.bucket)
-    }
-}
-
-impl std::fmt::Display for S3Url {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.prefix)
-    }
-}
-
-/// How to reach S3, validated.
-#[derive(Debug, Clone, Default)]
-pub struct S3Options {
-    pub profile: Option<String>,
-    pub bucket_region: Option<String>,
-    pub endpoint_url: Option<String>,
-    pub no_sign_request: bool,
-    pub concurrency: usize, // the ceiling of requests in flight
-    /// How long a throttled request keeps being retried.
-    pub retry_deadline: std::time::Duration,
-    /// List only (a bench's measurement of the listing alone).
-    pub list_only: bool,
-    /// Test hook (`$CTSCAN_TEST_LIST_BARRIER`): GETs wait until this file, made after listing, is removed.
-    pub list_barrier: Option<PathBuf>,
-}
-
-/// Environment variable of the test hook in [`S3Options::list_barrier`].
-pub const LIST_BARRIER_ENV: &str = "CTSCAN_TEST_LIST_BARRIER";
 
 impl S3Options {
     /// Validates the S3 options.
@@ -147,11 +89,15 @@ pub struct ScanConfig {
     pub selection: Selection,
     pub threads: Option<usize>,
     pub max_object_size: u64,
+    /// Inflated bytes all workers may hold at once.
+    pub memory_budget: u64,
     pub quiet: bool,
     /// Whether a repeated eventID is counted once or kept.
     pub duplicates: Duplicates,
     /// Whether to draw a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// How table cells fit: shortened on a terminal, whole otherwise.
+    pub cell_fit: CellFit,
     pub prune: Pruning,
     pub s3: S3Options,
     /// The clock, to bound S3 listings of a window open at its end.
@@ -164,6 +110,8 @@ pub struct Env {
     pub now: Timestamp,
     pub default_source: Option<String>,
     pub stderr_is_tty: bool,
+    /// Whether stdout, where tables go, is a terminal.
+    pub stdout_is_tty: bool,
     /// See [`S3Options::list_barrier`].
     pub list_barrier: Option<PathBuf>,
 }
@@ -177,6 +125,7 @@ impl Env {
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
             stderr_is_tty: std::io::stderr().is_terminal(),
+            stdout_is_tty: std::io::stdout().is_terminal(),
             list_barrier: std::env::var_os(LIST_BARRIER_ENV).map(PathBuf::from),
         }
     }
@@ -198,12 +147,16 @@ impl ScanConfig {
         if args.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
+        if args.memory_budget < 1 << 20 {
+            bail!("--memory-budget must be at least 1 MiB (1048576)");
+        }
         Ok(ScanConfig {
             sources: resolve_sources(&args.sources, env)?,
             window,
             selection,
             threads: args.threads,
             max_object_size: args.max_object_size,
+            memory_budget: args.memory_budget,
             quiet: args.quiet,
             duplicates: if args.keep_duplicates {
                 Duplicates::Keep
@@ -211,6 +164,11 @@ impl ScanConfig {
                 Duplicates::CountOnce
             },
             progress: env.stderr_is_tty && !args.quiet,
+            cell_fit: if env.stdout_is_tty {
+                CellFit::Shorten
+            } else {
+                CellFit::Whole
+            },
             prune: Pruning::from_args(&args.prune)?,
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
@@ -259,6 +217,20 @@ fn parse_source(name: &str) -> Result<SourceSpec> {
     Ok(SourceSpec::Local(path))
 }
 
+/// The error for a first argument that names neither a command nor an
+/// existing SOURCE but is near a command's name (`ctscan repot ./dir`): the
+/// user meant the command, and "no such file" would mislead them.
+pub fn mistyped_command(argv: &[std::ffi::OsString]) -> Option<String> {
+    let word = argv.get(1)?.to_str()?;
+    let meant = crate::cli::misspelled_subcommand(word)?;
+    if word.starts_with("s3://") || std::fs::symlink_metadata(word).is_ok() {
+        return None;
+    }
+    Some(format!(
+        "`{word}` is not a command or an existing SOURCE: did you mean `{meant}`?"
+    ))
+}
+
 /// `report`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
@@ -270,6 +242,8 @@ pub struct ReportConfig {
     pub geoip: Option<std::sync::Arc<crate::report::geoip::GeoIp>>,
     /// `--baseline`: how much of the data's start the findings learn from.
     pub baseline: jiff::SignedDuration,
+    /// `--work-hours`, `--off-hours-tolerance`.
+    pub findings: crate::report::findings::FindingsSettings,
     /// `--html FILE`: where to write the dashboard.
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
@@ -308,6 +282,13 @@ impl ReportConfig {
             top: args.top,
             geoip,
             baseline,
+            findings: crate::report::findings::FindingsSettings {
+                work_hours: (args.work_hours.as_deref())
+                    .map(crate::report::findings::parse_work_hours)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                off_hours_tolerance: args.off_hours_tolerance,
+            },
             html: args.html.clone(),
             rules: with_default_topic(
                 args.rules
@@ -353,6 +334,7 @@ impl VerifyConfig {
             all_events: false,
             threads: args.threads,
             max_object_size: crate::read::inflate::DEFAULT_MAX_DECOMPRESSED,
+            memory_budget: crate::read::inflate::DEFAULT_MEMORY_BUDGET,
             quiet: args.quiet,
             keep_duplicates: false,
             prune: PruneArgs::default(),
@@ -472,6 +454,50 @@ impl EventsConfig {
     }
 }
 
+/// `hunt`'s options, validated: rules compiled and the allowlist read.
+#[derive(Debug)]
+pub struct HuntConfig {
+    pub scan: ScanConfig,
+    pub rules: crate::hunt::sigma::SigmaRuleSet,
+    /// Rule files left out (unsupported, invalid, another log source).
+    pub problems: Vec<crate::hunt::sigma::Unsupported>,
+    pub allow: Option<crate::hunt::allow::Allowlist>,
+    pub out: Option<PathBuf>,
+    pub format: crate::cli::HuntFormat,
+}
+
+impl HuntConfig {
+    pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
+        let scan = visitor_scan(&args.scan, env)?;
+        let (rules, problems) = crate::hunt::load_rules(&args.sigma)?;
+        let unusable = problems
+            .iter()
+            .find(|p| !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_)));
+        if let (true, Some(p)) = (args.strict, unusable) {
+            bail!("--strict: {p}");
+        }
+        if rules.is_empty() {
+            bail!("no Sigma rule for aws/cloudtrail could be loaded from --sigma");
+        }
+        let allow = args
+            .allow
+            .as_deref()
+            .map(crate::hunt::allow::Allowlist::load)
+            .transpose()?;
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+        }
+        Ok(HuntConfig {
+            scan,
+            rules,
+            problems,
+            allow,
+            out: args.out.clone(),
+            format: args.format,
+        })
+    }
+}
+
 /// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.
 pub fn load_rules(spec: &str) -> Result<Vec<crate::replay::rules::Rule>> {
     if spec == "cis" {
@@ -541,6 +567,7 @@ impl AlarmCommandConfig {
                     metric_value,
                     default_value: args.default_value,
                     alarm,
+                    note: None,
                 }]
             }
             (None, None) => bail!("alarm needs --pattern P or --rules cis|FILE"),
@@ -607,8 +634,25 @@ mod tests {
             now: "2026-11-23T12:00:00Z".parse().unwrap(),
             default_source: Some(".".into()),
             stderr_is_tty: true,
+            stdout_is_tty: true,
             list_barrier: None,
         }
+    }
+
+    #[test]
+    fn cells_are_shortened_on_a_terminal_and_whole_off_one() {
+        let on_tty = report(&["ctscan", "."]).unwrap();
+        assert_eq!(on_tty.scan.cell_fit, CellFit::Shorten);
+        let argv = crate::cli::with_default_command(vec!["ctscan".into(), ".".into()]);
+        let Command::Report(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not report");
+        };
+        let piped = Env {
+            stdout_is_tty: false,
+            ..env()
+        };
+        let c = ReportConfig::from_args(&a, &piped).unwrap();
+        assert_eq!(c.scan.cell_fit, CellFit::Whole);
     }
 
     fn report(argv: &[&str]) -> Result<ReportConfig> {

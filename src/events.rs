@@ -21,7 +21,8 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::read::record::Event;
-use spill::{encode_bool, read_chunk, temp_file, write_str, FullRow};
+pub use spill::temp_file;
+use spill::{encode_bool, read_chunk, write_str, FullRow};
 
 /// Rows a worker keeps in memory before sorting them into a run on disk;
 /// `CTSCAN_SPILL_ROWS` overrides it (tests use tiny values).

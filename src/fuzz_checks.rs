@@ -89,7 +89,11 @@ enum Oracle {
 ///   with a per-record oracle: each record it splits out is parsed with
 ///   serde_json if it is a candidate (every record under `Selection::All`;
 ///   otherwise a record holding a selected name followed by `"`, or a `\u`
-///   escape), and a candidate serde_json rejects must fail the object.
+///   escape in an `eventName` value or in a key that decodes to
+///   `eventName`: [`Prefilter::is_candidate`]), and a candidate serde_json
+///   rejects must fail the object. A record whose escapes lie elsewhere is
+///   not parsed, so an invalid escape there goes unnoticed, as would any
+///   other error inside a string of a record that cannot be selected.
 ///
 /// The layout rules the oracle applies are those of `scan.rs` and
 /// `format.rs`: the whole text must be UTF-8 (checked before the layout, so
@@ -424,11 +428,9 @@ fn per_record_oracle(text: &[u8], selection: &Selection) -> Oracle {
         Ok(_) => {}
     }
     let prefilter = Prefilter::new(selection);
-    let mut hits = Vec::new();
     let mut parsed = Vec::new();
     for (bytes, decoded) in records {
-        prefilter.find_hits(&bytes, &mut hits);
-        if !(decoded || prefilter.passes_everything() || !hits.is_empty()) {
+        if !(decoded || prefilter.is_candidate(&bytes)) {
             // Ruled out by the prefilter: read, never parsed, not selected.
             parsed.push(Value::Null);
             continue;

@@ -14,7 +14,8 @@ The pipeline, one folder per stage, in the order data flows:
    [`read::structural`], [`read::filter`] and [`read::lookup`] skip records
    that cannot be selected, and [`read::record`] normalises the candidates.
 4. [`scan`]: the parallel driver. One worker per thread runs the read steps
-   over every object, accounts for each one, and fills the [`events`] table.
+   over every object inside one [`scan::budget`], accounts for each one
+   ([`scan::stats`]), and fills the [`events`] table.
 5. [`report`]: how events become tables and files. The `by_*` tables,
    [`report::findings`] and [`report::geoip`] add tables of their own,
    [`report::export`] writes Parquet and CSV, [`report::terminal`] prints
@@ -22,12 +23,15 @@ The pipeline, one folder per stage, in the order data flows:
 6. [`replay`]: what CloudWatch would have done. [`replay::pattern`] is the
    metric filter language, [`replay::rules`] the rule packs (CIS),
    [`replay::alarm`] the metric → alarm → SNS evaluation.
-7. [`verify`]: a mirror checked against its digest chain, and the events
+7. [`hunt`]: the community's Sigma detections ([`hunt::sigma`]), routed by
+   the literal event names each rule requires, with allowlists
+   ([`hunt::allow`]) that suppress known-good activity without losing count.
+8. [`verify`]: a mirror checked against its digest chain, and the events
    that tamper with a trail.
 
 [`commands`] glues a configuration to these stages, one file per subcommand;
-[`window`] is the time window every stage shares. `ARCHITECTURE.md` has the
-invariants.
+[`window`] is the time window every stage shares; [`interrupt`] turns Ctrl-C
+into a clean stop. `ARCHITECTURE.md` has the invariants.
 
 The `cli` feature (on by default) adds the command line, the S3 source and
 the Parquet/CSV exports; without it the crate is the scanning core alone.
@@ -43,6 +47,8 @@ pub mod error;
 pub mod events;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod hunt;
+pub mod interrupt;
 pub mod read;
 pub mod replay;
 pub mod report;
@@ -73,5 +79,6 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
             commands::test_pattern::run(&config::TestPatternConfig::from_args(&a)?)
         }
         Command::Mirror(a) => commands::mirror::run(&config::MirrorConfig::from_args(&a, env)?),
+        Command::Hunt(a) => commands::hunt::run(&config::HuntConfig::from_args(&a, env)?),
     }
 }

@@ -5,14 +5,29 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ctscan::cli::{with_default_command, Args};
-use ctscan::config::Env;
+use ctscan::config::{mistyped_command, Env};
 use ctscan::error::ExitStatus;
+use ctscan::interrupt;
 
 fn main() -> ExitCode {
     tune_allocator();
-    let argv = with_default_command(std::env::args_os().collect());
+    // First, so that Ctrl-C at any moment after start-up is handled.
+    if let Err(err) = interrupt::install() {
+        eprintln!("ctscan: cannot take over Ctrl-C: {err}");
+    }
+    let argv: Vec<_> = std::env::args_os().collect();
+    if let Some(message) = mistyped_command(&argv) {
+        eprintln!("ctscan: {}", ctscan::report::sanitize::terminal(&message));
+        return ExitCode::from(ExitStatus::Error.code());
+    }
+    let argv = with_default_command(argv);
     let args = Args::parse_from(argv);
     match ctscan::run(args, &Env::from_process()) {
+        // Outputs written before Ctrl-C are whole, but the run is not.
+        _ if interrupt::requested() => {
+            eprintln!("ctscan: interrupted");
+            ExitCode::from(interrupt::EXIT_STATUS)
+        }
         Ok(status) => ExitCode::from(status.code()),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

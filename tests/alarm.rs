@@ -275,8 +275,22 @@ fn events_jsonl_keeps_original_text_sorted_and_limited() {
 /// 4.x pattern was translated into a jq filter over the files' records
 /// (missing or non-string fields never satisfy `=` or `!=`) and the matching
 /// records counted per file. 4.1 keeps the published `!=` bug and so
-/// matches every record that has a `sourceIPAddress` or `eventName` string.
+/// matches every record that has a `sourceIPAddress` or `eventName` string;
+/// 4.1 as intended counts the denied calls (`*UnauthorizedOperation`,
+/// `AccessDenied*`) not from log delivery and not `HeadBucket`.
 const CIS_EXPECTED: &[(&str, &[(&str, u64)])] = &[
+    (
+        "aws.credential-access.ec2-get-password-data.json",
+        &[("cis-4.1-intended", 32)],
+    ),
+    (
+        "aws.discovery.ec2-download-user-data.json",
+        &[("cis-4.1-intended", 17)],
+    ),
+    (
+        "aws.execution.ec2-launch-unusual-instances.json",
+        &[("cis-4.1-intended", 1)],
+    ),
     (
         "aws.defense-evasion.cloudtrail-delete.json",
         &[("cis-4.5", 1)],
@@ -287,7 +301,7 @@ const CIS_EXPECTED: &[(&str, &[(&str, u64)])] = &[
     ),
     (
         "aws.defense-evasion.organizations-leave.json",
-        &[("cis-4.15", 1)],
+        &[("cis-4.1-intended", 1), ("cis-4.15", 1)],
     ),
     (
         "aws.exfiltration.ec2-security-group-open-port-22-ingress.json",
@@ -389,7 +403,7 @@ fn cis_matches(source: &str) -> Vec<(String, u64)> {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("rule,title,matches,alarms,transitions,notifications,first_match,last_match")
+        Some("rule,title,matches,alarms,transitions,notifications,first_match,last_match,note")
     );
     lines
         .map(|l| {
@@ -399,6 +413,82 @@ fn cis_matches(source: &str) -> Vec<(String, u64)> {
         .filter(|(_, n)| *n > 0)
         .collect()
 }
+
+/// 37 calls, 5 of them denied, in two bursts an hour apart.
+fn mostly_allowed_calls() -> Vec<String> {
+    let mut recs = Vec::new();
+    for (hour, minutes) in [(10, 0..20), (11, 0..17)] {
+        for m in minutes {
+            let time = format!("2026-01-10T{hour}:{m:02}:30Z");
+            let mut r = record(&time, "DescribeSecret", "cli");
+            if [(10, 0), (10, 1), (10, 2), (11, 0), (11, 1)].contains(&(hour, m)) {
+                r = r.replace(
+                    r#""readOnly":true"#,
+                    r#""readOnly":true,"errorCode":"AccessDenied""#,
+                );
+            }
+            recs.push(r);
+        }
+    }
+    recs
+}
+
+/// CIS 4.1 as published counts nearly every event; the table says so beside
+/// the count and shows 4.1 as intended, which counts the denied calls only.
+#[test]
+fn cis_4_1_says_what_it_counts_beside_the_intended_pattern() {
+    let recs = mostly_allowed_calls();
+    let (dir, _) = trail_dir(&recs.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = ctscan(&["alarm", dir.path().to_str().unwrap(), "--rules", "cis"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert_eq!(text, CIS_37_TABLE);
+
+    let o = ctscan(&[
+        "alarm",
+        dir.path().to_str().unwrap(),
+        "--rules",
+        "cis",
+        "--explain",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "\nexplain cis-4.1: {CIS_4_1_EXPLAIN}\n  note: 37 matches: {CIS_4_1_NOTE}\n\nexplain cis-4.1-intended: "
+        )),
+        "{text}"
+    );
+}
+
+const CIS_4_1_NOTE: &str = "the published CIS pattern, replayed as deployed: its || before the != \
+     exclusions matches nearly every event, not only denied calls; cis-4.1-intended counts those";
+const CIS_4_1_EXPLAIN: &str = "with Sum, the alarm entered ALARM 2 times";
+/// `alarm --rules cis` on [`mostly_allowed_calls`], off a terminal.
+const CIS_37_TABLE: &str = r#"
+rules (top 16 of 16)
+  rule              title                                                             matches  alarms  transitions  notifications  first_match           last_match
+  cis-4.1           Unauthorized API calls                                            37 [1]   2       4            2              2026-01-10T10:00:30Z  2026-01-10T11:16:30Z
+  cis-4.1-intended  Unauthorized API calls as intended (&& before the != exclusions)  5        2       4            2              2026-01-10T10:00:30Z  2026-01-10T11:01:30Z
+  cis-4.2           Console sign-in without MFA                                       0        0       0            0
+  cis-4.3           Root account usage                                                0        0       0            0
+  cis-4.4           IAM policy changes                                                0        0       0            0
+  cis-4.5           CloudTrail configuration changes                                  0        0       0            0
+  cis-4.6           Console authentication failures                                   0        0       0            0
+  cis-4.7           Disabling or scheduled deletion of CMKs                           0        0       0            0
+  cis-4.8           S3 bucket policy changes                                          0        0       0            0
+  cis-4.9           AWS Config configuration changes                                  0        0       0            0
+  cis-4.10          Security group changes                                            0        0       0            0
+  cis-4.11          NACL changes                                                      0        0       0            0
+  cis-4.12          Network gateway changes                                           0        0       0            0
+  cis-4.13          Route table changes                                               0        0       0            0
+  cis-4.14          VPC changes                                                       0        0       0            0
+  cis-4.15          AWS Organizations changes                                         0        0       0            0
+  [1] cis-4.1: the published CIS pattern, replayed as deployed: its || before the != exclusions matches nearly every event, not only denied calls; cis-4.1-intended counts those
+  matches: records the rule's filter pattern matched; alarms: times its alarm entered ALARM; transitions: alarm state changes; notifications: SNS messages the alarm's actions sent
+
+CloudTrail direct SNS notifications: 1 (one per delivered log file in the window)
+records: 37 read: 37 matched (0 of them duplicate eventIDs, counted once), 0 not matched, 0 without a usable eventTime (0 missing, 0 unparseable)
+"#;
 
 #[test]
 fn cis_pack_flags_exactly_the_expected_detonations() {
@@ -422,6 +512,7 @@ fn cis_pack_flags_exactly_the_expected_detonations() {
         got,
         [
             ("cis-4.1".to_string(), total),
+            ("cis-4.1-intended".into(), 51),
             ("cis-4.2".into(), 1),
             ("cis-4.4".into(), 2),
             ("cis-4.5".into(), 2),

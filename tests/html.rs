@@ -470,7 +470,7 @@ fn html_alarm_timeline_of_the_cis_pack_in_chromium() {
         String::from_utf8_lossy(&o.stderr)
     );
     let rules = Csv::read(&out.join("rules.csv"));
-    assert_eq!(rules.rows.len(), 15);
+    assert_eq!(rules.rows.len(), 16);
     assert_eq!(rules.rows, Csv::read(&alarm_out.join("rules.csv")).rows);
     let history = Csv::read(&out.join("state_history.csv")).maps();
     assert_eq!(
@@ -489,5 +489,5 @@ fn html_alarm_timeline_of_the_cis_pack_in_chromium() {
     let states = attr_of(timeline, "band", "data-state");
     assert_eq!(states.iter().filter(|s| *s == "ALARM").count(), alarms);
     // Every rule has a row; a rule's bands are its changes plus the first.
-    assert_eq!(states.len(), 15 + history.len());
+    assert_eq!(states.len(), 16 + history.len());
 }

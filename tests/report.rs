@@ -365,10 +365,14 @@ fn otrf_records_without_event_time_are_counted_not_dropped() {
         ),
         (Some(103), Some(0))
     );
-    assert!(
-        stderr.contains("ec2_proxy_s3_exfiltration.ndjson")
-            && stderr.contains("no usable eventTime"),
-        "{stderr}"
+    // The first such file is named, with the count over every file.
+    assert_eq!(
+        stderr,
+        format!(
+            "ctscan: {}: the first file with a selected record that has no usable eventTime; \
+             103 such records in all, counted as no_event_time\n",
+            dir.join("ec2_proxy_s3_exfiltration.ndjson").display()
+        )
     );
     assert_eq!(read_parquet(&out.join("events.parquet")).rows, 0);
 }
@@ -850,11 +854,8 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 // ----------------------------------------------------------------- interrupts
 
-/// Every output that exists under its final name is whole: a report file is
-/// written to a temporary name and renamed, so Ctrl-C at any moment leaves
-/// either the complete file or none.
-#[test]
-fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
+/// A mirror big enough that a run takes a while: 20,000 reads by 500 users.
+fn big_mirror() -> TestDir {
     let t = TestDir::new();
     let records: Vec<String> = (0..20_000)
         .map(|i| {
@@ -863,69 +864,186 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
         })
         .collect();
     t.write_gz("big.json.gz", &ct_file(&records));
+    t
+}
+
+/// How an interrupted run ended.
+struct Interrupted {
+    /// The exit code; `None` if a signal killed the process.
+    code: Option<i32>,
+    /// From the last Ctrl-C to the process's end.
+    after_last_press: std::time::Duration,
+    stderr: String,
+}
+
+/// Runs `report SOURCE --out OUT` with its temporary directory in `tmp`
+/// (spilled runs go there), and sends SIGINT `presses` times, 2 ms apart,
+/// `delay_ms` after the start.
+fn interrupt_report(
+    source: &Path,
+    out: &Path,
+    tmp: &Path,
+    delay_ms: u64,
+    presses: usize,
+) -> Interrupted {
+    use std::time::{Duration, Instant};
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"));
+    command
+        .args([
+            source.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .env_remove("CTSCAN_SOURCE")
+        .env("TMPDIR", tmp)
+        .env("CTSCAN_SPILL_ROWS", "1000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // A suite started in the background inherits an ignored SIGINT;
+    // the run under test must take Ctrl-C as a terminal would deliver it.
+    // SAFETY: only async-signal-safe `signal` runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let child = command.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let mut last = Instant::now();
+    for press in 0..presses {
+        if press > 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        last = Instant::now();
+    }
+    let output = child.wait_with_output().unwrap();
+    Interrupted {
+        code: output.status.code(),
+        after_last_press: last.elapsed(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Temporary files (`.NAME.PID.tmp`, `.ctscan-PID-N.tmp`) left under `dir`.
+fn leftover_temp_files(dir: &Path) -> Vec<String> {
+    walk(dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .filter(|n| n.starts_with('.') && n.ends_with(".tmp"))
+        .collect()
+}
+
+/// Every output that exists under its final name is whole.
+fn assert_outputs_whole(out: &Path) {
+    for path in walk(out) {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("parquet") if name == "events.parquet" => {
+                assert_eq!(read_parquet(&path).rows, 20_000, "{name}")
+            }
+            // A cut Parquet file has no footer and does not open.
+            Some("parquet") => _ = read_parquet(&path),
+            Some("csv") => {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(text.ends_with('\n'), "{name}");
+            }
+            Some("json") => assert_eq!(summary(out)["events"], 20_000, "{name}"),
+            _ => panic!("unexpected output {name}"),
+        }
+    }
+}
+
+/// Ctrl-C at any moment stops the run with status 130 (or lets a finished
+/// run end with 0), leaves every output whole or absent, and leaves no
+/// temporary file: neither `.NAME.PID.tmp` beside the outputs nor a
+/// spilled run in the temporary directory.
+#[test]
+fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
+    let t = big_mirror();
     let mut interrupted = 0;
     let mut delay_ms = 20;
     loop {
-        let out = TestDir::new();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ctscan"));
-        command
-            .args([
-                t.path().to_str().unwrap(),
-                "--out",
-                out.path().to_str().unwrap(),
-                "-q",
-            ])
-            .env_remove("CTSCAN_SOURCE")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        // A suite started in the background inherits an ignored SIGINT;
-        // the run under test must take Ctrl-C as a terminal would deliver it.
-        // SAFETY: only async-signal-safe `signal` runs between fork and exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                Ok(())
-            });
-        }
-        let mut child = command.spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = child.wait().unwrap();
-        for entry in std::fs::read_dir(out.path()).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            if name.starts_with('.') && name.ends_with(".tmp") {
-                continue;
-            }
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("parquet") if name == "events.parquet" => {
-                    assert_eq!(read_parquet(&path).rows, 20_000, "{name}")
-                }
-                // A cut Parquet file has no footer and does not open.
-                Some("parquet") => _ = read_parquet(&path),
-                Some("csv") => {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    assert!(text.ends_with('\n'), "{name}");
-                }
-                Some("json") => {
-                    let s = summary(out.path());
-                    assert_eq!(s["events"], 20_000, "{name}");
-                }
-                _ => panic!("unexpected output {name}"),
-            }
-        }
-        eprintln!(
-            "after {delay_ms} ms: {status}, {} entries",
-            std::fs::read_dir(out.path()).unwrap().count()
+        let (out, tmp) = (TestDir::new(), TestDir::new());
+        let run = interrupt_report(t.path(), out.path(), tmp.path(), delay_ms, 1);
+        let (no_out, no_tmp): (&[String], &[String]) = (&[], &[]);
+        assert_eq!(
+            leftover_temp_files(out.path()),
+            no_out,
+            "after {delay_ms} ms"
         );
-        if status.success() {
-            break;
+        assert_eq!(
+            leftover_temp_files(tmp.path()),
+            no_tmp,
+            "after {delay_ms} ms"
+        );
+        assert_outputs_whole(out.path());
+        eprintln!(
+            "after {delay_ms} ms: {:?}, {} outputs",
+            run.code,
+            walk(out.path()).len()
+        );
+        match run.code {
+            Some(0) => break,
+            None if walk(out.path()).is_empty() => {} // still starting up
+            code => {
+                assert_eq!(
+                    (code, run.stderr.as_str()),
+                    (Some(130), "ctscan: interrupted\n"),
+                    "after {delay_ms} ms"
+                );
+                interrupted += 1;
+            }
         }
+        delay_ms = delay_ms * 4 / 3;
+    }
+    assert!(interrupted > 0, "no run was interrupted");
+}
+
+/// A second Ctrl-C ends the run at once, with status 130, and still leaves
+/// no temporary file behind.
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_leaves_no_temporary_file() {
+    let t = big_mirror();
+    let mut interrupted = 0;
+    for delay_ms in [10, 40, 80, 160, 320, 480, 640] {
+        let (out, tmp) = (TestDir::new(), TestDir::new());
+        let run = interrupt_report(t.path(), out.path(), tmp.path(), delay_ms, 2);
+        let (no_out, no_tmp): (&[String], &[String]) = (&[], &[]);
+        assert_eq!(
+            leftover_temp_files(out.path()),
+            no_out,
+            "after {delay_ms} ms"
+        );
+        assert_eq!(
+            leftover_temp_files(tmp.path()),
+            no_tmp,
+            "after {delay_ms} ms"
+        );
+        assert_outputs_whole(out.path());
+        match run.code {
+            Some(0) => continue, // done before the first press
+            // Still starting up: nothing was written, nothing to clean.
+            None if walk(out.path()).is_empty() => continue,
+            _ => {}
+        }
+        assert_eq!(run.code, Some(130), "after {delay_ms} ms: {}", run.stderr);
+        assert!(
+            run.stderr.ends_with("ctscan: interrupted\n"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            // Well under the 3 s after which even one press gives up
+            // waiting, so only the second press can explain it.
+            run.after_last_press < std::time::Duration::from_millis(2500),
+            "after {delay_ms} ms, took {:?}",
+            run.after_last_press
+        );
         interrupted += 1;
-        delay_ms *= 2;
     }
     assert!(interrupted > 0, "no run was interrupted");
 }

@@ -4,10 +4,14 @@
 mod alarm;
 mod bad_input;
 mod differential;
+mod exactness;
+mod first_run;
 mod fuzz_regressions;
 mod geoip;
 mod html;
+mod hunt;
 mod layout;
+mod packaging;
 mod report;
 mod s3;
 mod s3_scale;

@@ -193,6 +193,45 @@ fn modified_log_exits_1_and_is_exported() {
     assert_eq!(json["sources"][0]["report"]["counts"]["logs_modified"], 1);
 }
 
+/// Off a terminal nothing is cut: the modified file is named in full.
+#[test]
+fn modified_log_is_named_in_full_on_stdout() {
+    let m = Mirror::new();
+    let victim = &m.built[1].logs[2];
+    write(&m.root, victim, &gzip(br#"{"Records":[]}"#));
+    let r = m.run();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("  modified  "))
+        .collect();
+    let [row] = rows[..] else {
+        panic!("one modified row in:\n{}", r.stdout);
+    };
+    // source, key, status, detail (two whole hashes), digest: nothing cut.
+    let cells: Vec<&str> = row
+        .trim_start()
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cells.len(), 5, "{row}");
+    assert_eq!(
+        (cells[0], cells[1], cells[2], cells[4]),
+        (
+            m.root.to_str().unwrap(),
+            victim.as_str(),
+            "modified",
+            m.built[1].key.as_str()
+        )
+    );
+    assert_eq!(
+        cells[3].len(),
+        "hash , digest recorded ".len() + 2 * 64,
+        "{row}"
+    );
+}
+
 #[test]
 fn deleted_log_exits_1() {
     let m = Mirror::new();

@@ -606,6 +606,11 @@ pub fn run(cfg: &AlarmCommandConfig) -> Result<ExitStatus> {
     Ok(status)
 }
 
+/// Printed under the rules table: what each of its numbers counts.
+const RULES_LEGEND: &str = "matches: records the rule's filter pattern matched; \
+     alarms: times its alarm entered ALARM; transitions: alarm state changes; \
+     notifications: SNS messages the alarm's actions sent";
+
 fn print_outcomes(
     out: &mut impl Write,
     cfg: &AlarmCommandConfig,
@@ -614,7 +619,8 @@ fn print_outcomes(
     log_files: u64,
 ) -> std::io::Result<()> {
     if cfg.pack {
-        print_table(out, &tables[0], usize::MAX)?;
+        print_table(out, &tables[0], usize::MAX, cfg.scan.cell_fit)?;
+        writeln!(out, "  {RULES_LEGEND}")?;
     } else {
         let o = &outcomes[0];
         writeln!(
@@ -623,7 +629,7 @@ fn print_outcomes(
             o.matches,
             o.alarms()
         )?;
-        print_table(out, &tables[1], cfg.top)?;
+        print_table(out, &tables[1], cfg.top, cfg.scan.cell_fit)?;
         writeln!(out, "\nstate_history ({})", o.replay.history.len())?;
         for c in &o.replay.history {
             writeln!(
@@ -647,6 +653,9 @@ fn print_outcomes(
     for o in outcomes {
         if let Some(e) = &o.explanation {
             writeln!(out, "\nexplain {}: {}", terminal(&o.rule.id), terminal(e))?;
+            if let Some(note) = &o.rule.note {
+                writeln!(out, "  note: {} matches: {}", o.matches, terminal(note))?;
+            }
         }
     }
     writeln!(
@@ -691,6 +700,10 @@ pub fn rules_table(outcomes: &[RuleOutcome<'_>]) -> Table {
             ("notifications", n(&|o| o.replay.notifications.len() as u64)),
             ("first_match", t(&|o| o.first_match)),
             ("last_match", t(&|o| o.last_match)),
+            (
+                "note",
+                Column::Str(outcomes.iter().map(|o| o.rule.note.as_deref()).collect()),
+            ),
         ],
     }
 }

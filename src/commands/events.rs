@@ -191,7 +191,12 @@ pub fn run(cfg: &EventsConfig) -> Result<ExitStatus> {
         }
         EventsFormat::Csv => write_csv(&mut out, &events)?,
         EventsFormat::Table => {
-            print_table(&mut out, &events_table(&events), usize::MAX)?;
+            print_table(
+                &mut out,
+                &events_table(&events),
+                usize::MAX,
+                cfg.scan.cell_fit,
+            )?;
             if !cfg.scan.quiet {
                 let s = &scanned.outcome.stats;
                 writeln!(

@@ -84,6 +84,7 @@ pub fn run(cfg: &MirrorConfig) -> Result<ExitStatus> {
     session.runtime().block_on(async {
         let mut running = JoinSet::new();
         while let Some(item) = keys.recv().await {
+            crate::interrupt::check()?;
             let obj = match item {
                 ListItem::Unlistable(object, error) => {
                     tally.add(Outcome::Failed(object, error), &bar);
@@ -140,6 +141,8 @@ impl Tally {
                 self.bytes += n;
             }
             Outcome::Skipped => self.skipped += 1,
+            // After Ctrl-C, downloads in flight fail by design: no noise.
+            Outcome::Failed(_, _) if crate::interrupt::requested() => {}
             Outcome::Failed(object, error) => {
                 bar.suspend(|| warn(&object, &error));
                 self.failed += 1;

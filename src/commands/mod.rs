@@ -2,6 +2,7 @@
 
 pub mod alarm;
 pub mod events;
+pub mod hunt;
 pub mod mirror;
 pub mod report;
 pub mod scan_sources;

@@ -19,7 +19,7 @@ use crate::report::dashboard::AlarmTimeline;
 use crate::report::export::{
     write_csv, write_events_parquet_with, write_json_atomically, write_parquet,
 };
-use crate::report::findings::{findings, findings_table, Countries};
+use crate::report::findings::{findings_table, findings_with, Countries};
 use crate::report::geoip::Annotations;
 use crate::report::terminal::{human_bytes, print_table};
 use crate::report::{all_reports, Table};
@@ -78,7 +78,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         .map(|g| g.annotate(store))
         .transpose()?;
     let mut reports = all_reports(store);
-    reports.extend(extra_reports(store, geo.as_ref(), cfg.baseline));
+    reports.extend(extra_reports(store, geo.as_ref(), cfg));
     let how = ReplayHow {
         window: cfg.scan.window,
         default_mode: DefaultModeArg::PerEvent,
@@ -120,7 +120,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         OutputFormat::Table if !cfg.scan.quiet => {
             print_summary(&mut stdout, &scanned, &summary)?;
             for table in &reports {
-                print_table(&mut stdout, table, cfg.top)?;
+                print_table(&mut stdout, table, cfg.top, cfg.scan.cell_fit)?;
             }
         }
         OutputFormat::Table => {}
@@ -191,7 +191,7 @@ fn timelines(
 fn extra_reports(
     store: &EventStore,
     geo: Option<&Annotations<'_>>,
-    baseline: jiff::SignedDuration,
+    cfg: &ReportConfig,
 ) -> Vec<Table> {
     let mut tables = Vec::new();
     if let Some(g) = geo {
@@ -201,7 +201,8 @@ fn extra_reports(
         }
     }
     let countries = geo.map(|g| g as &dyn Countries);
-    tables.push(findings_table(findings(store, baseline, countries)));
+    let found = findings_with(store, cfg.baseline, countries, &cfg.findings);
+    tables.push(findings_table(found));
     tables
 }
 

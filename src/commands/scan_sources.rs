@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{S3Url, ScanConfig, SourceSpec};
 use crate::report::terminal::warn;
+use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
     ScanContext, ScanOutcome, Streamed,
@@ -42,6 +43,7 @@ pub fn scan_sources_with<V: RecordVisitor>(
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
+    ctx.budget = MemoryBudget::new(cfg.memory_budget);
     ctx.slack = cfg.prune.slack;
     ctx.keys = cfg.prune.select.clone();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -78,16 +80,15 @@ pub fn scan_sources_with<V: RecordVisitor>(
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
+    // A scan cut short by Ctrl-C reports nothing: its counts are partial.
+    crate::interrupt::check()?;
     for f in &outcome.stats.failures {
         warn(&f.object, &f.error);
     }
     if let Some(first) = &outcome.stats.first_no_event_time {
         warn(
             first,
-            &format!(
-                "{} selected record(s) have no usable eventTime and are counted as no_event_time (this file is the first)",
-                outcome.stats.records.no_event_time
-            ),
+            &no_event_time_note(outcome.stats.records.no_event_time),
         );
     }
     let scanned = Scanned {
@@ -97,6 +98,19 @@ pub fn scan_sources_with<V: RecordVisitor>(
         s3: shared.map(|s| s.counts()),
     };
     Ok((scanned, state))
+}
+
+/// What follows the first file's name when selected records have no usable
+/// eventTime: that it is the first such file, and how many records in all.
+fn no_event_time_note(records: u64) -> String {
+    let records = match records {
+        1 => "1 such record".to_string(),
+        n => format!("{n} such records"),
+    };
+    format!(
+        "the first file with a selected record that has no usable eventTime; \
+         {records} in all, counted as no_event_time"
+    )
 }
 
 /// One session for every S3 SOURCE, each bucket probed; `None` without any.

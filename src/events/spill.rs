@@ -174,17 +174,18 @@ fn cmp_full(a: Option<&FullRow>, b: Option<&FullRow>) -> std::cmp::Ordering {
 
 /// An unnamed temporary file: created in the temporary directory and
 /// unlinked at once, so nothing is left behind however ctscan ends.
-pub(super) fn temp_file() -> std::io::Result<File> {
+pub fn temp_file() -> std::io::Result<File> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!(".ctscan-{}-{n}.tmp", std::process::id()));
-    let file = std::fs::OpenOptions::new()
+    // Registered for the instant the name exists, in case Ctrl-C ends the
+    // process then; dropping it unlinks the name.
+    let name = crate::interrupt::TempPath::register(path)?;
+    std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
+        .open(name.path())
 }
 
 pub(super) fn encode_bool(b: Option<bool>) -> u8 {

@@ -17,6 +17,11 @@ use flate2::read::MultiGzDecoder;
 /// The default cap on one object's decompressed size.
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
 
+/// The default memory budget for inflated bytes across all workers (see
+/// `crate::scan::budget`): a few large objects at once, well inside the RSS
+/// the README promises.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
+
 /// Why an object could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -66,9 +71,7 @@ impl Decoder {
             }
             return Ok(raw);
         }
-        if let Some(size) = trailer_size(raw).filter(|&n| {
-            n as u64 <= limit && n > 0 && n <= raw.len().saturating_mul(MAX_DEFLATE_RATIO)
-        }) {
+        if let Some(size) = believable_size(raw, limit) {
             if self.one_shot.inflate(raw, out, size) {
                 return Ok(out);
             }
@@ -89,15 +92,32 @@ fn inflate_streaming<'a>(
     limit: u64,
 ) -> Result<&'a [u8], DecodeError> {
     out.clear();
-    let mut reader = MultiGzDecoder::new(raw).take(limit.saturating_add(1));
-    reader.read_to_end(out).map_err(DecodeError::Gzip)?;
-    if out.len() as u64 > limit {
-        return Err(DecodeError::TooLarge { limit });
+    // Grown by hand, doubling but never past `limit + 1`, so that a bomb
+    // costs the limit and not the next power of two above it.
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut reader = MultiGzDecoder::new(raw);
+    let mut chunk = vec![0u8; STREAM_CHUNK];
+    loop {
+        let n = reader.read(&mut chunk).map_err(DecodeError::Gzip)?;
+        if n == 0 {
+            break;
+        }
+        let take = n.min(cap - out.len());
+        if out.capacity() - out.len() < take {
+            let grown = (out.capacity().max(STREAM_CHUNK) * 2).max(out.len() + take);
+            out.reserve_exact(grown.min(cap) - out.len());
+        }
+        out.extend_from_slice(&chunk[..take]);
+        if out.len() as u64 > limit {
+            return Err(DecodeError::TooLarge { limit });
+        }
     }
     Ok(out)
 }
 
-/// One-off decoding with a fresh [`Decoder`] (tests and tools).
+/// Bytes inflated at a time on the streaming path.
+const STREAM_CHUNK: usize = 256 << 10;
+
 pub fn decode<'a>(
     raw: &'a [u8],
     out: &'a mut Vec<u8>,
@@ -169,6 +189,23 @@ impl Drop for OneShot {
 
 /// The decompressed size recorded in a single-member gzip trailer (mod 2^32);
 /// trusted only when libdeflate confirms it.
+/// How many bytes inflating `raw` will give, when that is known before
+/// inflating: plain text is its own size; a single gzip member whose trailer
+/// claims a size deflate can give (and within `limit`) is taken at its
+/// word, and checked after. `None` when only streaming will tell.
+pub fn size_hint(raw: &[u8], limit: u64) -> Option<usize> {
+    if is_gzip(raw) {
+        believable_size(raw, limit)
+    } else {
+        Some(raw.len())
+    }
+}
+
+fn believable_size(raw: &[u8], limit: u64) -> Option<usize> {
+    trailer_size(raw)
+        .filter(|&n| n as u64 <= limit && n > 0 && n <= raw.len().saturating_mul(MAX_DEFLATE_RATIO))
+}
+
 fn trailer_size(raw: &[u8]) -> Option<usize> {
     let t = raw.get(raw.len().checked_sub(4)?..)?;
     Some(u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize)

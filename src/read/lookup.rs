@@ -17,6 +17,7 @@
 
 use serde_json::Value;
 
+use crate::read::escape::escapes_touch_keys;
 use crate::read::record::JsonView;
 
 /// The lookup attributes a command filters on; `None` = any.
@@ -46,14 +47,43 @@ impl LookupFilters {
     }
 
     /// False only if the record cannot match: a required value is absent
-    /// from its bytes. Records holding a backslash always pass, since JSON
-    /// escapes can spell a value differently.
+    /// from its bytes. A record passes when an escape lies in a value an
+    /// attribute reads (or in a key that decodes to one), since escapes can
+    /// spell a value differently; escapes elsewhere change nothing.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         let mut texts = self.texts().peekable();
-        if texts.peek().is_none() || memchr::memchr(b'\\', raw).is_some() {
+        if texts.peek().is_none() || self.escapes_may_matter(raw) {
             return true;
         }
         texts.all(|t| memchr::memmem::find(raw, t.as_bytes()).is_some())
+    }
+
+    /// Whether a backslash of `raw` lies in a string the set attributes
+    /// read. `ResourceName` reads keys by suffix and arrays, so with it any
+    /// backslash counts.
+    fn escapes_may_matter(&self, raw: &[u8]) -> bool {
+        if memchr::memchr(b'\\', raw).is_none() {
+            return false;
+        }
+        if self.resource_name.is_some() {
+            return true;
+        }
+        let read = [
+            (&self.event_name, "eventName"),
+            (&self.event_source, "eventSource"),
+            (&self.event_id, "eventID"),
+            (&self.access_key_id, "accessKeyId"),
+            (&self.username, "userName"),
+            (&self.username, "arn"),
+        ];
+        let mut keys = [""; 6];
+        let mut n = 0;
+        for (_, key) in read.iter().filter(|(v, _)| v.is_some()) {
+            keys[n] = key;
+            n += 1;
+        }
+        let escapes = memchr::memchr_iter(b'\\', raw);
+        escapes_touch_keys(raw, escapes, &keys[..n])
     }
 
     /// The exact check on the parsed record.
@@ -182,5 +212,31 @@ mod tests {
             ..Default::default()
         }
         .may_match(text.as_bytes()));
+    }
+
+    #[test]
+    fn only_escapes_in_read_values_let_a_record_through() {
+        let name = |n: &str| LookupFilters {
+            event_name: Some(n.into()),
+            ..Default::default()
+        };
+        let user = LookupFilters {
+            username: Some("jos\u{e9}".into()),
+            ..Default::default()
+        };
+        let elsewhere = br#"{"eventName":"ListSecrets","userAgent":"caf\u00e9 \u0026"}"#;
+        assert!(!name("GetSecretValue").may_match(elsewhere));
+        let hidden = br#"{"eventName":"GetSecret\u0056alue","userAgent":"x"}"#;
+        assert!(name("GetSecretValue").may_match(hidden));
+        let hidden_key = br#"{"event\u004eame":"GetSecretValue"}"#;
+        assert!(name("GetSecretValue").may_match(hidden_key));
+        let arn = br#"{"userIdentity":{"arn":"arn:aws:sts::1:assumed-role\/R\/jos\u00e9"}}"#;
+        assert!(user.may_match(arn));
+        assert!(!user.may_match(elsewhere));
+        let resource = LookupFilters {
+            resource_name: Some("x".into()),
+            ..Default::default()
+        };
+        assert!(resource.may_match(elsewhere));
     }
 }

@@ -7,6 +7,7 @@
 //! ([`crate::scan`] drives them).
 
 pub mod error;
+pub mod escape;
 pub mod filter;
 pub mod format;
 pub mod inflate;

@@ -16,27 +16,29 @@ use polars::prelude::{
 };
 
 use crate::events::{Chunk, EventStore};
+use crate::interrupt::TempPath;
 use crate::report::sanitize::csv_cell;
 use crate::report::{events_table, Column, Table};
 use crate::window::format_utc;
 
-/// Writes `path` atomically: `write` fills a temporary sibling that is then renamed.
+/// Writes `path` atomically: `write` fills a temporary sibling that is then
+/// renamed. The sibling is registered with [`crate::interrupt`], so Ctrl-C
+/// removes it; after Ctrl-C, nothing is renamed into place.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
-    let tmp = temp_sibling(path);
     let result: Result<()> = (|| {
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        crate::interrupt::check()?;
+        let tmp = TempPath::register(temp_sibling(path))?;
+        let mut out = BufWriter::new(File::create(tmp.path())?);
         write(&mut out)?;
         out.flush()?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        crate::interrupt::check()?;
+        std::fs::rename(tmp.path(), path)?;
         Ok(())
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
     result.with_context(|| format!("writing {}", path.display()))
 }
 
@@ -171,4 +173,44 @@ pub fn write_events_parquet_with(
         writer.finish()?;
         Ok(())
     })
+}
+
+/// A Parquet file written one [`Table`] batch at a time (every batch with
+/// the columns of the empty table given first), so a long table is never
+/// held whole.
+pub struct ParquetBatches<W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    empty: DataFrame,
+    wrote: bool,
+}
+
+impl<W: Write> ParquetBatches<W> {
+    /// Starts the file; `empty` fixes the schema.
+    pub fn new(out: W, empty: &Table) -> Result<Self> {
+        let empty = parquet_frame(empty)?;
+        let writer = parquet_writer(out).batched(empty.schema())?;
+        Ok(ParquetBatches {
+            writer,
+            empty,
+            wrote: false,
+        })
+    }
+
+    /// Appends the rows of `table` as one row group.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        if table.rows() > 0 {
+            self.writer.write_batch(&parquet_frame(table)?)?;
+            self.wrote = true;
+        }
+        Ok(())
+    }
+
+    /// Ends the file (a file with no rows still has the schema).
+    pub fn finish(mut self) -> Result<()> {
+        if !self.wrote {
+            self.writer.write_batch(&self.empty)?;
+        }
+        self.writer.finish()?;
+        Ok(())
+    }
 }

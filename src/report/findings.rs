@@ -136,16 +136,48 @@ impl<'s> Ctx<'s> {
     }
 }
 
+/// What the user can tune in the rules; the defaults are the README's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FindingsSettings {
+    /// `off-hours` never fires in these UTC hours of day: `[start, end)`,
+    /// wrapping past midnight when `start > end` (`--work-hours 8-18`).
+    pub work_hours: Option<(usize, usize)>,
+    /// `off-hours` treats an hour within this many hours of a baseline hour
+    /// as usual (`--off-hours-tolerance 1`: 08:00 is usual when 09:00 is).
+    pub off_hours_tolerance: usize,
+}
+
+/// Parses `--work-hours START-END` (UTC hours, `0..=24`, end exclusive).
+pub fn parse_work_hours(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--work-hours {text}: expected START-END in UTC hours, such as 8-18");
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let hour = |s: &str| s.trim().parse::<usize>().ok().filter(|h| *h <= 24);
+    match (hour(a), hour(b)) {
+        (Some(a), Some(b)) if a != b => Ok((a % 24, b % 24)),
+        _ => Err(bad()),
+    }
+}
+
+/// [`findings_with`] under the default settings.
+pub fn findings<'s>(
+    store: &'s EventStore,
+    baseline: SignedDuration,
+    countries: Option<&dyn Countries>,
+) -> Vec<Finding<'s>> {
+    findings_with(store, baseline, countries, &FindingsSettings::default())
+}
+
 /// Runs every rule over the table, which must be in time order (as the
 /// scan leaves it); findings sorted by time, then rule, principal, secret.
 ///
 /// The rules share one pass: in time order every baseline event comes
 /// before the first event after it, so a rule that compares with the
 /// baseline already knows all of it when it first judges.
-pub fn findings<'s>(
+pub fn findings_with<'s>(
     store: &'s EventStore,
     baseline: SignedDuration,
     countries: Option<&dyn Countries>,
+    settings: &FindingsSettings,
 ) -> Vec<Finding<'s>> {
     let Some((start, _)) = store.time_span() else {
         return Vec::new();
@@ -168,7 +200,10 @@ pub fn findings<'s>(
         countries,
         seen: HashMap::new(),
     });
-    let mut off_hours = OffHours::default();
+    let mut off_hours = OffHours {
+        settings: *settings,
+        ..OffHours::default()
+    };
     let mut burst = Burst::default();
     let mut denied = DeniedThenRead::default();
     store.for_each_row(|chunk, r| {
@@ -216,8 +251,10 @@ impl<'s> NewPrincipalSecret<'s> {
     }
 }
 
-/// `new-source-ip`: the first request by a principal from a source, when it
-/// comes after the baseline.
+/// `new-source-ip`: the first request by a principal from a source address,
+/// when it comes after the baseline. Sources that are not addresses
+/// (`secretsmanager.amazonaws.com`, `AWS Internal`) are AWS calling on a
+/// principal's behalf, not places it calls from: they are left out.
 #[derive(Default)]
 struct NewSourceIp<'s> {
     seen: FxHashSet<(&'s str, &'s str)>,
@@ -227,7 +264,12 @@ struct NewSourceIp<'s> {
 
 impl<'s> NewSourceIp<'s> {
     fn row(&mut self, c: &Ctx<'s>, chunk: &Chunk<'_, '_>, r: &Row, out: &mut Vec<Finding<'s>>) {
-        let Some(ip) = c.source(r) else { return };
+        let Some(ip) = c
+            .source(r)
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        else {
+            return;
+        };
         let p = c.principal(r);
         if !self.seen.insert((p, ip)) {
             return;
@@ -292,6 +334,24 @@ struct OffHours<'s> {
     /// Baseline events per principal, and the hours of day they fell in.
     hours: FxHashMap<&'s str, (usize, [bool; 24])>,
     flagged: FxHashSet<(&'s str, usize)>,
+    settings: FindingsSettings,
+}
+
+impl OffHours<'_> {
+    /// Whether hour `h` is usual: a baseline hour or one within the
+    /// tolerance of one, or inside the working hours.
+    fn usual(&self, seen: &[bool; 24], h: usize) -> bool {
+        let tol = self.settings.off_hours_tolerance.min(12);
+        let near = (0..=2 * tol).any(|d| seen[(h + 24 + d - tol) % 24]);
+        let working = self.settings.work_hours.is_some_and(|(a, b)| {
+            if a < b {
+                (a..b).contains(&h)
+            } else {
+                h >= a || h < b
+            }
+        });
+        near || working
+    }
 }
 
 impl<'s> OffHours<'s> {
@@ -311,7 +371,8 @@ impl<'s> OffHours<'s> {
         else {
             return;
         };
-        if usual[h] || !self.flagged.insert((p, h)) {
+        let (n, usual) = (*n, *usual);
+        if self.usual(&usual, h) || !self.flagged.insert((p, h)) {
             return;
         }
         let list: Vec<String> = (0..24)

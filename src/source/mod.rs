@@ -40,24 +40,60 @@ pub enum Listed {
     Unlistable { object: String, error: String },
 }
 
+/// An entry of a source that fetches bytes itself (S3), as it arrives.
+pub enum Streamed {
+    /// Listed and not fetched by the source: triaged here like a local
+    /// entry (pruned, skipped, an unlistable prefix, or a local file read
+    /// here). Never an S3 object the scan wants
+    /// (`crate::scan::wants`).
+    Listed(Listed),
+    /// An object the scan wants, with its bytes or why they could not be had.
+    Fetched(ObjectRef, anyhow::Result<Vec<u8>>),
+}
+
 /// What a key says an object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
     Log,
     Digest,
     Insight,
+    /// Another service's log under the same `AWSLogs/` tree (Config, load
+    /// balancer, VPC flow logs, …): never read as CloudTrail.
+    OtherService,
 }
 
 /// Classifies a key by the CloudTrail layout's folder and file names.
 pub fn classify_key(key: &str) -> ObjectKind {
     let name = key.rsplit(['/', '\\']).next().unwrap_or(key);
-    if key.contains("/CloudTrail-Digest/") || name.contains("_CloudTrail-Digest_") {
+    if service_folder(key).is_some_and(|s| !s.starts_with("CloudTrail")) {
+        ObjectKind::OtherService
+    } else if key.contains("/CloudTrail-Digest/") || name.contains("_CloudTrail-Digest_") {
         ObjectKind::Digest
     } else if key.contains("/CloudTrail-Insight/") || name.contains("_CloudTrail-Insight_") {
         ObjectKind::Insight
     } else {
         ObjectKind::Log
     }
+}
+
+/// The service folder of a key in the AWS log layout,
+/// `[prefix/]AWSLogs/[o-org-id/]<12-digit account>/<service>/…`: `CloudTrail`,
+/// `CloudTrail-Digest`, `Config`, `elasticloadbalancing`, `vpcflowlogs`, ….
+/// `None` for a key outside that layout.
+pub fn service_folder(key: &str) -> Option<&str> {
+    let mut parts = key
+        .split(['/', '\\'])
+        .skip_while(|p| *p != "AWSLogs")
+        .skip(1);
+    let mut account = parts.next()?;
+    if account.starts_with("o-") {
+        account = parts.next()?;
+    }
+    let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let service = parts.next()?;
+    // The service folder holds more below it; a file directly under the
+    // account is not in the layout.
+    (is_account && parts.next().is_some()).then_some(service)
 }
 
 /// Whether a name claims JSON content, so that non-JSON bytes are a failure
@@ -99,6 +135,22 @@ mod tests {
             classify_key("AWSLogs/1/CloudTrail/us-east-1/x.json.gz"),
             ObjectKind::Log
         );
+        for other in [
+            "AWSLogs/111122223333/Config/us-east-1/2026/1/1/ConfigHistory/x.json.gz",
+            "bucket-prefix/AWSLogs/o-abcd/111122223333/elasticloadbalancing/eu-west-1/x.log.gz",
+            "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/01/01/x.log.gz",
+        ] {
+            assert_eq!(classify_key(other), ObjectKind::OtherService, "{other}");
+        }
+        // Outside the layout, content decides; CloudTrail's own folders stay logs.
+        for log in [
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz",
+            "AWSLogs/o-abcd/111122223333/CloudTrail/us-east-1/x.json.gz",
+            "exports/Config/x.json",
+            "AWSLogs/not-an-account/Config/x.json",
+        ] {
+            assert_eq!(classify_key(log), ObjectKind::Log, "{log}");
+        }
         assert!(name_claims_json("a/B.JSON.GZ"));
         assert!(!name_claims_json("a/readme.yaml"));
     }

@@ -198,8 +198,34 @@ pub fn assert_accounted(s: &serde_json::Value) {
         n(&r["matched"]) + n(&r["not_matched"]) + n(&r["no_event_time"]),
         "records not accounted for: {r}"
     );
+    if let Some(why) = r.get("no_event_time_reasons") {
+        assert_eq!(
+            n(&r["no_event_time"]),
+            n(&why["missing"]) + n(&why["unparseable"]),
+            "records without a time not accounted for: {r}"
+        );
+    }
     assert_eq!(
         n(&f["failed"]) as usize,
         s["failures"].as_array().unwrap().len()
     );
+}
+
+/// Exit status and peak RSS (MiB) of one `ctscan` run. A small Python parent
+/// spawns it and reads `ru_maxrss` of its one child: measured from this
+/// test process instead, a child could be charged the pages it shared with
+/// the (large, multi-threaded) test process before `exec`.
+pub fn peak_rss_mib(args: &[&str]) -> (i32, u64) {
+    let script = "import resource, subprocess, sys\n\
+                  r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+                  print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let o = Command::new("python3")
+        .args(["-c", script, env!("CARGO_BIN_EXE_ctscan")])
+        .args(args)
+        .env_remove("CTSCAN_SOURCE")
+        .output()
+        .expect("python3 measures the child's peak memory");
+    let text = String::from_utf8_lossy(&o.stdout);
+    let (code, kib) = text.trim().split_once(' ').expect("exit status and KiB");
+    (code.parse().unwrap(), kib.parse::<u64>().unwrap() / 1024)
 }

@@ -24,7 +24,7 @@ use crate::config::{SourceSpec, VerifyConfig};
 use crate::error::ExitStatus;
 use crate::report::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::sanitize::terminal;
-use crate::report::terminal::{print_table, warn};
+use crate::report::terminal::{print_table, warn, CellFit};
 use crate::verify::signature::NotCheckedReason;
 use crate::verify::{
     ChainGapKind, Level, LocalMirror, LogStatus, SignatureStatus, UncoveredContext, VerifyOptions,
@@ -98,7 +98,7 @@ pub fn run(cfg: &VerifyConfig) -> Result<ExitStatus> {
             writeln!(stdout)?;
         }
         OutputFormat::Table if !cfg.scan.quiet => {
-            print_all(&mut stdout, &results, &tamper, status)?
+            print_all(&mut stdout, &results, &tamper, status, cfg.scan.cell_fit)?
         }
         OutputFormat::Table => {}
     }
@@ -243,9 +243,10 @@ fn print_all(
     results: &[SourceResult],
     tamper: &TamperScan,
     status: ExitStatus,
+    fit: CellFit,
 ) -> std::io::Result<()> {
     for r in results {
-        print_source(out, r)?;
+        print_source(out, r, fit)?;
     }
     let mut sev: BTreeMap<_, usize> = BTreeMap::new();
     for f in &tamper.findings {
@@ -281,7 +282,7 @@ fn print_all(
     };
     writeln!(out, "{:<12}{}", "verdict", verdict)?;
     if !tamper.findings.is_empty() {
-        print_table(out, &tamper_table(&tamper.findings), SHOWN_ROWS)?;
+        print_table(out, &tamper_table(&tamper.findings), SHOWN_ROWS, fit)?;
     }
     Ok(())
 }
@@ -295,7 +296,7 @@ pub(super) fn severity_word(s: crate::verify::Severity) -> &'static str {
     }
 }
 
-fn print_source(out: &mut impl Write, r: &SourceResult) -> std::io::Result<()> {
+fn print_source(out: &mut impl Write, r: &SourceResult, fit: CellFit) -> std::io::Result<()> {
     writeln!(out, "verify {}", terminal(&r.source))?;
     let Some(rep) = &r.report else {
         let err = r.error.as_deref().unwrap_or("?");
@@ -318,7 +319,7 @@ fn print_source(out: &mut impl Write, r: &SourceResult) -> std::io::Result<()> {
         coverage_gaps_table(single),
     ] {
         if table.rows() > 0 {
-            print_table(out, &table, SHOWN_ROWS)?;
+            print_table(out, &table, SHOWN_ROWS, fit)?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{SourceSpec, VerifyConfig};
+use crate::read::escape::escapes_touch_keys;
 use crate::read::structural::Tape;
 use crate::scan::{scan_with, Failure, FileCounts, LocalFetch, RecordVisitor, ScanContext};
 use crate::source;
@@ -92,12 +93,13 @@ impl RecordVisitor for TamperVisitor {
     }
 
     /// Sound: a tampering record names one of the events in plain text, or
-    /// hides it (or the key) behind a `\u` escape, which is parsed too.
+    /// hides it (or the key) behind a `\u` escape in its `eventName`, which
+    /// is parsed too. Escapes elsewhere in the record change nothing.
     fn wants(&self, raw: &[u8]) -> bool {
         self.event_name
             .find_iter(raw)
             .any(|at| Self::value_after(raw, at).is_some_and(|v| self.names.contains(v)))
-            || self.escape.find(raw).is_some()
+            || escapes_touch_keys(raw, self.escape.find_iter(raw), &["eventName"])
     }
 
     fn visit(

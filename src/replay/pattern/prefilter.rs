@@ -9,22 +9,29 @@
 //!   `true`/`false`/`null` token (never across punctuation or whitespace,
 //!   and never text made only of number characters, whose spelling
 //!   re-serialization may change), and
-//! * treating every record that contains a backslash as a candidate, since
-//!   escapes (`\uXXXX`, `\/`) make decoded text differ from raw bytes.
+//! * treating a record that contains a backslash as a candidate, since
+//!   escapes (`\uXXXX`, `\/`) make decoded text differ from raw bytes:
+//!   for a JSON pattern whose selectors are plain keys, only a backslash in
+//!   a string value of one of those keys, or in a key that decodes to one
+//!   ([`crate::read::escape`]), because its literals come from those values
+//!   alone; for any other pattern, every backslash.
 //!
-//! Callers that use [`Prefilter::clauses`] directly must apply the same
-//! backslash rule.
+//! Callers that use [`Prefilter::clauses`] directly must apply the
+//! backslash rule (any backslash is always safe).
 
 use super::cursor::{Literal, WildStr};
-use super::json::{Cond, Expr, Op, Test};
+use super::json::{Cond, Expr, Op, Step, Test};
 use super::terms::Terms;
 use super::{Kind, NullBoolEqMode};
+use crate::read::escape::escapes_touch_keys;
 
 /// Required literals in CNF: all clauses must hold; a clause holds when any
 /// of its literals occurs. No clauses = no filtering.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Prefilter {
     clauses: Vec<Vec<Vec<u8>>>,
+    /// The keys whose strings an escape must be in to matter; `None`: any.
+    escape_keys: Option<Vec<String>>,
 }
 
 type Cnf = Vec<Vec<Vec<u8>>>;
@@ -51,11 +58,56 @@ impl Prefilter {
     /// False only if the pattern provably cannot match this record.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         self.clauses.is_empty()
-            || raw.contains(&b'\\')
+            || self.escapes_matter(raw)
             || self
                 .clauses
                 .iter()
                 .all(|c| c.iter().any(|lit| contains(raw, lit)))
+    }
+}
+
+impl Prefilter {
+    /// The keys whose strings an escape must be in to hide a literal;
+    /// `None` when any escape may.
+    pub fn escape_keys(&self) -> Option<&[String]> {
+        self.escape_keys.as_deref()
+    }
+
+    /// Whether a backslash in `raw` could hide one of the literals.
+    fn escapes_matter(&self, raw: &[u8]) -> bool {
+        if memchr::memchr(b'\\', raw).is_none() {
+            return false;
+        }
+        let Some(keys) = &self.escape_keys else {
+            return true;
+        };
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        escapes_touch_keys(raw, memchr::memchr_iter(b'\\', raw), &keys)
+    }
+}
+
+/// Every key a JSON expression's selectors name, when they are all plain
+/// keys (a value reached through an index or a wildcard need not sit
+/// right after its key).
+fn selector_keys(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::And(xs) | Expr::Or(xs) => {
+            let mut all = Vec::new();
+            for x in xs {
+                all.extend(selector_keys(x)?);
+            }
+            Some(all)
+        }
+        // `$` alone reaches the record itself, which no key precedes.
+        Expr::Cond(c) if c.steps.is_empty() => None,
+        Expr::Cond(c) => c
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect(),
     }
 }
 
@@ -95,7 +147,18 @@ pub(super) fn build(kind: &Kind, null_bool: NullBoolEqMode) -> Prefilter {
     }
     clauses.sort();
     clauses.dedup();
-    Prefilter { clauses }
+    let escape_keys = match kind {
+        Kind::Json(e) => selector_keys(e).map(|mut keys| {
+            keys.sort();
+            keys.dedup();
+            keys
+        }),
+        _ => None,
+    };
+    Prefilter {
+        clauses,
+        escape_keys,
+    }
 }
 
 /// Pieces of `text` that must appear verbatim in raw JSON if `text` is a

@@ -609,6 +609,16 @@ fn prefilter_literals() {
     assert!(p.matches(&LogEvent {
         message: r#"{"eventName":"Console\u004cogin"}"#
     }));
+    // Escapes elsewhere cannot hide the name; an escaped key can.
+    let elsewhere = br#"{"eventName":"Other","userAgent":"caf\u00e9 \u0026"}"#;
+    assert!(!p.prefilter().may_match(elsewhere));
+    assert!(p
+        .prefilter()
+        .may_match(br#"{"event\u004eame":"ConsoleLogin"}"#));
+    // A pattern not made of plain keys keeps the rule of any backslash.
+    for other in ["ConsoleLogin", "{ $.a[0] = ConsoleLogin }"] {
+        assert!(pat(other).prefilter().may_match(elsewhere), "{other}");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Rule packs: the CIS AWS Foundations 4.1–4.15 metric filters as data
+//! Rule packs: the CIS AWS Foundations 4.1–4.15 metric filters (and 4.1 as intended) as data
 //! ([`cis`]), a JSON user-rules format ([`user`]), and [`RuleSet`]
 //! ([`set`]), which compiles every pattern once and evaluates all rules
 //! against one record with the byte prefilter and a single shared JSON parse.
@@ -35,6 +35,9 @@ pub struct Rule {
     pub default_value: Option<f64>,
     /// Alarm settings (name/metric filled from the rule).
     pub alarm: AlarmConfig,
+    /// What the rule's counts mean when the pattern does not do what its
+    /// title says (CIS 4.1); printed as a footnote to the count.
+    pub note: Option<String>,
 }
 
 impl Rule {

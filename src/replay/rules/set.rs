@@ -4,6 +4,7 @@
 
 use super::{Rule, RuleValue, RulesError};
 use crate::events::event_id_key;
+use crate::read::escape::touched_keys;
 use crate::read::structural::Tape;
 use crate::replay::pattern::{EventCache, FieldPattern, FieldPlan, LogEvent, Pattern};
 use crate::window::{parse_event_time, raw_event_time};
@@ -190,6 +191,9 @@ struct LiteralIndex {
     short: Vec<usize>,
     /// Per rule: `None` = no prefilter; else CNF clauses of literal ids.
     clauses: Vec<Option<Vec<Vec<usize>>>>,
+    /// Per rule: the keys an escape must touch to hide a literal (`None`:
+    /// any escape may), as [`crate::replay::pattern::Prefilter::escape_keys`].
+    escape_keys: Vec<Option<Vec<String>>>,
 }
 
 impl LiteralIndex {
@@ -225,12 +229,17 @@ impl LiteralIndex {
                 _ => short.push(i),
             }
         }
+        let escape_keys = patterns
+            .iter()
+            .map(|p| p.prefilter().escape_keys().map(<[String]>::to_vec))
+            .collect();
         LiteralIndex {
             literals,
             by_prefix,
             pairs,
             short,
             clauses,
+            escape_keys,
         }
     }
 
@@ -257,10 +266,18 @@ impl LiteralIndex {
     }
 
     /// Rules whose prefilter passes `raw` (same contract as [`crate::replay::pattern::Prefilter::may_match`]).
+    /// The strings holding escapes are placed once, for all rules.
     fn candidates(&self, raw: &[u8]) -> RuleMatches {
         let mut out = RuleMatches::default();
-        let all = memchr::memchr(b'\\', raw).is_some();
-        let present = if all || self.literals.is_empty() {
+        // `Some(None)`: some escape could not be placed, so it may hide anything.
+        let touched =
+            memchr::memchr(b'\\', raw).map(|_| touched_keys(raw, memchr::memchr_iter(b'\\', raw)));
+        let escaped = |i: usize| match (&touched, &self.escape_keys[i]) {
+            (None, _) => false,
+            (Some(Some(t)), Some(keys)) => t.iter().any(|k| keys.contains(k)),
+            _ => true,
+        };
+        let present = if self.literals.is_empty() {
             Vec::new()
         } else {
             self.present(raw)
@@ -268,8 +285,7 @@ impl LiteralIndex {
         for (i, c) in self.clauses.iter().enumerate() {
             let pass = match c {
                 None => true,
-                Some(_) if all => true,
-                Some(cnf) => cnf.iter().all(|cl| cl.iter().any(|&l| present[l])),
+                Some(cnf) => escaped(i) || cnf.iter().all(|cl| cl.iter().any(|&l| present[l])),
             };
             if pass {
                 out.set(i);

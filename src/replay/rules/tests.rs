@@ -57,6 +57,11 @@ const CASES: &[(&str, &str, &str)] = &[
         r#"{"eventName":"HeadBucket","sourceIPAddress":"delivery.logs.amazonaws.com"}"#,
     ),
     (
+        "cis-4.1-intended",
+        r#"{"errorCode":"AccessDenied","eventName":"GetObject","sourceIPAddress":"1.2.3.4"}"#,
+        r#"{"eventName":"DescribeInstances","sourceIPAddress":"1.2.3.4"}"#,
+    ),
+    (
         "cis-4.2",
         r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"No"}}"#,
         r#"{"eventName":"ConsoleLogin","additionalEventData":{"MFAUsed":"Yes"}}"#,
@@ -135,9 +140,15 @@ fn matches(p: &str, msg: &str) -> bool {
 }
 
 #[test]
-fn cis_pack_has_15_rules_with_cis_alarm_shape() {
+fn cis_pack_has_15_rules_and_4_1_as_intended_with_cis_alarm_shape() {
     let rules = cis_rules();
-    assert_eq!(rules.len(), 15);
+    assert_eq!(rules.len(), 16);
+    let noted: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.note.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(noted, ["cis-4.1"]);
     for r in &rules {
         assert_eq!(
             (&r.metric_value, r.default_value),
@@ -180,6 +191,27 @@ fn section_5_cloudtrail_vectors() {
         &p("cis-4.1"),
         r#"{"eventName":"DescribeInstances","sourceIPAddress":"1.2.3.4"}"#
     ));
+    // As intended, the exclusions apply to denied calls, and nothing else counts.
+    for (record, counted) in [
+        (
+            r#"{"errorCode":"AccessDenied","eventName":"HeadBucket","sourceIPAddress":"1.2.3.4"}"#,
+            false,
+        ),
+        (
+            r#"{"errorCode":"AccessDenied","eventName":"GetObject","sourceIPAddress":"delivery.logs.amazonaws.com"}"#,
+            false,
+        ),
+        (
+            r#"{"errorCode":"Client.UnauthorizedOperation","eventName":"RunInstances","sourceIPAddress":"1.2.3.4"}"#,
+            true,
+        ),
+        (
+            r#"{"eventName":"DescribeInstances","sourceIPAddress":"1.2.3.4"}"#,
+            false,
+        ),
+    ] {
+        assert_eq!(matches(&p("cis-4.1-intended"), record), counted, "{record}");
+    }
     assert!(!matches(
         &p("cis-4.3"),
         r#"{"userIdentity":{"type":"Root"},"eventType":"AwsServiceEvent"}"#
@@ -241,7 +273,19 @@ fn rule_set_agrees_with_individual_patterns_and_prefilters() {
         .iter()
         .filter(|p| !p.prefilter().may_match(read))
         .count();
-    assert_eq!(skipped, 14); // all but the unconstrained 4.1
+    assert_eq!(skipped, 15); // all but the unconstrained 4.1 (as intended, it needs an error code)
+}
+
+#[test]
+fn user_rules_take_an_optional_note() {
+    let text = r#"[{"name":"a","pattern":"{ $.x = 1 }","note":"counts retries too"},
+                   {"name":"b","pattern":"{ $.x = 2 }"}]"#;
+    let notes: Vec<Option<String>> = parse_rules_json(text)
+        .expect("valid")
+        .into_iter()
+        .map(|r| r.note)
+        .collect();
+    assert_eq!(notes, [Some("counts retries too".to_string()), None]);
 }
 
 #[test]
@@ -308,7 +352,12 @@ fn rules_file_metric_value_may_be_a_field_the_pattern_selects() {
 fn one_scan_candidates_equal_per_rule_prefilters() {
     let set = RuleSet::new(cis_rules()).unwrap();
     for (_, yes, no) in CASES {
-        for raw in [yes, no, &"{\"eventName\":\"Create\\u0050olicy\"}"] {
+        let escaped = [
+            "{\"eventName\":\"Create\\u0050olicy\"}",
+            r#"{"eventName":"CreatePolicy","userAgent":"caf\u00e9","errorCode":"\u0041"}"#,
+            r#"{"event\u004eame":"x","userIdentity":{"type":"R\u006fot"}}"#,
+        ];
+        for raw in [yes, no].into_iter().chain(escaped.iter()) {
             let want: Vec<usize> = (0..set.rules().len())
                 .filter(|&i| set.patterns[i].prefilter().may_match(raw.as_bytes()))
                 .collect();

@@ -11,7 +11,9 @@
 //!             "treat_missing_data": "missing"}}]}
 //! ```
 //! Every `alarm` field is optional and defaults to the CIS shape
-//! (Sum ≥ 1 over 300 s, 1 period, missing).
+//! (Sum ≥ 1 over 300 s, 1 period, missing). An optional `"note"` says what
+//! the rule's count means when its pattern does not do what its name says;
+//! it is printed as a footnote beside the count.
 
 use serde::Deserialize;
 
@@ -74,6 +76,8 @@ struct RawRule {
     default_value: Option<f64>,
     #[serde(default)]
     alarm: RawAlarm,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// metricValue in a rules file: `1` or `"$.latency"`.
@@ -136,6 +140,7 @@ pub fn parse_rules_json(text: &str) -> Result<Vec<Rule>, RulesError> {
             metric_value,
             default_value: r.default_value,
             alarm,
+            note: r.note,
         });
     }
     Ok(out)

@@ -167,9 +167,24 @@ fn new_source_ip_fires_once_per_principal_and_source() {
     );
     assert_eq!(
         &*found[0].evidence,
-        format!("first request by alice from 2.2.2.2 after the {RANGE}; it had 2 source(s) in the baseline")
+        format!("first request by alice from 2.2.2.2 after the {RANGE}; it had 1 source(s) in the baseline")
     );
     assert_eq!(found[0].severity, Severity::Low);
+}
+
+#[test]
+fn new_source_ip_is_quiet_for_service_names_that_are_not_addresses() {
+    let found = run(&[
+        ev(t(0, 9, 0), "alice", "prod/db", "1.1.1.1"),
+        ev(
+            t(15, 9, 0),
+            "alice",
+            "prod/db",
+            "secretsmanager.amazonaws.com",
+        ),
+        ev(t(15, 10, 0), "alice", "prod/db", "AWS Internal"),
+    ]);
+    assert_eq!(rows(&found, "new-source-ip"), vec![]);
 }
 
 #[test]
@@ -286,6 +301,44 @@ fn off_hours_is_quiet_for_usual_hours_and_thin_baselines() {
         ev(t(20, 3, 0), "bob", "prod/db", "1.1.1.1"),
     ]);
     assert_eq!(rows(&run(&evs), "off-hours"), vec![]);
+}
+
+#[test]
+fn off_hours_respects_working_hours_and_tolerance() {
+    let mut evs = office_hours("alice", 20);
+    evs.extend([
+        ev(t(20, 8, 0), "alice", "prod/db", "1.1.1.1"),
+        ev(t(20, 14, 0), "alice", "prod/db", "1.1.1.1"),
+        ev(t(20, 3, 0), "alice", "prod/db", "1.1.1.1"),
+    ]);
+    let table = Box::leak(Box::new(store(&evs)));
+    let with = |settings: FindingsSettings| {
+        let found = findings_with(table, BASELINE, None, &settings);
+        let hours: Vec<i64> = found
+            .iter()
+            .filter(|f| f.rule == "off-hours")
+            .map(|f| f.time_us.div_euclid(HOUR_US).rem_euclid(24))
+            .collect();
+        hours
+    };
+    assert_eq!(with(FindingsSettings::default()), [3, 8, 14]);
+    let tolerant = FindingsSettings {
+        off_hours_tolerance: 1,
+        ..Default::default()
+    };
+    assert_eq!(with(tolerant), [3, 14]);
+    let working = FindingsSettings {
+        work_hours: Some((8, 18)),
+        ..Default::default()
+    };
+    assert_eq!(with(working), [3]);
+    let night_shift = FindingsSettings {
+        work_hours: Some((22, 4)),
+        ..Default::default()
+    };
+    assert_eq!(with(night_shift), [8, 14]);
+    assert_eq!(parse_work_hours("8-18"), Ok((8, 18)));
+    assert!(parse_work_hours("8").is_err() && parse_work_hours("8-25").is_err());
 }
 
 /// `n` requests by `principal` from minute `start` of the hour `t(day, h, 0)`,

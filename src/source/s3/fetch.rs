@@ -15,10 +15,10 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::client::{get_object, Got};
 use super::listing::ListItem;
+use super::options::S3Url;
 use super::retry::{message, with_retries, Breaker, Failure, Op};
 use super::{Plan, S3Session, Shared};
-use crate::config::S3Url;
-use crate::scan::Streamed;
+use crate::source::Streamed;
 use crate::source::{Listed, Location, ObjectRef};
 
 /// Fetched objects waiting for a scan worker.
@@ -184,7 +184,7 @@ pub async fn get_retried(
     Ok(got)
 }
 
-/// The test hook of [`crate::config::S3Options::list_barrier`]: announce
+/// The test hook of [`super::options::S3Options::list_barrier`]: announce
 /// the end of the listing and wait until the test says go.
 fn wait_at_barrier(path: &Path) {
     if std::fs::write(path, b"listed\n").is_err() {

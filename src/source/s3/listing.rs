@@ -13,9 +13,9 @@ use tokio::task::JoinSet;
 
 use super::client::unquote;
 use super::layout::{level_of_prefix, Level, Plan};
+use super::options::S3Url;
 use super::retry::{message, with_retries, Failure, Op};
 use super::{S3Object, Shared};
-use crate::config::S3Url;
 
 /// Listing jobs running at once: enough to keep a few hundred regions' LISTs
 /// in flight. Each holds at most one page (1,000 keys) while it waits for

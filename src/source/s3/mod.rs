@@ -13,10 +13,12 @@
 //! path as local files.
 
 pub mod client;
+pub mod error;
 pub mod fetch;
 pub mod layout;
 pub mod limiter;
 pub mod listing;
+pub mod options;
 pub mod retry;
 
 use std::collections::BTreeMap;
@@ -34,8 +36,8 @@ pub use fetch::{get_retried, ObjectStream};
 pub use layout::{ListMode, Plan};
 pub use listing::ListItem;
 
-use crate::config::{S3Options, S3Url};
 use limiter::Limiter;
+use options::{S3Options, S3Url};
 use retry::{Op, Policy};
 
 /// Keys waiting between the listing and the GETs.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-use super::client::describe;
+use super::error::describe;
 use super::limiter::Limiter;
 use super::Counters;
 

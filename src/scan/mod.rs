@@ -6,20 +6,28 @@
 //! merged once at the end. A file either contributes all its events or, when
 //! it fails part-way, none of them.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use indicatif::ProgressBar;
+
+pub mod budget;
+pub mod stats;
+
+pub use crate::source::Streamed;
+pub use stats::{Failure, FileCounts, NoTimeReasons, RecordCounts, ScanStats};
+
+use budget::{MemoryBudget, DEFAULT_MEMORY_BUDGET};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::events::{Duplicates, EventStore};
-use crate::read::filter::{HitCursor, Prefilter};
+use crate::read::error::FormatError;
+use crate::read::filter::{HitCursor, Hits, Prefilter};
 use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
-use crate::read::inflate::{DecodeError, Decoder};
+use crate::read::inflate::{is_gzip, size_hint, DecodeError, Decoder};
 use crate::read::record::{select_event, Selection};
 use crate::read::structural::Tape;
+use crate::report::terminal::human_bytes;
 use crate::source::select::KeySelect;
 use crate::source::{classify_key, name_claims_json, Listed, ObjectKind, ObjectRef};
 use crate::window::{key_time, PruneSlack, TimeWindow};
@@ -27,6 +35,8 @@ use crate::window::{key_time, PruneSlack, TimeWindow};
 /// What a scan needs to know, fixed for its whole run.
 pub struct ScanContext {
     pub selection: Selection,
+    /// Inflated bytes all workers may hold at once.
+    pub budget: MemoryBudget,
     /// Whether a repeated `eventID` is counted once or kept.
     pub duplicates: Duplicates,
     pub window: TimeWindow,
@@ -53,6 +63,7 @@ impl ScanContext {
         let prefilter = Prefilter::new(&selection);
         ScanContext {
             selection,
+            budget: MemoryBudget::new(DEFAULT_MEMORY_BUDGET),
             duplicates: Duplicates::CountOnce,
             window,
             slack: PruneSlack::DEFAULT,
@@ -62,172 +73,6 @@ impl ScanContext {
             progress: None,
             shown: ProgressTotals::default(),
         }
-    }
-}
-
-/// How every listed object ended up; `listed = scanned + pruned + skipped + failed`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct FileCounts {
-    pub listed: u64,
-    pub scanned: u64,
-    pub pruned: u64,
-    pub skipped: BTreeMap<String, u64>,
-    pub failed: u64,
-}
-
-/// A file that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Failure {
-    pub object: String,
-    pub error: String,
-}
-
-/// Record counts; `read = matched + not_matched + no_event_time`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordCounts {
-    /// Records in the scanned files.
-    pub read: u64,
-    /// Selected records with a usable `eventTime` inside the window.
-    pub matched: u64,
-    /// Records not selected, or selected but outside the window.
-    pub not_matched: u64,
-    /// Selected records whose `eventTime` is missing or unparseable.
-    pub no_event_time: u64,
-    /// Of `no_event_time`, why.
-    pub no_event_time_reasons: NoTimeReasons,
-    /// Of `matched`, records whose `eventID` was already seen (counted once in reports).
-    pub duplicates: u64,
-}
-
-/// Why records had no usable `eventTime`: `missing + unparseable =
-/// no_event_time`. Unparseable covers what is ambiguous (a date alone, a
-/// day-first date, a time without seconds or offset) and what is no time.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct NoTimeReasons {
-    /// No `eventTime` string at all.
-    pub missing: u64,
-    /// An `eventTime` that is not a time ctscan reads (see `parse_event_time`).
-    pub unparseable: u64,
-}
-
-impl NoTimeReasons {
-    /// Counts one record whose time text, if any, was `text`.
-    pub fn count(&mut self, text: Option<&str>) {
-        match text {
-            None => self.missing += 1,
-            Some(_) => self.unparseable += 1,
-        }
-    }
-
-    fn add(&mut self, o: &NoTimeReasons) {
-        self.missing += o.missing;
-        self.unparseable += o.unparseable;
-    }
-}
-
-impl RecordCounts {
-    /// Adds another tally to this one.
-    pub fn add(&mut self, o: &RecordCounts) {
-        self.read += o.read;
-        self.matched += o.matched;
-        self.not_matched += o.not_matched;
-        self.no_event_time += o.no_event_time;
-        self.no_event_time_reasons.add(&o.no_event_time_reasons);
-        self.duplicates += o.duplicates;
-    }
-
-    /// A command's own tally over the records a scan read: whatever it
-    /// neither matched nor found without a time was not matched.
-    pub fn of_visitor(read: u64, matched: u64, no_time: NoTimeReasons, duplicates: u64) -> Self {
-        let no_event_time = no_time.missing + no_time.unparseable;
-        RecordCounts {
-            read,
-            matched,
-            not_matched: read.saturating_sub(matched + no_event_time),
-            no_event_time,
-            no_event_time_reasons: no_time,
-            duplicates,
-        }
-    }
-
-    /// Says on stderr what the command left out of its output, when it left
-    /// anything: matching records without a usable time, repeated events.
-    pub fn warn_left_out(&self, duplicates: Duplicates) {
-        let r = &self.no_event_time_reasons;
-        if self.no_event_time > 0 {
-            eprintln!(
-                "ctscan: warning: {} matching record(s) have no usable eventTime ({} missing, {} unparseable) and are left out",
-                self.no_event_time, r.missing, r.unparseable
-            );
-        }
-        if self.duplicates > 0 && duplicates == Duplicates::CountOnce {
-            eprintln!(
-                "ctscan: warning: {} record(s) repeat an eventID already seen and are counted once (--keep-duplicates keeps every copy)",
-                self.duplicates
-            );
-        }
-    }
-
-    /// One line for people: every record read, accounted for.
-    pub fn describe(&self) -> String {
-        let r = &self.no_event_time_reasons;
-        format!(
-            "records: {} read: {} matched ({} of them duplicate eventIDs, counted once), \
-             {} not matched, {} without a usable eventTime ({} missing, {} unparseable)",
-            self.read,
-            self.matched,
-            self.duplicates,
-            self.not_matched,
-            self.no_event_time,
-            r.missing,
-            r.unparseable
-        )
-    }
-}
-
-/// Everything a scan counted.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct ScanStats {
-    pub files: FileCounts,
-    pub failures: Vec<Failure>,
-    pub records: RecordCounts,
-    pub bytes_read: u64,
-    pub bytes_decompressed: u64,
-    /// The first object holding a selected record without a usable time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_no_event_time: Option<String>,
-}
-
-impl ScanStats {
-    fn merge(&mut self, o: ScanStats) {
-        let f = &mut self.files;
-        f.listed += o.files.listed;
-        f.scanned += o.files.scanned;
-        f.pruned += o.files.pruned;
-        f.failed += o.files.failed;
-        for (k, v) in o.files.skipped {
-            *f.skipped.entry(k).or_default() += v;
-        }
-        self.failures.extend(o.failures);
-        self.records.add(&o.records);
-        self.bytes_read += o.bytes_read;
-        self.bytes_decompressed += o.bytes_decompressed;
-        self.first_no_event_time = match (self.first_no_event_time.take(), o.first_no_event_time) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-
-    fn skip(&mut self, reason: &str) {
-        *self.files.skipped.entry(reason.to_string()).or_default() += 1;
-    }
-
-    fn fail(&mut self, object: &str, error: String) {
-        self.files.failed += 1;
-        self.failures.push(Failure {
-            object: object.to_string(),
-            error,
-        });
     }
 }
 
@@ -332,24 +177,17 @@ where
     L::IntoIter: Send,
 {
     let workers = PerThread::new(ctx, visitor);
-    listing.into_iter().par_bridge().for_each(|entry| {
+    // After Ctrl-C no object is started; the caller sees `interrupt::requested`.
+    let _ = listing.into_iter().par_bridge().try_for_each(|entry| {
+        crate::interrupt::check()?;
         workers.with(|w| {
             if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
                 w.scan_object(&obj, fetch);
             }
-        })
+        });
+        Ok::<(), crate::interrupt::Interrupted>(())
     });
     finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
-}
-
-/// An entry of a source that fetches bytes itself (S3), as it arrives.
-pub enum Streamed {
-    /// Listed and not fetched by the source: triaged here like a local
-    /// entry (pruned, skipped, an unlistable prefix, or a local file read
-    /// here). Never an S3 object the scan [`wants`].
-    Listed(Listed),
-    /// An object the scan wants, with its bytes or why they could not be had.
-    Fetched(ObjectRef, anyhow::Result<Vec<u8>>),
 }
 
 /// [`scan_with`] for sources that list and fetch as they go (S3): entries
@@ -362,7 +200,9 @@ where
     I: Iterator<Item = Streamed> + Send,
 {
     let workers = PerThread::new(ctx, visitor);
-    entries.par_bridge().for_each(|entry| {
+    // After Ctrl-C no object is started; the caller sees `interrupt::requested`.
+    let _ = entries.par_bridge().try_for_each(|entry| {
+        crate::interrupt::check()?;
         workers.with(|w| match entry {
             Streamed::Listed(entry) => {
                 if let Some(obj) = triage_one(&mut w.stats, entry, ctx) {
@@ -370,7 +210,8 @@ where
                 }
             }
             Streamed::Fetched(obj, bytes) => w.scan_fetched(&obj, bytes),
-        })
+        });
+        Ok::<(), crate::interrupt::Interrupted>(())
     });
     finish(ScanStats::default(), workers.into_one(), ctx.duplicates)
 }
@@ -410,6 +251,7 @@ fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option
         Listed::Object(obj) => match classify_key(&obj.key) {
             ObjectKind::Digest => stats.skip("digest"),
             ObjectKind::Insight => stats.skip("insight"),
+            ObjectKind::OtherService => stats.skip("other_service"),
             ObjectKind::Log if !wants(&obj.key, ctx) => stats.files.pruned += 1,
             ObjectKind::Log => return Some(obj),
         },
@@ -495,19 +337,26 @@ struct Worker<'c, V: RecordVisitor> {
     stats: ScanStats,
     /// (bytes, matched) already added to the progress bar.
     reported: (u64, u64),
+    /// Largest buffer kept warm between objects.
+    keep_bytes: usize,
 }
 
 /// Buffers for parsing candidate records, reused across records.
 struct ParseScratch {
     record: Vec<u8>,
-    hits: Vec<usize>,
+    hits: Hits,
     simd: simd_json::Buffers,
     /// Each record's structure, when the visitor wants it.
     tape: Tape,
 }
 
-/// Above this, a buffer is released after use instead of kept warm.
-const KEEP_BUFFER_BYTES: usize = 64 << 20;
+/// A worker keeps a buffer warm between objects only up to its share of an
+/// eighth of the memory budget, so that idle buffers stay a small part of it
+/// whatever the thread count; larger ones are freed after use.
+fn keep_buffer_bytes(budget: &MemoryBudget) -> usize {
+    let threads = rayon::current_num_threads().max(1) as u64;
+    usize::try_from((budget.limit() / 8 / threads).max(1 << 20)).unwrap_or(usize::MAX)
+}
 
 impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn new(ctx: &'c ScanContext, visitor: &'c V) -> Self {
@@ -520,13 +369,14 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
             decoder: Decoder::default(),
             parse: ParseScratch {
                 record: Vec::new(),
-                hits: Vec::new(),
+                hits: Hits::default(),
                 simd: simd_json::Buffers::default(),
                 tape: Tape::default(),
             },
             store: EventStore::default(),
             stats: ScanStats::default(),
             reported: (0, 0),
+            keep_bytes: keep_buffer_bytes(&ctx.budget),
         }
     }
 
@@ -555,11 +405,18 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
 
     fn scan_object(&mut self, obj: &ObjectRef, fetch: &dyn Fetch) {
         let mut raw = std::mem::take(&mut self.raw);
-        match fetch.fetch(obj, &mut raw) {
-            Ok(()) => self.scan_bytes(&obj.key, &raw),
-            Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+        let max = self.ctx.max_object_size;
+        if obj.size > max {
+            // Not even read: its stored bytes alone exceed the limit.
+            let error = DecodeError::TooLarge { limit: max };
+            self.stats.fail(&obj.key, error.to_string());
+        } else {
+            match fetch.fetch(obj, &mut raw) {
+                Ok(()) => self.scan_bytes(&obj.key, &raw),
+                Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+            }
         }
-        if raw.capacity() <= KEEP_BUFFER_BYTES {
+        if raw.capacity() <= self.keep_bytes {
             self.raw = raw;
         }
         if let Some(bar) = &self.ctx.progress {
@@ -579,7 +436,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         let secs = bar.elapsed().as_secs_f64().max(1e-3);
         bar.set_message(format!(
             "{} JSON, {matched} events ({:.0} events/s)",
-            crate::report::terminal::human_bytes(bytes),
+            human_bytes(bytes),
             matched as f64 / secs
         ));
         bar.inc(1);
@@ -588,21 +445,7 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     /// Decodes, splits and filters one object's bytes, and accounts for it.
     fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
         self.stats.bytes_read += raw.len() as u64;
-        let mut inflated = std::mem::take(&mut self.inflated);
-        let outcome = match self
-            .decoder
-            .decode(raw, &mut inflated, self.ctx.max_object_size)
-        {
-            Ok(text) => {
-                self.stats.bytes_decompressed += text.len() as u64;
-                self.scan_text(key, text)
-            }
-            Err(DecodeError::Empty) if !name_claims_json(key) => FileOutcome::Skipped("empty"),
-            Err(e) => FileOutcome::Failed(e.to_string()),
-        };
-        if inflated.capacity() <= KEEP_BUFFER_BYTES {
-            self.inflated = inflated;
-        }
+        let outcome = self.inflate_and_scan(key, raw);
         match outcome {
             FileOutcome::Scanned(counts) => {
                 self.stats.files.scanned += 1;
@@ -613,6 +456,82 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         }
         // Between files, so a failed file's rows are never in a run.
         self.store.spill_if_large();
+    }
+
+    /// Inflates and scans one object inside its share of the memory budget:
+    /// its text and one candidate record as large (2 × the size it will
+    /// have). When only streaming can tell the size (several gzip members,
+    /// a trailer that lies), it takes the whole budget, with half of it as
+    /// the object's limit.
+    fn inflate_and_scan(&mut self, key: &str, raw: &[u8]) -> FileOutcome {
+        let max = self.ctx.max_object_size;
+        if let Some(n) = size_hint(raw, max).map(|n| n as u64) {
+            if n > max {
+                return FileOutcome::Failed(DecodeError::TooLarge { limit: max }.to_string());
+            }
+            // A gzip trailer is believed only up to the size it claims.
+            let limit = if is_gzip(raw) { n } else { max };
+            if let Some(outcome) = self.inflate_within(key, raw, limit, 2 * n) {
+                return outcome;
+            }
+        }
+        let whole = self.ctx.budget.limit();
+        let limit = max.min(whole / 2);
+        self.inflate_within(key, raw, limit, whole)
+            .unwrap_or_else(|| FileOutcome::Failed(self.too_large(limit, max)))
+    }
+
+    /// Holds `need` bytes of the budget while inflating up to `limit` bytes
+    /// and scanning them; `None` when the text turned out larger than
+    /// `limit` (a trailer that lied), for the caller to decide.
+    fn inflate_within(
+        &mut self,
+        key: &str,
+        raw: &[u8],
+        limit: u64,
+        need: u64,
+    ) -> Option<FileOutcome> {
+        let budget = &self.ctx.budget;
+        let Some(_grant) = budget.reserve(need) else {
+            return Some(FileOutcome::Failed(format!(
+                "needs {} inflated (and as much again for a record that large), more than the memory budget of {} allows (raise it with --memory-budget)",
+                human_bytes(need / 2),
+                human_bytes(budget.limit())
+            )));
+        };
+        let mut inflated = std::mem::take(&mut self.inflated);
+        let outcome = match self.decoder.decode(raw, &mut inflated, limit) {
+            Ok(text) => {
+                self.stats.bytes_decompressed += text.len() as u64;
+                Some(self.scan_text(key, text))
+            }
+            Err(DecodeError::Empty) if !name_claims_json(key) => {
+                Some(FileOutcome::Skipped("empty"))
+            }
+            Err(DecodeError::TooLarge { .. }) if limit < self.ctx.max_object_size => None,
+            Err(e) => Some(FileOutcome::Failed(e.to_string())),
+        };
+        if inflated.capacity() <= self.keep_bytes {
+            self.inflated = inflated;
+        }
+        if self.parse.record.capacity() > self.keep_bytes {
+            self.parse.record = Vec::new();
+            self.parse.simd = simd_json::Buffers::default();
+        }
+        outcome
+    }
+
+    /// Why an object whose size only streaming could tell was not read.
+    fn too_large(&self, limit: u64, max: u64) -> String {
+        if limit < max {
+            format!(
+                "decompressed size exceeds {} (half the memory budget of {}; raise it with --memory-budget)",
+                human_bytes(limit),
+                human_bytes(self.ctx.budget.limit())
+            )
+        } else {
+            DecodeError::TooLarge { limit }.to_string()
+        }
     }
 
     fn scan_text(&mut self, key: &str, text: &[u8]) -> FileOutcome {
@@ -699,23 +618,38 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
     fn run(&mut self) -> Result<Layout, String> {
         let mut hits = std::mem::take(&mut self.parse.hits);
         self.ctx.prefilter.find_hits(self.text, &mut hits);
-        let everything = self.ctx.prefilter.passes_everything();
-        let mut cursor = HitCursor::new(&hits);
-        let text = self.text;
-        let mut index = 0usize;
         let mut tape = std::mem::take(&mut self.parse.tape);
+        let result = self.split_and_select(&hits, &mut tape);
+        self.parse.hits = hits;
+        self.parse.tape = tape;
+        let layout = result.map_err(|e| e.to_string())?;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(layout),
+        }
+    }
+
+    /// Splits the text into records, parses those the prefilter's `hits`
+    /// leave possible, and hands each record the visitor wants to it.
+    fn split_and_select(&mut self, hits: &Hits, tape: &mut Tape) -> Result<Layout, FormatError> {
+        let text = self.text;
+        let mut literals = HitCursor::new(&hits.literals);
+        let mut escapes = HitCursor::new(&hits.escapes);
+        let mut index = 0usize;
         let depth = self.visitor.tape_depth();
         if let Some(d) = depth {
             tape.set_depth(d);
         }
-        let result = split_records_indexed(text, depth.map(|_| &mut tape), |rec, rec_tape| {
+        split_records_indexed(text, depth.map(|_| tape), |rec, rec_tape| {
             if self.error.is_some() {
                 return;
             }
             self.counts.read += 1;
             let raw = match rec {
                 RecordText::Range(a, b) => {
-                    if everything || cursor.any_in(a, b) {
+                    let literal = literals.any_in(a, b);
+                    let escs = escapes.within(a, b).iter().map(|&e| e - a);
+                    if self.ctx.prefilter.decide(&text[a..b], literal, escs) {
                         self.candidate(&text[a..b], index);
                     } else {
                         self.counts.not_matched += 1;
@@ -732,14 +666,7 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
                     .visit(self.visited, self.key, index, raw, rec_tape);
             }
             index += 1;
-        });
-        self.parse.hits = hits;
-        self.parse.tape = tape;
-        let layout = result.map_err(|e| e.to_string())?;
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(layout),
-        }
+        })
     }
 
     /// Parses one candidate record and, if selected, files its event.

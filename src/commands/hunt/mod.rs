@@ -1,0 +1,374 @@
+//! `ctscan hunt`: Sigma rules over the logs in one pass. The scan feeds a
+//! `HuntVisitor` (`visit.rs`); its findings come back sorted, are judged once each
+//! (reported, allowlisted, repeated) and streamed to stdout and `--out`.
+
+mod rows;
+mod visit;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use crate::cli::HuntFormat;
+use crate::commands::report::WindowJson;
+use crate::commands::scan_sources::{scan_sources_with, Scanned};
+use crate::config::HuntConfig;
+use crate::error::ExitStatus;
+use crate::hunt::bundled::{RULE_LICENSE_URL, RULE_SET_URL};
+use crate::hunt::gate::Gate;
+use crate::hunt::runs::SortedFindings;
+use crate::hunt::summary::{Tally, Verdict};
+use crate::report::export::{
+    write_atomically, write_csv, write_json_atomically, write_parquet, ParquetBatches,
+};
+use crate::report::sanitize::terminal;
+use crate::report::terminal::print_table;
+use crate::scan::{Failure, FileCounts, RecordCounts};
+use crate::window::format_utc;
+use rows::{cells, csv_header, csv_line, findings_batch, json_row, rules_table, FINDING_COLUMNS};
+use visit::{HuntState, HuntVisitor};
+
+/// Rows per Parquet row group of `hunt_findings`.
+const BATCH_ROWS: usize = 16_384;
+
+/// `summary.json` of a hunt, and the `--format json` document.
+#[derive(Debug, Serialize)]
+struct HuntSummary<'a> {
+    files: &'a FileCounts,
+    failures: &'a [Failure],
+    records: &'a RecordCounts,
+    /// Records the byte gate let through to a full parse.
+    records_parsed: u64,
+    window: WindowJson,
+    rules: RulesJson,
+    allowlist: Vec<AllowJson>,
+    elapsed_s: f64,
+    bytes_read: u64,
+    bytes_decompressed: u64,
+    threads: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct RulesJson {
+    loaded: usize,
+    /// Rule files left out, one line each: file and reason.
+    left_out: Vec<String>,
+    /// Rules with at least one match or suppressed match.
+    matched: Vec<serde_json::Value>,
+    source: &'static str,
+    license: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct AllowJson {
+    name: String,
+    suppressed: u64,
+    expired: bool,
+}
+
+/// Runs `hunt`.
+pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
+    for p in &cfg.problems {
+        eprintln!("ctscan: warning: sigma: {}", terminal(&p.to_string()));
+    }
+    let now_us = cfg.scan.now.as_microsecond();
+    if let Some(allow) = &cfg.allow {
+        allow.warn_expired(now_us);
+    }
+    let gate = Gate::new(cfg.rules.rules().iter().map(|r| r.route()));
+    let visitor = HuntVisitor {
+        rules: &cfg.rules,
+        gate: &gate,
+        window: cfg.scan.window,
+    };
+    let (scanned, state) = scan_sources_with(&cfg.scan, &visitor)?;
+    let HuntState {
+        findings,
+        no_event_time,
+        parsed,
+        ..
+    } = state;
+    if let Some(e) = &findings.spill_error {
+        bail!("keeping findings on disk: {e}");
+    }
+    let mut sorted = findings.into_sorted()?;
+    let tally = emit(cfg, &mut sorted, now_us)?;
+    let counts = RecordCounts::of_visitor(
+        scanned.outcome.stats.records.read,
+        tally.matched_records,
+        no_event_time,
+        tally.duplicates,
+    );
+    let summary = summary(cfg, &scanned, &counts, &tally, parsed, now_us);
+    if let Some(dir) = &cfg.out {
+        let table = rules_table(&cfg.rules, &tally, false);
+        write_parquet(&table, dir)?;
+        write_csv(&table, dir)?;
+        write_json_atomically(&dir.join("summary.json"), &summary)?;
+    }
+    show(cfg, &scanned, &counts, &tally, &summary)?;
+    Ok(if scanned.outcome.stats.files.failed > 0 {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+/// Judges every finding in order and streams it where it goes: stdout for
+/// `jsonl`/`csv`, and with `--out` the findings files and `suppressed.csv`.
+fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Tally> {
+    let mut tally = Tally::new(
+        cfg.rules.len(),
+        cfg.allow.as_ref().map_or(0, |a| a.entries.len()),
+        cfg.scan.duplicates,
+    );
+    let stdout = std::io::stdout();
+    let mut stdout = BufWriter::new(stdout.lock());
+    if cfg.format == HuntFormat::Csv {
+        csv_header(&mut stdout, &FINDING_COLUMNS)?;
+    }
+    let Some(dir) = &cfg.out else {
+        let mut sinks = Sinks {
+            stdout: &mut stdout,
+            files: None,
+        };
+        drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
+        stdout.flush()?;
+        return Ok(tally);
+    };
+    write_atomically(&dir.join("hunt_findings.parquet"), |pq| {
+        write_atomically(&dir.join("hunt_findings.csv"), |csv| {
+            write_atomically(&dir.join("suppressed.csv"), |sup| {
+                let mut files = OutFiles::new(pq, csv, sup)?;
+                let mut sinks = Sinks {
+                    stdout: &mut stdout,
+                    files: Some(&mut files),
+                };
+                drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
+                files.finish()
+            })
+        })
+    })?;
+    stdout.flush()?;
+    Ok(tally)
+}
+
+/// Where judged findings go.
+struct Sinks<'a, 'f> {
+    stdout: &'a mut dyn Write,
+    files: Option<&'a mut OutFiles<'f>>,
+}
+
+/// The `--out` files being written.
+struct OutFiles<'f> {
+    parquet: Option<ParquetBatches<&'f mut BufWriter<File>>>,
+    batch: Vec<(i64, u64, [Option<String>; 17])>,
+    csv: &'f mut BufWriter<File>,
+    suppressed: &'f mut BufWriter<File>,
+}
+
+impl<'f> OutFiles<'f> {
+    fn new(
+        pq: &'f mut BufWriter<File>,
+        csv: &'f mut BufWriter<File>,
+        suppressed: &'f mut BufWriter<File>,
+    ) -> Result<Self> {
+        csv_header(csv, &FINDING_COLUMNS)?;
+        let mut columns = FINDING_COLUMNS.to_vec();
+        columns.push("allow_entry");
+        csv_header(suppressed, &columns)?;
+        Ok(OutFiles {
+            parquet: Some(ParquetBatches::new(pq, &findings_batch(&[]))?),
+            batch: Vec::new(),
+            csv,
+            suppressed,
+        })
+    }
+
+    fn reported(&mut self, time_us: i64, index: u64, row: [Option<String>; 17]) -> Result<()> {
+        csv_line(self.csv, &row)?;
+        self.batch.push((time_us, index, row));
+        if self.batch.len() >= BATCH_ROWS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn flush_batch(&mut self) -> Result<()> {
+        if let Some(p) = &mut self.parquet {
+            p.write(&findings_batch(&self.batch))?;
+        }
+        self.batch.clear();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.flush_batch()?;
+        if let Some(p) = self.parquet.take() {
+            p.finish()?;
+        }
+        Ok(())
+    }
+}
+
+fn drain(
+    cfg: &HuntConfig,
+    sorted: &mut SortedFindings,
+    now_us: i64,
+    tally: &mut Tally,
+    sinks: &mut Sinks<'_, '_>,
+) -> Result<()> {
+    while let Some(f) = sorted.next_finding()? {
+        let meta = cfg.rules.rules()[f.rule as usize].meta();
+        match tally.judge(&f, &meta.id, cfg.allow.as_ref(), now_us) {
+            Verdict::Duplicate => {}
+            Verdict::Suppressed(entry) => {
+                if let (Some(files), Some(allow)) = (&mut sinks.files, &cfg.allow) {
+                    let mut row = cells(&f, meta).to_vec();
+                    row.push(Some(allow.entries[entry].name.clone()));
+                    csv_line(files.suppressed, &row)?;
+                }
+            }
+            Verdict::Reported => {
+                match cfg.format {
+                    HuntFormat::Jsonl => writeln!(sinks.stdout, "{}", json_row(&f, meta))?,
+                    HuntFormat::Csv => csv_line(sinks.stdout, &cells(&f, meta))?,
+                    HuntFormat::Table | HuntFormat::Json => {}
+                }
+                if let Some(files) = &mut sinks.files {
+                    files.reported(f.time_us, f.index, cells(&f, meta))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn summary<'a>(
+    cfg: &HuntConfig,
+    scanned: &'a Scanned,
+    counts: &'a RecordCounts,
+    tally: &Tally,
+    parsed: u64,
+    now_us: i64,
+) -> HuntSummary<'a> {
+    let stats = &scanned.outcome.stats;
+    let matched = table_json(&rules_table(&cfg.rules, tally, true));
+    let allowlist = cfg.allow.iter().flat_map(|a| {
+        a.entries
+            .iter()
+            .zip(&tally.per_entry)
+            .map(|(e, n)| AllowJson {
+                name: e.name.clone(),
+                suppressed: *n,
+                expired: e.expired(now_us),
+            })
+    });
+    HuntSummary {
+        files: &stats.files,
+        failures: &stats.failures,
+        records: counts,
+        records_parsed: parsed,
+        window: WindowJson {
+            since: cfg.scan.window.since.map(format_utc),
+            until: cfg.scan.window.until.map(format_utc),
+        },
+        rules: RulesJson {
+            loaded: cfg.rules.len(),
+            left_out: cfg.problems.iter().map(ToString::to_string).collect(),
+            matched,
+            source: RULE_SET_URL,
+            license: RULE_LICENSE_URL,
+        },
+        allowlist: allowlist.collect(),
+        elapsed_s: scanned.elapsed.as_secs_f64(),
+        bytes_read: stats.bytes_read,
+        bytes_decompressed: stats.bytes_decompressed,
+        threads: scanned.threads,
+    }
+}
+
+/// A table's rows as JSON objects (times as RFC 3339 text).
+fn table_json(table: &crate::report::Table) -> Vec<serde_json::Value> {
+    use crate::report::Column;
+    (0..table.rows())
+        .map(|i| {
+            let row = table.columns.iter().map(|(name, col)| {
+                let v = match col {
+                    Column::Str(c) => serde_json::json!(c.get(i)),
+                    Column::Count(c) => serde_json::json!(c[i]),
+                    Column::Time(c) => serde_json::json!(c[i]
+                        .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+                        .map(format_utc)),
+                    Column::Bool(c) => serde_json::json!(c[i]),
+                    Column::Float(c) => serde_json::json!(c[i]),
+                };
+                (name.to_string(), v)
+            });
+            serde_json::Value::Object(row.collect())
+        })
+        .collect()
+}
+
+/// Prints what the format asks for, and the accounting on stderr.
+fn show(
+    cfg: &HuntConfig,
+    scanned: &Scanned,
+    counts: &RecordCounts,
+    tally: &Tally,
+    summary: &HuntSummary<'_>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match cfg.format {
+        HuntFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, summary)?;
+            writeln!(out)?;
+        }
+        HuntFormat::Table if !cfg.scan.quiet => {
+            let table = rules_table(&cfg.rules, tally, true);
+            print_table(&mut out, &table, usize::MAX, cfg.scan.cell_fit)?;
+            let s = &scanned.outcome.stats;
+            writeln!(
+                out,
+                "\n{} of {} rules matched; {} findings, {} suppressed; {} files scanned, {} failed\n{}\n{} records parsed (the others could match no rule)\nRules: SigmaHQ ({RULE_SET_URL}), Detection Rule License 1.1; authors as above.",
+                table.rows(),
+                cfg.rules.len(),
+                tally.rules.iter().map(|r| r.matches).sum::<u64>(),
+                tally.per_entry.iter().sum::<u64>(),
+                s.files.scanned,
+                s.files.failed,
+                counts.describe(),
+                summary.records_parsed,
+            )?;
+            show_allowlist(&mut out, summary)?;
+        }
+        _ => {}
+    }
+    out.flush()?;
+    if !cfg.scan.quiet {
+        if cfg.format != HuntFormat::Table {
+            eprintln!("ctscan: {}", counts.describe());
+        }
+        counts.warn_left_out(cfg.scan.duplicates);
+    }
+    Ok(())
+}
+
+fn show_allowlist(out: &mut impl Write, summary: &HuntSummary<'_>) -> Result<()> {
+    for e in &summary.allowlist {
+        let expired = if e.expired {
+            " (expired, not applied)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "allowlist '{}': {} suppressed{expired}",
+            terminal(&e.name),
+            e.suppressed
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `hunt`: Sigma rules run over CloudTrail records in the scan's one pass.
+//!
+//! [`sigma`] is the rule engine (loading, routing, evaluation); [`bundled`]
+//! the SigmaHQ CloudTrail rules shipped in the binary; [`gate`] the byte
+//! check that keeps records no rule could match from being parsed;
+//! [`finding`] and [`runs`] the rows a hunt produces and their bounded,
+//! sorted storage; [`summary`] the per-rule totals; [`allow`] the
+//! allowlists. This module neither scans nor writes: `commands::hunt` feeds
+//! it from the scan and writes its outputs.
+
+pub mod allow;
+pub mod bundled;
+pub mod finding;
+pub mod gate;
+pub mod runs;
+pub mod sigma;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+
+use sigma::{LoadError, SigmaRule, SigmaRuleSet, Unsupported};
+
+/// The rules a hunt runs: `paths` (files or folders), or the bundled set
+/// when there are none. Rules that cannot be used come back beside the set.
+pub fn load_rules(paths: &[PathBuf]) -> Result<(SigmaRuleSet, Vec<Unsupported>), LoadError> {
+    if !paths.is_empty() {
+        return SigmaRuleSet::load(paths);
+    }
+    let mut rules = Vec::new();
+    let mut problems = Vec::new();
+    for (name, text) in bundled::BUNDLED_RULES {
+        let file = Path::new("bundled").join(name);
+        match SigmaRule::from_yaml(&file, text) {
+            Ok(rule) => rules.push(rule),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    Ok((SigmaRuleSet::from_rules(rules), problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_rule_is_listed_and_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/sigma-cloudtrail/rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yml"))
+            .collect();
+        on_disk.sort();
+        let listed: Vec<&str> = bundled::BUNDLED_RULES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, listed);
+        let (set, problems) = load_rules(&[]).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(set.len(), 57);
+        assert!(set.rules().iter().all(|r| !r.meta().author.is_empty()));
+    }
+}
