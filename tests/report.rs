@@ -957,6 +957,15 @@ fn assert_outputs_whole(out: &Path) {
     }
 }
 
+/// What every interrupted run must leave: no temporary file beside the
+/// outputs or in the temporary directory, and every output whole.
+fn assert_clean_after_interrupt(out: &Path, tmp: &Path, delay_ms: u64) {
+    let none: &[String] = &[];
+    assert_eq!(leftover_temp_files(out), none, "after {delay_ms} ms");
+    assert_eq!(leftover_temp_files(tmp), none, "after {delay_ms} ms");
+    assert_outputs_whole(out);
+}
+
 /// Ctrl-C at any moment stops the run with status 130 (or lets a finished
 /// run end with 0), leaves every output whole or absent, and leaves no
 /// temporary file: neither `.NAME.PID.tmp` beside the outputs nor a
@@ -969,18 +978,7 @@ fn ctrl_c_at_any_moment_leaves_no_half_written_output() {
     loop {
         let (out, tmp) = (TestDir::new(), TestDir::new());
         let run = interrupt_report(t.path(), out.path(), tmp.path(), delay_ms, 1);
-        let (no_out, no_tmp): (&[String], &[String]) = (&[], &[]);
-        assert_eq!(
-            leftover_temp_files(out.path()),
-            no_out,
-            "after {delay_ms} ms"
-        );
-        assert_eq!(
-            leftover_temp_files(tmp.path()),
-            no_tmp,
-            "after {delay_ms} ms"
-        );
-        assert_outputs_whole(out.path());
+        assert_clean_after_interrupt(out.path(), tmp.path(), delay_ms);
         eprintln!(
             "after {delay_ms} ms: {:?}, {} outputs",
             run.code,
@@ -1012,18 +1010,7 @@ fn a_second_ctrl_c_exits_at_once_and_leaves_no_temporary_file() {
     for delay_ms in [10, 40, 80, 160, 320, 480, 640] {
         let (out, tmp) = (TestDir::new(), TestDir::new());
         let run = interrupt_report(t.path(), out.path(), tmp.path(), delay_ms, 2);
-        let (no_out, no_tmp): (&[String], &[String]) = (&[], &[]);
-        assert_eq!(
-            leftover_temp_files(out.path()),
-            no_out,
-            "after {delay_ms} ms"
-        );
-        assert_eq!(
-            leftover_temp_files(tmp.path()),
-            no_tmp,
-            "after {delay_ms} ms"
-        );
-        assert_outputs_whole(out.path());
+        assert_clean_after_interrupt(out.path(), tmp.path(), delay_ms);
         match run.code {
             Some(0) => continue, // done before the first press
             // Still starting up: nothing was written, nothing to clean.
