@@ -324,8 +324,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
             state.staged = staged;
             let delivered = key_time(key).is_none_or(|k| self.window.contains(k.start));
             state.log_files += u64::from(delivered);
-            state.no_event_time.missing += state.staged_no_time.missing;
-            state.no_event_time.unparseable += state.staged_no_time.unparseable;
+            state.no_event_time.add(&state.staged_no_time);
         }
         state.staged.clear();
         state.staged_no_time = NoTimeReasons::default();
@@ -342,8 +341,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
         a.log_files += b.log_files;
         a.matched += b.matched;
         a.duplicates += b.duplicates;
-        a.no_event_time.missing += b.no_event_time.missing;
-        a.no_event_time.unparseable += b.no_event_time.unparseable;
+        a.no_event_time.add(&b.no_event_time);
         a
     }
 }

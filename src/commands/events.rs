@@ -107,8 +107,7 @@ impl RecordVisitor for EventsVisitor<'_> {
     fn end_object(&self, state: &mut Found, _key: &str, ok: bool) {
         if ok {
             state.done.append(&mut state.staged);
-            state.no_event_time.missing += state.staged_no_time.missing;
-            state.no_event_time.unparseable += state.staged_no_time.unparseable;
+            state.no_event_time.add(&state.staged_no_time);
         }
         state.staged.clear();
         state.staged_no_time = NoTimeReasons::default();
@@ -116,8 +115,7 @@ impl RecordVisitor for EventsVisitor<'_> {
 
     fn merge(&self, mut a: Found, mut b: Found) -> Found {
         a.done.append(&mut b.done);
-        a.no_event_time.missing += b.no_event_time.missing;
-        a.no_event_time.unparseable += b.no_event_time.unparseable;
+        a.no_event_time.add(&b.no_event_time);
         a
     }
 }

@@ -250,12 +250,7 @@ pub fn principal<V: JsonView>(identity: Option<&V>) -> String {
     let Some(id) = identity else {
         return "unknown".to_string();
     };
-    let get = |path: &[&str]| -> Option<&str> {
-        path.iter()
-            .try_fold(id, |v, k| v.field(k))
-            .and_then(JsonView::text)
-            .filter(|s| !s.is_empty())
-    };
+    let get = |path: &[&str]| text_at(id, path);
     if let Some(found) = typed_principal(id) {
         return found;
     }
@@ -270,14 +265,17 @@ pub fn principal<V: JsonView>(identity: Option<&V>) -> String {
         .to_string()
 }
 
+/// The non-empty string at `path` below `id`; an empty one counts as absent.
+fn text_at<'v, V: JsonView>(id: &'v V, path: &[&str]) -> Option<&'v str> {
+    path.iter()
+        .try_fold(id, |v, k| v.field(k))
+        .and_then(JsonView::text)
+        .filter(|s| !s.is_empty())
+}
+
 /// The principal the identity's `type` names it by, when that field is there.
 fn typed_principal<V: JsonView>(id: &V) -> Option<String> {
-    let get = |path: &[&str]| -> Option<&str> {
-        path.iter()
-            .try_fold(id, |v, k| v.field(k))
-            .and_then(JsonView::text)
-            .filter(|s| !s.is_empty())
-    };
+    let get = |path: &[&str]| text_at(id, path);
     let issuer = || get(&["sessionContext", "sessionIssuer", "arn"]);
     let found = match get(&["type"]) {
         Some("AssumedRole") | Some("FederatedUser") => issuer(),

@@ -63,7 +63,8 @@ impl NoTimeReasons {
         }
     }
 
-    fn add(&mut self, o: &NoTimeReasons) {
+    /// Adds another tally to this one.
+    pub fn add(&mut self, o: &NoTimeReasons) {
         self.missing += o.missing;
         self.unparseable += o.unparseable;
     }

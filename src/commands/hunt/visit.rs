@@ -77,8 +77,7 @@ impl RecordVisitor for HuntVisitor<'_> {
     fn end_object(&self, state: &mut HuntState, _key: &str, ok: bool) {
         if ok {
             state.findings.extend(&mut state.staged);
-            state.no_event_time.missing += state.staged_no_time.missing;
-            state.no_event_time.unparseable += state.staged_no_time.unparseable;
+            state.no_event_time.add(&state.staged_no_time);
         }
         state.staged.clear();
         state.staged_no_time = NoTimeReasons::default();
