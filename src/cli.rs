@@ -193,6 +193,12 @@ pub struct ReportArgs {
     /// Also replay a rule pack's alarms in the same pass: `cis` or a JSON rules file (as `alarm --rules`).
     #[arg(long, value_name = "cis|FILE")]
     pub rules: Option<String>,
+    /// Also run Sigma rules in the same pass: a rule file or folder (repeatable), or `bundled` for the SigmaHQ CloudTrail set. Adds hunt_rules and hunt_findings.
+    #[arg(long = "sigma", value_name = "PATH|bundled")]
+    pub sigma: Vec<PathBuf>,
+    /// Allowlist (YAML or JSON) of known-good principals, source IPs/CIDRs, user agents and accounts: silences matching `findings` (and Sigma findings), which are written to findings_suppressed (and suppressed.csv).
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
 }
 
 /// `ctscan verify`.

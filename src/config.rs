@@ -248,6 +248,10 @@ pub struct ReportConfig {
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
     pub rules: Vec<crate::replay::rules::Rule>,
+    /// `--sigma`: Sigma rules run in the same pass.
+    pub sigma: Option<std::sync::Arc<crate::hunt::SigmaSetup>>,
+    /// `--allow`: known-good subjects, for `findings` and the Sigma findings.
+    pub allow: Option<std::sync::Arc<crate::hunt::allow::Allowlist>>,
 }
 
 impl ReportConfig {
@@ -275,6 +279,7 @@ impl ReportConfig {
         if let Some(dir) = args.html.as_ref().and_then(|f| f.parent()) {
             std::fs::create_dir_all(dir).with_context(|| format!("--html {}", dir.display()))?;
         }
+        let allow = load_allowlist(args.allow.as_deref())?;
         Ok(ReportConfig {
             scan,
             out: args.out.clone(),
@@ -298,6 +303,11 @@ impl ReportConfig {
                     .unwrap_or_default(),
                 crate::cli::DEFAULT_SNS_TOPIC_ARN,
             ),
+            sigma: (!args.sigma.is_empty())
+                .then(|| crate::hunt::SigmaSetup::load(&args.sigma, false, allow.clone()))
+                .transpose()?
+                .map(std::sync::Arc::new),
+            allow,
         })
     }
 }
@@ -461,7 +471,7 @@ pub struct HuntConfig {
     pub rules: crate::hunt::sigma::SigmaRuleSet,
     /// Rule files left out (unsupported, invalid, another log source).
     pub problems: Vec<crate::hunt::sigma::Unsupported>,
-    pub allow: Option<crate::hunt::allow::Allowlist>,
+    pub allow: Option<std::sync::Arc<crate::hunt::allow::Allowlist>>,
     pub out: Option<PathBuf>,
     pub format: crate::cli::HuntFormat,
 }
@@ -469,21 +479,15 @@ pub struct HuntConfig {
 impl HuntConfig {
     pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
         let scan = visitor_scan(&args.scan, env)?;
-        let (rules, problems) = crate::hunt::load_rules(&args.sigma)?;
-        let unusable = problems
-            .iter()
-            .find(|p| !matches!(p.problem, crate::hunt::sigma::Problem::Skipped(_)));
-        if let (true, Some(p)) = (args.strict, unusable) {
-            bail!("--strict: {p}");
-        }
-        if rules.is_empty() {
-            bail!("no Sigma rule for aws/cloudtrail could be loaded from --sigma");
-        }
-        let allow = args
-            .allow
-            .as_deref()
-            .map(crate::hunt::allow::Allowlist::load)
-            .transpose()?;
+        let crate::hunt::SigmaSetup {
+            rules,
+            problems,
+            allow,
+        } = crate::hunt::SigmaSetup::load(
+            &args.sigma,
+            args.strict,
+            load_allowlist(args.allow.as_deref())?,
+        )?;
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
         }
@@ -496,6 +500,14 @@ impl HuntConfig {
             format: args.format,
         })
     }
+}
+
+/// `--allow FILE`, read and checked.
+fn load_allowlist(
+    path: Option<&std::path::Path>,
+) -> Result<Option<std::sync::Arc<crate::hunt::allow::Allowlist>>> {
+    path.map(|p| crate::hunt::allow::Allowlist::load(p).map(std::sync::Arc::new))
+        .transpose()
 }
 
 /// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.

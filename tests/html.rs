@@ -491,3 +491,89 @@ fn html_alarm_timeline_of_the_cis_pack_in_chromium() {
     // Every rule has a row; a rule's bands are its changes plus the first.
     assert_eq!(states.len(), 16 + history.len());
 }
+
+/// The cells of each body row of the `<table data-table="name">` in `dom`.
+fn table_rows(dom: &str, name: &str) -> Vec<Vec<String>> {
+    let tag = format!("<table data-table=\"{name}\"");
+    let start = dom
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no {name} table in the DOM"));
+    let end = start + dom[start..].find("</table>").unwrap();
+    let body = &dom[start..end];
+    let body = &body[body.find("<tbody>").map_or(0, |b| b)..];
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let text = &cell[cell.find('>').unwrap() + 1..];
+                    text[..text.find("</td>").unwrap()].to_string()
+                })
+                .collect()
+        })
+        .filter(|cells: &Vec<String>| !cells.is_empty())
+        .collect()
+}
+
+#[test]
+fn html_sigma_section_shows_the_rules_that_matched_and_the_first_findings() {
+    let logs = shared_data("stratus-red-team");
+    let out = TestDir::new();
+    let page = out.join("dash.html");
+    let (code, _, stderr) = outputs(&ctscan(&[
+        logs.to_str().unwrap(),
+        "--sigma",
+        "bundled",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let matched: Vec<String> = Csv::read(&out.join("hunt_rules.csv"))
+        .maps()
+        .into_iter()
+        .filter(|r| r["matches"] != "0" || r["suppressed"] != "0")
+        .map(|r| r["rule_id"].clone())
+        .collect();
+    let findings: Vec<String> = Csv::read(&out.join("hunt_findings.csv"))
+        .maps()
+        .into_iter()
+        .map(|r| r["event_id"].clone())
+        .collect();
+    assert!(
+        !matched.is_empty() && findings.len() > 50,
+        "{}",
+        findings.len()
+    );
+
+    let loaded = load_in_chromium(&page);
+    assert_eq!(page_errors(&loaded.log), Vec::<&str>::new());
+    let dom = &loaded.dom;
+    assert_only_own_markup(dom);
+    let section = &dom[dom.find("<section id=\"sigma\"").expect("a Sigma section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(&format!(
+            "{} findings from {} rules",
+            findings.len(),
+            matched.len()
+        )),
+        "{section}"
+    );
+    let rules = table_rows(section, "hunt_rules");
+    let ids: Vec<&str> = rules.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, matched, "matched rules, most matches first");
+    let first = table_rows(section, "first_findings");
+    assert_eq!(first.len(), 50, "the first rows only");
+    let event_ids: Vec<&str> = first.iter().map(|r| r[14].as_str()).collect();
+    assert_eq!(
+        event_ids,
+        findings[..50]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+}

@@ -403,3 +403,239 @@ fn a_redelivered_event_counts_once_and_every_record_is_accounted_for() {
     ]));
     assert_eq!(stdout.lines().count(), 2);
 }
+
+/// The text of `DIR/NAME`.
+fn file(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+#[test]
+fn report_with_sigma_finds_what_hunt_finds_and_leaves_the_report_as_it_was() {
+    let logs = shared_data("stratus-red-team");
+    let logs = logs.to_str().unwrap();
+    let (with, plain, hunted) = (TestDir::new(), TestDir::new(), TestDir::new());
+    let run = |args: &[&str]| {
+        let (code, stdout, stderr) = outputs(&ctscan(args));
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        stdout
+    };
+    let stdout = run(&[
+        "report",
+        logs,
+        "--rules",
+        "cis",
+        "--sigma",
+        "bundled",
+        "--out",
+        with.path().to_str().unwrap(),
+    ]);
+    run(&[
+        "report",
+        logs,
+        "--rules",
+        "cis",
+        "--out",
+        plain.path().to_str().unwrap(),
+        "-q",
+    ]);
+    run(&["hunt", logs, "--out", hunted.path().to_str().unwrap(), "-q"]);
+
+    // The report's own tables and the alarms are untouched by --sigma.
+    for name in [
+        "by_principal.csv",
+        "by_hour.csv",
+        "by_source_ip.csv",
+        "by_secret.csv",
+    ] {
+        assert_eq!(file(with.path(), name), file(plain.path(), name), "{name}");
+    }
+    for name in ["findings.csv", "rules.csv", "state_history.csv"] {
+        assert_eq!(file(with.path(), name), file(plain.path(), name), "{name}");
+    }
+    // The Sigma side equals a hunt over the same logs, row for row.
+    for name in ["hunt_findings.csv", "suppressed.csv"] {
+        assert_eq!(file(with.path(), name), file(hunted.path(), name), "{name}");
+    }
+    assert_eq!(
+        file(with.path(), "hunt_rules.csv"),
+        file(hunted.path(), "hunt_rules.csv")
+    );
+    let rules = Csv::read(&with.join("hunt_rules.csv"));
+    assert_eq!(
+        rules.rows.len(),
+        57,
+        "every rule has a row, as in hunt --out"
+    );
+    let findings = Csv::read(&with.join("hunt_findings.csv")).rows.len();
+    assert!(findings > 0, "the detonations must match some rule");
+    let s = summary(with.path());
+    assert_accounted(&s);
+    assert_eq!(s["sigma"]["findings"], findings);
+    assert_eq!(s["sigma"]["rules_loaded"], 57);
+    let per_rule: Vec<u64> = rules
+        .maps()
+        .iter()
+        .map(|r| r["matches"].parse::<u64>().unwrap())
+        .collect();
+    let matched = per_rule.iter().filter(|&&n| n > 0).count();
+    assert_eq!(s["sigma"]["rules_matched"], matched);
+    let summed: u64 = per_rule.iter().sum();
+    assert_eq!(
+        summed, findings as u64,
+        "per-rule matches sum to the findings"
+    );
+    assert!(stdout.contains("hunt_rules"), "{stdout}");
+}
+
+#[test]
+fn report_with_sigma_applies_the_allowlist_as_hunt_does() {
+    let dir = TestDir::new();
+    write_logins(
+        &dir,
+        &[
+            login("breakglass", "198.51.100.1", "2026-01-01T10:00:00Z", "e1"),
+            login("alice", "203.0.113.9", "2026-01-01T11:00:00Z", "e2"),
+            login("bob", "192.0.2.1", "2026-01-01T12:00:00Z", "e3"),
+        ],
+    );
+    let allow = dir.write(
+        "allow.yml",
+        b"allow:\n  - name: break-glass\n    principals: ['arn:aws:iam::*:user/BreakGlass']\n",
+    );
+    let (logs, allow) = (dir.join("logs"), allow.to_str().unwrap().to_string());
+    let (report_out, hunt_out) = (dir.join("report"), dir.join("hunt"));
+    let (code, _, stderr) = outputs(&ctscan(&[
+        "report",
+        logs.to_str().unwrap(),
+        "--sigma",
+        "bundled",
+        "--allow",
+        &allow,
+        "--out",
+        report_out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = outputs(&ctscan(&[
+        "hunt",
+        logs.to_str().unwrap(),
+        "--allow",
+        &allow,
+        "--out",
+        hunt_out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    for name in ["hunt_findings.csv", "suppressed.csv", "hunt_rules.csv"] {
+        assert_eq!(file(&report_out, name), file(&hunt_out, name), "{name}");
+    }
+    let suppressed = Csv::read(&report_out.join("suppressed.csv")).maps();
+    let ids: Vec<_> = suppressed.iter().map(|r| r["event_id"].as_str()).collect();
+    assert_eq!(ids, ["e1"]);
+    let s = summary(&report_out);
+    assert_eq!(s["sigma"]["suppressed"], 1);
+    assert_eq!(s["sigma"]["findings"], 2);
+}
+
+#[test]
+fn report_allow_silences_findings_rows_and_writes_them_apart() {
+    let dir = TestDir::new();
+    let logs = root().join("sample-logs");
+    let logs = logs.to_str().unwrap();
+    let allow = dir.write(
+        "allow.yml",
+        b"allow:\n  - name: breakglass\n    principals: ['*:role/admin-breakglass']\n  - name: etl new addresses\n    principals: ['*:role/batch-etl']\n    rule: new-source-ip\n  - name: everyone, once\n    principals: ['*']\n    expires: 2020-01-01\n",
+    );
+    let (plain, allowed) = (dir.join("plain"), dir.join("allowed"));
+    let (code, _, stderr) = outputs(&ctscan(&[
+        logs,
+        "--baseline",
+        "1d",
+        "--out",
+        plain.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = outputs(&ctscan(&[
+        logs,
+        "--baseline",
+        "1d",
+        "--allow",
+        allow.to_str().unwrap(),
+        "--out",
+        allowed.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("allowlist entry 'everyone, once' expired on 2020-01-01"),
+        "{stderr}"
+    );
+
+    // What each entry should silence, judged from the plain run's rows.
+    let everything = Csv::read(&plain.join("findings.csv"));
+    let entry_of = |row: &BTreeMap<String, String>| {
+        let principal = row["principal"].as_str();
+        if principal.ends_with(":role/admin-breakglass") {
+            Some("breakglass")
+        } else if principal.ends_with(":role/batch-etl") && row["rule"] == "new-source-ip" {
+            Some("etl new addresses")
+        } else {
+            None
+        }
+    };
+    let rows = everything.maps();
+    let kept: Vec<_> = rows.iter().filter(|r| entry_of(r).is_none()).collect();
+    let silenced: Vec<_> = rows.iter().filter(|r| entry_of(r).is_some()).collect();
+    assert!(!kept.is_empty() && !silenced.is_empty());
+    let findings = Csv::read(&allowed.join("findings.csv")).maps();
+    assert_eq!(findings.iter().collect::<Vec<_>>(), kept);
+    let suppressed = Csv::read(&allowed.join("findings_suppressed.csv")).maps();
+    assert_eq!(suppressed.len(), silenced.len());
+    for (got, want) in suppressed.iter().zip(&silenced) {
+        assert_eq!(got["event_id"], want["event_id"]);
+        assert_eq!(got["rule"], want["rule"]);
+        assert_eq!(Some(got["allow_entry"].as_str()), entry_of(want));
+    }
+    // The report's own tables do not change.
+    for name in [
+        "by_principal.csv",
+        "by_secret.csv",
+        "by_source_ip.csv",
+        "by_hour.csv",
+    ] {
+        assert_eq!(file(&plain, name), file(&allowed, name), "{name}");
+    }
+    let s = summary(&allowed);
+    let counts: Vec<(String, u64, bool)> = s["allowlist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["findings"].as_u64().unwrap(),
+                e["expired"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let count = |name: &str| {
+        silenced
+            .iter()
+            .filter(|r| entry_of(r) == Some(name))
+            .count() as u64
+    };
+    assert_eq!(
+        counts,
+        [
+            ("breakglass".to_string(), count("breakglass"), false),
+            (
+                "etl new addresses".to_string(),
+                count("etl new addresses"),
+                false
+            ),
+            ("everyone, once".to_string(), 0, true),
+        ]
+    );
+}

@@ -35,7 +35,8 @@ use crate::report::export::{write_csv, write_json_atomically, write_parquet};
 use crate::report::sanitize::terminal;
 use crate::report::terminal::print_table;
 use crate::report::{Column, StrColumn, Table};
-use crate::scan::{NoTimeReasons, RecordCounts, RecordVisitor};
+use crate::scan::both::Both;
+use crate::scan::{NoTimeReasons, NoVisitor, RecordCounts, RecordVisitor};
 use crate::window::{key_time, TimeWindow};
 
 /// Records larger than this are never sent to CloudWatch Logs (§1.8).
@@ -522,6 +523,18 @@ pub fn scan_for_rules(
     clock: ClockArg,
     default_mode: DefaultModeArg,
 ) -> Result<(Scanned, AlarmHits)> {
+    scan_for_rules_and(scan, rules, clock, default_mode, &NoVisitor)
+        .map(|(scanned, hits, ())| (scanned, hits))
+}
+
+/// [`scan_for_rules`], feeding `also` in the same pass.
+pub fn scan_for_rules_and<V: RecordVisitor>(
+    scan: &ScanConfig,
+    rules: &[Rule],
+    clock: ClockArg,
+    default_mode: DefaultModeArg,
+    also: &V,
+) -> Result<(Scanned, AlarmHits, V::State)> {
     let set = RuleSet::new(rules.to_vec())?;
     let default_rules: Vec<usize> = (0..rules.len())
         .filter(|&i| rules[i].default_value.is_some())
@@ -535,7 +548,8 @@ pub fn scan_for_rules(
         duplicates: scan.duplicates,
         seen: SeenEvents::default(),
     };
-    scan_sources_with(scan, &visitor)
+    let (scanned, (hits, other)) = scan_sources_with(scan, &Both(&visitor, also))?;
+    Ok((scanned, hits, other))
 }
 
 /// Runs `alarm`.

@@ -9,20 +9,26 @@ use crate::cli::ClockArg;
 use crate::cli::DefaultModeArg;
 use crate::cli::OutputFormat;
 use crate::commands::alarm::{
-    history_table, replay_rule_list, rules_table, scan_for_rules, AlarmHits, ReplayHow, RuleOutcome,
+    history_table, replay_rule_list, rules_table, scan_for_rules, scan_for_rules_and, AlarmHits,
+    ReplayHow, RuleOutcome,
 };
-use crate::commands::scan_sources::{scan_sources, Scanned};
+use crate::commands::hunt::{finish_for_report, HuntState, HuntVisitor, SigmaResults};
+use crate::commands::scan_sources::{scan_sources, scan_sources_with, Scanned};
+pub use crate::commands::WindowJson;
 use crate::config::ReportConfig;
 use crate::error::ExitStatus;
 use crate::events::EventStore;
-use crate::report::dashboard::AlarmTimeline;
+use crate::hunt::allow::Subject;
+use crate::hunt::gate::Gate;
+use crate::report::dashboard::{AlarmTimeline, TABLE_ROWS};
 use crate::report::export::{
     write_csv, write_events_parquet_with, write_json_atomically, write_parquet,
 };
 use crate::report::findings::{findings_table, findings_with, Countries};
 use crate::report::geoip::Annotations;
+use crate::report::sanitize::terminal;
 use crate::report::terminal::{human_bytes, print_table};
-use crate::report::{all_reports, Table};
+use crate::report::{all_reports, Column, Table};
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::S3Counts;
 use crate::window::format_utc;
@@ -43,18 +49,81 @@ pub struct Summary<'a> {
     /// LIST requests and keys listed, when a SOURCE is on S3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Counts>,
+    /// What each `--allow` entry silenced: `findings` rows and Sigma
+    /// findings together.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowlist: Vec<AllowJson>,
+    /// What the Sigma rules found, with `--sigma`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<SigmaJson>,
 }
 
-/// The window as RFC 3339 strings (null for an open end).
+/// One allowlist entry's effect.
 #[derive(Debug, Serialize)]
-pub struct WindowJson {
-    pub since: Option<String>,
-    pub until: Option<String>,
+pub struct AllowJson {
+    pub name: String,
+    /// `findings` rows it silenced (in `findings_suppressed`).
+    pub findings: u64,
+    /// Sigma findings it silenced (in `suppressed.csv`).
+    pub sigma: u64,
+    /// Past its expiry: it silenced nothing.
+    pub expired: bool,
+}
+
+/// Per entry of `--allow`, what it silenced.
+fn allowlist_json(
+    cfg: &ReportConfig,
+    reports: &[Table],
+    sigma: Option<&SigmaResults>,
+) -> Vec<AllowJson> {
+    let Some(allow) = &cfg.allow else {
+        return Vec::new();
+    };
+    let silenced = reports
+        .iter()
+        .find(|t| t.name == "findings_suppressed")
+        .and_then(|t| t.columns.iter().find(|(n, _)| *n == "allow_entry"));
+    let now_us = cfg.scan.now.as_microsecond();
+    allow
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| AllowJson {
+            name: e.name.clone(),
+            findings: match silenced {
+                Some((_, Column::Str(names))) => (0..names.len())
+                    .filter(|&r| names.get(r) == Some(e.name.as_str()))
+                    .count() as u64,
+                _ => 0,
+            },
+            sigma: sigma.map_or(0, |s| s.per_entry[i]),
+            expired: e.expired(now_us),
+        })
+        .collect()
+}
+
+/// `summary.json`'s account of `--sigma`.
+#[derive(Debug, Serialize)]
+pub struct SigmaJson {
+    pub rules_loaded: usize,
+    pub rules_matched: usize,
+    /// Findings reported: one per (rule, event), repeats and suppressed ones apart.
+    pub findings: u64,
+    /// Findings the allowlist silenced (listed in `suppressed.csv`).
+    pub suppressed: u64,
+    /// Records a rule matched that have no usable eventTime, so no finding.
+    pub no_event_time: u64,
 }
 
 /// Runs `report`.
 pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
-    let (scanned, hits) = scan(cfg)?;
+    for p in cfg.sigma.iter().flat_map(|s| &s.problems) {
+        eprintln!("ctscan: warning: sigma: {}", terminal(&p.to_string()));
+    }
+    if let Some(allow) = &cfg.allow {
+        allow.warn_expired(cfg.scan.now.as_microsecond());
+    }
+    let (scanned, hits, hunted) = scan(cfg)?;
     let stats = &scanned.outcome.stats;
     let store = &scanned.outcome.events;
     let summary = Summary {
@@ -71,6 +140,8 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         bytes_decompressed: stats.bytes_decompressed,
         threads: scanned.threads,
         s3: scanned.s3,
+        sigma: None,
+        allowlist: Vec::new(),
     };
     let geo = cfg
         .geoip
@@ -89,6 +160,30 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         reports.push(rules_table(&outcomes));
         reports.push(history_table(&outcomes));
     }
+    let sigma = match (&cfg.sigma, hunted) {
+        (Some(setup), Some(state)) => Some(finish_for_report(
+            setup,
+            state,
+            cfg.out.as_deref(),
+            cfg.scan.duplicates,
+            cfg.scan.now.as_microsecond(),
+            TABLE_ROWS,
+        )?),
+        _ => None,
+    };
+    let summary = Summary {
+        allowlist: allowlist_json(cfg, &reports, sigma.as_ref()),
+        sigma: sigma.as_ref().map(|s| SigmaJson {
+            rules_loaded: cfg.sigma.as_ref().map_or(0, |c| c.rules.len()),
+            rules_matched: s.rules.rows(),
+            findings: s.reported,
+            suppressed: s.suppressed,
+            no_event_time: s.no_event_time,
+        }),
+        ..summary
+    };
+    // Shown, not written: `finish_for_report` wrote the Sigma files.
+    let sigma_tables: Vec<Table> = sigma.map(|s| vec![s.rules, s.sample]).unwrap_or_default();
     if let Some(dir) = &cfg.out {
         for table in &reports {
             write_parquet(table, dir)?;
@@ -106,7 +201,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
             title: "ctscan: secret access report".to_string(),
             summary: &serde_json::to_value(&summary)?,
             store,
-            tables: &reports,
+            tables: &[&reports[..], &sigma_tables[..]].concat(),
             alarms: &timelines(&outcomes, store, cfg),
         });
         crate::report::export::write_atomically(path, |out| Ok(out.write_all(page.as_bytes())?))?;
@@ -119,7 +214,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         }
         OutputFormat::Table if !cfg.scan.quiet => {
             print_summary(&mut stdout, &scanned, &summary)?;
-            for table in &reports {
+            for table in reports.iter().chain(sigma_tables.first()) {
                 print_table(&mut stdout, table, cfg.top, cfg.scan.cell_fit)?;
             }
         }
@@ -135,16 +230,38 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
 
 /// Scans the SOURCEs; with `--rules`, also collects the rules' hits in the
 /// same pass, sorted by sample time.
-fn scan(cfg: &ReportConfig) -> Result<(Scanned, AlarmHits)> {
+/// With `--sigma`, also runs the Sigma rules in that pass.
+fn scan(cfg: &ReportConfig) -> Result<(Scanned, AlarmHits, Option<HuntState>)> {
+    let Some(setup) = &cfg.sigma else {
+        if cfg.rules.is_empty() {
+            return Ok((scan_sources(&cfg.scan)?, AlarmHits::default(), None));
+        }
+        let (scanned, hits) = scan_for_rules(
+            &cfg.scan,
+            &cfg.rules,
+            ClockArg::EventTime,
+            DefaultModeArg::PerEvent,
+        )?;
+        return Ok((scanned, hits, None));
+    };
+    let gate = Gate::new(setup.rules.rules().iter().map(|r| r.route()));
+    let hunt = HuntVisitor {
+        rules: &setup.rules,
+        gate: &gate,
+        window: cfg.scan.window,
+    };
     if cfg.rules.is_empty() {
-        return Ok((scan_sources(&cfg.scan)?, AlarmHits::default()));
+        let (scanned, state) = scan_sources_with(&cfg.scan, &hunt)?;
+        return Ok((scanned, AlarmHits::default(), Some(state)));
     }
-    scan_for_rules(
+    let (scanned, hits, state) = scan_for_rules_and(
         &cfg.scan,
         &cfg.rules,
         ClockArg::EventTime,
         DefaultModeArg::PerEvent,
-    )
+        &hunt,
+    )?;
+    Ok((scanned, hits, Some(state)))
 }
 
 /// One state band per replayed alarm, over the window (or, when it is open,
@@ -187,7 +304,9 @@ fn timelines(
         .collect()
 }
 
-/// `by_country` and `by_asn` (with `--geoip`), then `findings`.
+/// `by_country` and `by_asn` (with `--geoip`), then `findings`; with
+/// `--allow`, the findings it silences go to `findings_suppressed`, with
+/// the entry that silenced each.
 fn extra_reports(
     store: &EventStore,
     geo: Option<&Annotations<'_>>,
@@ -202,7 +321,36 @@ fn extra_reports(
     }
     let countries = geo.map(|g| g as &dyn Countries);
     let found = findings_with(store, cfg.baseline, countries, &cfg.findings);
-    tables.push(findings_table(found));
+    let Some(allow) = &cfg.allow else {
+        tables.push(findings_table(found));
+        return tables;
+    };
+    let now_us = cfg.scan.now.as_microsecond();
+    let (mut kept, mut silenced, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+    for f in found {
+        let subject = Subject {
+            rule: f.rule,
+            time_us: f.time_us,
+            principal: Some(f.principal),
+            source_ip: f.source_ip,
+            user_agent: f.user_agent,
+            account: f.account,
+        };
+        match allow.allowing(&subject, now_us) {
+            Some(entry) => {
+                entries.push(Some(allow.entries[entry].name.as_str()));
+                silenced.push(f);
+            }
+            None => kept.push(f),
+        }
+    }
+    tables.push(findings_table(kept));
+    let mut suppressed = findings_table(silenced);
+    suppressed.name = "findings_suppressed";
+    suppressed
+        .columns
+        .push(("allow_entry", Column::Str(entries.into_iter().collect())));
+    tables.push(suppressed);
     tables
 }
 

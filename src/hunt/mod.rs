@@ -17,8 +17,54 @@ pub mod sigma;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use sigma::{LoadError, SigmaRule, SigmaRuleSet, Unsupported};
+use anyhow::bail;
+
+use allow::Allowlist;
+use sigma::{LoadError, Problem, SigmaRule, SigmaRuleSet, Unsupported};
+
+/// The word `--sigma` takes for the bundled rules where a path is expected.
+pub const BUNDLED: &str = "bundled";
+
+/// A rule set ready to run, with what was left out of it and the allowlist
+/// its findings are judged against: what `hunt` and `report --sigma` share.
+#[derive(Debug)]
+pub struct SigmaSetup {
+    pub rules: SigmaRuleSet,
+    /// Rule files left out (unsupported, invalid, another log source).
+    pub problems: Vec<Unsupported>,
+    pub allow: Option<Arc<Allowlist>>,
+}
+
+impl SigmaSetup {
+    /// Loads `paths` (the bundled set when empty or when it is just
+    /// [`BUNDLED`]), beside an allowlist already read. With `strict`, a rule
+    /// that cannot be used is an error rather than a warning.
+    pub fn load(
+        paths: &[PathBuf],
+        strict: bool,
+        allow: Option<Arc<Allowlist>>,
+    ) -> anyhow::Result<Self> {
+        let bundled = paths.len() == 1 && paths[0] == Path::new(BUNDLED) && !paths[0].exists();
+        let paths = if bundled { &[][..] } else { paths };
+        let (rules, problems) = load_rules(paths)?;
+        let unusable = problems
+            .iter()
+            .find(|p| !matches!(p.problem, Problem::Skipped(_)));
+        if let (true, Some(p)) = (strict, unusable) {
+            bail!("--strict: {p}");
+        }
+        if rules.is_empty() {
+            bail!("no Sigma rule for aws/cloudtrail could be loaded from --sigma");
+        }
+        Ok(SigmaSetup {
+            rules,
+            problems,
+            allow,
+        })
+    }
+}
 
 /// The rules a hunt runs: `paths` (files or folders), or the bundled set
 /// when there are none. Rules that cannot be used come back beside the set.

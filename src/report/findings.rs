@@ -64,6 +64,9 @@ pub struct Finding<'s> {
     pub principal: &'s str,
     pub secret: Option<&'s str>,
     pub source_ip: Option<&'s str>,
+    /// The event's user agent and account, for allowlists.
+    pub user_agent: Option<&'s str>,
+    pub account: Option<&'s str>,
     /// A sentence with the numbers that made the rule fire.
     pub evidence: Box<str>,
     pub event_id: Option<Box<str>>,
@@ -122,6 +125,8 @@ impl<'s> Ctx<'s> {
             principal: self.principal(r),
             secret: self.secret(r),
             source_ip: self.source(r),
+            user_agent: self.store.get(r, Col::UserAgent),
+            account: self.store.get(r, Col::AccountId),
             // Boxed: exactly as long as the text, with no room to grow.
             evidence: evidence.into_boxed_str(),
             event_id: chunk.event_id(r).map(Box::from),

@@ -11,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use indicatif::ProgressBar;
 
+pub mod both;
 pub mod budget;
 pub mod stats;
 

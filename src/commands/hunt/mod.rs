@@ -7,28 +7,34 @@ mod visit;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
 
 use crate::cli::HuntFormat;
-use crate::commands::report::WindowJson;
 use crate::commands::scan_sources::{scan_sources_with, Scanned};
+use crate::commands::WindowJson;
 use crate::config::HuntConfig;
 use crate::error::ExitStatus;
+use crate::events::Duplicates;
+use crate::hunt::allow::Allowlist;
 use crate::hunt::bundled::{RULE_LICENSE_URL, RULE_SET_URL};
 use crate::hunt::gate::Gate;
 use crate::hunt::runs::SortedFindings;
+use crate::hunt::sigma::SigmaRuleSet;
 use crate::hunt::summary::{Tally, Verdict};
+use crate::hunt::SigmaSetup;
 use crate::report::export::{
     write_atomically, write_csv, write_json_atomically, write_parquet, ParquetBatches,
 };
 use crate::report::sanitize::terminal;
 use crate::report::terminal::print_table;
+use crate::report::Table;
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::window::format_utc;
 use rows::{cells, csv_header, csv_line, findings_batch, json_row, rules_table, FINDING_COLUMNS};
-use visit::{HuntState, HuntVisitor};
+pub use visit::{HuntState, HuntVisitor};
 
 /// Rows per Parquet row group of `hunt_findings`.
 const BATCH_ROWS: usize = 16_384;
@@ -94,7 +100,15 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
         bail!("keeping findings on disk: {e}");
     }
     let mut sorted = findings.into_sorted()?;
-    let tally = emit(cfg, &mut sorted, now_us)?;
+    let sink = Sink {
+        rules: &cfg.rules,
+        allow: cfg.allow.as_deref(),
+        out: cfg.out.as_deref(),
+        format: cfg.format,
+        duplicates: cfg.scan.duplicates,
+        keep: 0,
+    };
+    let (tally, _) = emit(&sink, &mut sorted, now_us)?;
     let counts = RecordCounts::of_visitor(
         scanned.outcome.stats.records.read,
         tally.matched_records,
@@ -116,27 +130,111 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
     })
 }
 
+/// What `report --sigma` shows of the Sigma rules it ran in its pass.
+pub struct SigmaResults {
+    /// `hunt_rules` as shown: the rules that matched.
+    pub rules: Table,
+    /// The first reported findings, in order (`hunt_findings`' first rows),
+    /// as the table `first_findings`.
+    pub sample: Table,
+    /// Findings reported (not suppressed, not repeats).
+    pub reported: u64,
+    pub suppressed: u64,
+    /// Of those, how many each allowlist entry silenced.
+    pub per_entry: Vec<u64>,
+    /// Records some rule matched, without a usable eventTime.
+    pub no_event_time: u64,
+}
+
+/// Ends the Sigma side of `report --sigma`: judges the findings, writes
+/// `hunt_rules`, `hunt_findings` and `suppressed.csv` into `out` as `hunt`
+/// does, and returns the tables the report shows: the rules that matched,
+/// and the first `keep` findings.
+pub fn finish_for_report(
+    setup: &SigmaSetup,
+    state: HuntState,
+    out: Option<&Path>,
+    duplicates: Duplicates,
+    now_us: i64,
+    keep: usize,
+) -> Result<SigmaResults> {
+    if let Some(e) = &state.findings.spill_error {
+        bail!("keeping findings on disk: {e}");
+    }
+    let mut sorted = state.findings.into_sorted()?;
+    let sink = Sink {
+        rules: &setup.rules,
+        allow: setup.allow.as_deref(),
+        out,
+        format: HuntFormat::Table,
+        duplicates,
+        keep,
+    };
+    let (tally, kept) = emit(&sink, &mut sorted, now_us)?;
+    if let Some(dir) = out {
+        // Every rule, as `hunt --out` writes it: a rule that ran and found
+        // nothing is worth knowing too.
+        let table = rules_table(&setup.rules, &tally, false);
+        write_parquet(&table, dir)?;
+        write_csv(&table, dir)?;
+    }
+    Ok(SigmaResults {
+        rules: rules_table(&setup.rules, &tally, true),
+        sample: Table {
+            name: "first_findings",
+            ..findings_batch(&kept)
+        },
+        reported: tally.rules.iter().map(|r| r.matches).sum(),
+        suppressed: tally.per_entry.iter().sum(),
+        per_entry: tally.per_entry.clone(),
+        no_event_time: state.no_event_time.missing + state.no_event_time.unparseable,
+    })
+}
+
+/// How a hunt's findings are judged and where they go; shared by `hunt`
+/// and `report --sigma`.
+pub struct Sink<'a> {
+    pub rules: &'a SigmaRuleSet,
+    pub allow: Option<&'a Allowlist>,
+    /// Writes `hunt_findings` and `suppressed.csv` here.
+    pub out: Option<&'a Path>,
+    /// What goes to stdout as findings arrive (`table` and `json`: nothing).
+    pub format: HuntFormat,
+    pub duplicates: Duplicates,
+    /// Reported findings kept as rows for the caller, the first in order.
+    pub keep: usize,
+}
+
+/// A kept finding: time, record index and its text cells.
+pub type FindingRow = (i64, u64, [Option<String>; 17]);
+
 /// Judges every finding in order and streams it where it goes: stdout for
 /// `jsonl`/`csv`, and with `--out` the findings files and `suppressed.csv`.
-fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Tally> {
+fn emit(
+    sink: &Sink<'_>,
+    sorted: &mut SortedFindings,
+    now_us: i64,
+) -> Result<(Tally, Vec<FindingRow>)> {
     let mut tally = Tally::new(
-        cfg.rules.len(),
-        cfg.allow.as_ref().map_or(0, |a| a.entries.len()),
-        cfg.scan.duplicates,
+        sink.rules.len(),
+        sink.allow.map_or(0, |a| a.entries.len()),
+        sink.duplicates,
     );
+    let mut kept = Vec::new();
     let stdout = std::io::stdout();
     let mut stdout = BufWriter::new(stdout.lock());
-    if cfg.format == HuntFormat::Csv {
+    if sink.format == HuntFormat::Csv {
         csv_header(&mut stdout, &FINDING_COLUMNS)?;
     }
-    let Some(dir) = &cfg.out else {
+    let Some(dir) = sink.out else {
         let mut sinks = Sinks {
             stdout: &mut stdout,
             files: None,
+            kept: &mut kept,
         };
-        drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
+        drain(sink, sorted, now_us, &mut tally, &mut sinks)?;
         stdout.flush()?;
-        return Ok(tally);
+        return Ok((tally, kept));
     };
     write_atomically(&dir.join("hunt_findings.parquet"), |pq| {
         write_atomically(&dir.join("hunt_findings.csv"), |csv| {
@@ -145,20 +243,22 @@ fn emit(cfg: &HuntConfig, sorted: &mut SortedFindings, now_us: i64) -> Result<Ta
                 let mut sinks = Sinks {
                     stdout: &mut stdout,
                     files: Some(&mut files),
+                    kept: &mut kept,
                 };
-                drain(cfg, sorted, now_us, &mut tally, &mut sinks)?;
+                drain(sink, sorted, now_us, &mut tally, &mut sinks)?;
                 files.finish()
             })
         })
     })?;
     stdout.flush()?;
-    Ok(tally)
+    Ok((tally, kept))
 }
 
 /// Where judged findings go.
 struct Sinks<'a, 'f> {
     stdout: &'a mut dyn Write,
     files: Option<&'a mut OutFiles<'f>>,
+    kept: &'a mut Vec<FindingRow>,
 }
 
 /// The `--out` files being written.
@@ -214,25 +314,28 @@ impl<'f> OutFiles<'f> {
 }
 
 fn drain(
-    cfg: &HuntConfig,
+    sink: &Sink<'_>,
     sorted: &mut SortedFindings,
     now_us: i64,
     tally: &mut Tally,
     sinks: &mut Sinks<'_, '_>,
 ) -> Result<()> {
     while let Some(f) = sorted.next_finding()? {
-        let meta = cfg.rules.rules()[f.rule as usize].meta();
-        match tally.judge(&f, &meta.id, cfg.allow.as_ref(), now_us) {
+        let meta = sink.rules.rules()[f.rule as usize].meta();
+        match tally.judge(&f, &meta.id, sink.allow, now_us) {
             Verdict::Duplicate => {}
             Verdict::Suppressed(entry) => {
-                if let (Some(files), Some(allow)) = (&mut sinks.files, &cfg.allow) {
+                if let (Some(files), Some(allow)) = (&mut sinks.files, sink.allow) {
                     let mut row = cells(&f, meta).to_vec();
                     row.push(Some(allow.entries[entry].name.clone()));
                     csv_line(files.suppressed, &row)?;
                 }
             }
             Verdict::Reported => {
-                match cfg.format {
+                if sinks.kept.len() < sink.keep {
+                    sinks.kept.push((f.time_us, f.index, cells(&f, meta)));
+                }
+                match sink.format {
                     HuntFormat::Jsonl => writeln!(sinks.stdout, "{}", json_row(&f, meta))?,
                     HuntFormat::Csv => csv_line(sinks.stdout, &cells(&f, meta))?,
                     HuntFormat::Table | HuntFormat::Json => {}

@@ -88,8 +88,9 @@ pub struct Dashboard<'a> {
     /// `summary.json`, as a value.
     pub summary: &'a serde_json::Value,
     pub store: &'a EventStore,
-    /// Every report table; `by_country`, `by_asn` and `findings` get their
-    /// own sections when present, and every table is also shown as a table.
+    /// Every report table; `by_country`, `by_asn`, `findings` and the Sigma
+    /// tables (`hunt_rules`, and `first_findings`: the first rows of `hunt_findings`) get their
+    /// own sections when present, and the others are also shown as tables.
     pub tables: &'a [Table],
     pub alarms: &'a [AlarmTimeline],
 }
@@ -117,6 +118,9 @@ pub fn render(d: &Dashboard<'_>) -> String {
             ),
             &table_html(t, TABLE_ROWS, true),
         ));
+    }
+    if let Some(rules) = table("hunt_rules") {
+        page.push_str(&sigma_section(rules, table("first_findings")));
     }
     page.push_str(&time_section(&agg));
     page.push_str(&failures_section(&agg));

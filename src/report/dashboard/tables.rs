@@ -6,7 +6,7 @@ pub(super) fn cell_html(col: &Column, row: usize, name: &str) -> String {
     let (class, text) = match col {
         Column::Str(v) => {
             let s = v.get(row).unwrap_or("");
-            let class = if name == "severity" {
+            let class = if name == "severity" || name == "level" {
                 let s = s.to_ascii_lowercase();
                 match s.as_str() {
                     "critical" | "high" | "medium" | "low" | "info" => format!("sev-{s}"),
@@ -74,7 +74,12 @@ pub(super) fn table_html(t: &Table, cap: usize, open: bool) -> String {
 pub(super) fn tables_section(tables: &[Table]) -> String {
     let shown: Vec<&Table> = tables
         .iter()
-        .filter(|t| !matches!(t.name, "findings" | "by_asn"))
+        .filter(|t| {
+            !matches!(
+                t.name,
+                "findings" | "by_asn" | "hunt_rules" | "first_findings"
+            )
+        })
         .collect();
     if shown.is_empty() {
         return String::new();
@@ -87,6 +92,32 @@ pub(super) fn tables_section(tables: &[Table]) -> String {
         "tables",
         "Reports",
         &format!("The first {TABLE_ROWS} rows of each report; --out writes them whole as CSV and Parquet."),
+        &body,
+    )
+}
+
+/// The Sigma rules that matched, most matches first, and the first
+/// findings; the full list is `hunt_findings` in `--out`.
+pub(super) fn sigma_section(rules: &Table, findings: Option<&Table>) -> String {
+    let total = |name: &str| match rules.columns.iter().find(|(n, _)| *n == name) {
+        Some((_, Column::Count(v))) => v.iter().sum::<u64>(),
+        _ => 0,
+    };
+    let (reported, suppressed) = (total("matches"), total("suppressed"));
+    let mut body = table_html(rules, TABLE_ROWS, true);
+    if let Some(f) = findings.filter(|f| f.rows() > 0) {
+        body.push_str(&table_html(f, TABLE_ROWS, false));
+    }
+    section(
+        "sigma",
+        "Sigma detections",
+        &format!(
+            "{} findings from {} rules ({} suppressed by the allowlist). \
+             One finding per rule and event; the full list is hunt_findings in --out.",
+            group_digits(reported),
+            group_digits(rules.rows() as u64),
+            group_digits(suppressed)
+        ),
         &body,
     )
 }
