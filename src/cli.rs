@@ -50,6 +50,8 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
     Hunt(HuntArgs),
+    /// Write the events into an event lake (Hive-partitioned Parquet with a manifest), incrementally.
+    Ingest(IngestArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -195,6 +197,25 @@ pub struct ReportArgs {
     pub rules: Option<String>,
 }
 
+/// `ctscan ingest`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// The lake: a directory, created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Store only the events the selection matches (the secret reads, --event or --all-events); by default every event is stored.
+    #[arg(long)]
+    pub select: bool,
+    /// Each worker commits after this many objects, so a killed run keeps what it committed.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub commit_objects: usize,
+    /// Bytes of rows all workers together buffer before they commit.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub lake_buffer: u64,
+}
+
 /// `ctscan verify`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct VerifyArgs {
@@ -245,7 +266,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "report",
     "verify",
     "events",
@@ -253,6 +274,7 @@ const SUBCOMMANDS: [&str; 8] = [
     "test-pattern",
     "mirror",
     "hunt",
+    "ingest",
     "help",
 ];
 

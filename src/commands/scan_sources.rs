@@ -38,9 +38,22 @@ pub fn scan_sources_with<V: RecordVisitor>(
     cfg: &ScanConfig,
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
+    scan_sources_skipping(cfg, visitor, None)
+}
+
+/// Objects a scan skips as `unchanged` (see [`ScanContext::unchanged`]).
+pub type Unchanged = Box<dyn Fn(&crate::source::ObjectRef) -> bool + Send + Sync>;
+
+/// [`scan_sources_with`], skipping the objects `unchanged` names.
+pub fn scan_sources_skipping<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    visitor: &V,
+    unchanged: Option<Unchanged>,
+) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
     let session = connect_all(cfg)?;
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
+    ctx.unchanged = unchanged;
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
     ctx.budget = MemoryBudget::new(cfg.memory_budget);
