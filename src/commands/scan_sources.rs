@@ -11,7 +11,7 @@ use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
-    ScanContext, ScanOutcome, Streamed,
+    ScanContext, ScanOutcome, Streamed, Unchanged,
 };
 use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
 use crate::source::{self, classify_key, ObjectKind};
@@ -40,9 +40,6 @@ pub fn scan_sources_with<V: RecordVisitor>(
 ) -> anyhow::Result<(Scanned, V::State)> {
     scan_sources_skipping(cfg, visitor, None)
 }
-
-/// Objects a scan skips as `unchanged` (see [`ScanContext::unchanged`]).
-pub type Unchanged = Box<dyn Fn(&crate::source::ObjectRef) -> bool + Send + Sync>;
 
 /// [`scan_sources_with`], skipping the objects `unchanged` names.
 pub fn scan_sources_skipping<V: RecordVisitor>(
