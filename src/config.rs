@@ -660,6 +660,9 @@ impl IngestConfig {
         if args.commit_objects == 0 {
             bail!("--commit-objects must be at least 1");
         }
+        if args.lake.to_string_lossy().starts_with("s3://") {
+            bail!("--lake {}: a lake on S3 is not written yet; ingest into a local DIR and copy it with `aws s3 sync DIR s3://… --exclude '*.tmp'`", args.lake.display());
+        }
         std::fs::create_dir_all(&args.lake)
             .with_context(|| format!("--lake {}", args.lake.display()))?;
         Ok(IngestConfig {

@@ -381,6 +381,10 @@ fn select_stores_only_the_selection() {
     let (code, _, err) = ingest(&src, TestDir::new().path(), &["--event", "GetSecretValue"]);
     assert_eq!(code, 2);
     assert!(err.contains("add --select"), "{err}");
+    let (code, _, err) = ingest(&src, Path::new("s3://bucket/lake"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a lake on S3 is not written yet"), "{err}");
+    assert!(!Path::new("s3:").exists());
 }
 
 /// Runs a Python script with `args`; its stdout.
