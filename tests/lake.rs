@@ -507,3 +507,42 @@ fn spark_reads_the_lake_with_reports_counts() {
     assert_eq!(lines, by_principal(src.path()));
     assert_eq!(last, ENGINE_CHECKS);
 }
+
+#[test]
+fn select_pattern_stores_what_events_finds() {
+    let pattern = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.eventSource = "secretsmanager.amazonaws.com") }"#;
+    for source in [
+        crate::util::root().join("sample-logs"),
+        shared_data("stratus-red-team"),
+    ] {
+        let lake = TestDir::new();
+        let (code, out, err) = ingest(&source, lake.path(), &["--select", "--pattern", pattern]);
+        assert_eq!(code, 0, "{err}");
+        let got = lake_rows(lake.path(), &["event_id", "object"]);
+        let o = ctscan(&[
+            "events",
+            source.to_str().unwrap(),
+            "--pattern",
+            pattern,
+            "--keep-duplicates",
+            "--format",
+            "csv",
+        ]);
+        let (code, csv, err) = outputs(&o);
+        assert_eq!(code, 0, "{err}");
+        let mut want = Rows::new();
+        let dir = TestDir::new();
+        let table = Csv::read(&dir.write("events.csv", csv.as_bytes()));
+        for r in table.maps() {
+            let key = vec![format!("{:?}", r["event_id"]), format!("{:?}", r["object"])];
+            *want.entry(key).or_default() += 1;
+        }
+        assert_eq!(got, want, "{}", source.display());
+        let stored: usize = got.values().sum();
+        assert!(stored > 0);
+        assert_eq!(count(&out, "read: "), stored as u64, "{out}");
+        let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+        let params = &m.objects.values().next().unwrap().params;
+        assert_eq!(params.selection, [format!("pattern:{pattern}")]);
+    }
+}
