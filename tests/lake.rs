@@ -546,3 +546,26 @@ fn select_pattern_stores_what_events_finds() {
         assert_eq!(params.selection, [format!("pattern:{pattern}")]);
     }
 }
+
+#[test]
+fn a_wider_window_reads_objects_again_and_a_narrower_one_does_not() {
+    let src = crate::util::root().join("sample-logs");
+    let lake = TestDir::new();
+    let (code, first, err) = ingest(&src, lake.path(), &["--since", "2026-01-02"]);
+    assert_eq!(code, 0, "{err}");
+    let scanned = count(&first, "listed: ");
+    assert!(scanned > 0 && scanned < 25, "{first}");
+    let (code, narrower, err) = ingest(&src, lake.path(), &["--since", "2026-01-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&narrower, "listed: "), 0, "{narrower}");
+    // Every object again, the earlier rows of those read before rewritten away.
+    let (code, wider, err) = ingest(&src, lake.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&wider, "listed: "), 25, "{wider}");
+    let clean = TestDir::new();
+    assert_eq!(ingest(&src, clean.path(), &[]).0, 0);
+    assert_eq!(lake_rows(lake.path(), &ALL), lake_rows(clean.path(), &ALL));
+    let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+    assert!(m.stale.is_empty());
+    assert_eq!(m.files.len(), part_files(lake.path()).len());
+}
