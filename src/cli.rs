@@ -50,6 +50,8 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
     Hunt(HuntArgs),
+    /// Write the events into an event lake (Hive-partitioned Parquet with a manifest), incrementally.
+    Ingest(IngestArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -201,6 +203,36 @@ pub struct ReportArgs {
     pub allow: Option<PathBuf>,
 }
 
+/// `ctscan ingest`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// The lake: a directory, created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Store only the events the selection matches (the secret reads, --event or --all-events); by default every event is stored.
+    #[arg(long)]
+    pub select: bool,
+    /// With --select: store the events this CloudWatch Logs filter pattern matches.
+    #[arg(
+        long,
+        value_name = "P",
+        allow_hyphen_values = true,
+        requires = "select"
+    )]
+    pub pattern: Option<String>,
+    /// Each worker commits after this many objects, so a killed run keeps what it committed.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub commit_objects: usize,
+    /// Bytes of rows all workers together buffer before they commit.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub lake_buffer: u64,
+    /// For the crash tests: end the process abruptly right after the Nth commit point, before its files are renamed.
+    #[arg(long, value_name = "N", hide = true)]
+    pub crash_after_commits: Option<u64>,
+}
+
 /// `ctscan verify`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct VerifyArgs {
@@ -251,7 +283,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "report",
     "verify",
     "events",
@@ -259,6 +291,7 @@ const SUBCOMMANDS: [&str; 8] = [
     "test-pattern",
     "mirror",
     "hunt",
+    "ingest",
     "help",
 ];
 

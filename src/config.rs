@@ -635,6 +635,72 @@ impl MirrorConfig {
     }
 }
 
+/// `ingest`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The scan; its selection is every event unless `--select`.
+    pub scan: ScanConfig,
+    pub lake: PathBuf,
+    /// What `--select` chose, for the manifest (`all` without it).
+    pub selected: Vec<String>,
+    /// `--select --pattern`: the scan's selection then matches nothing.
+    pub pattern: Option<crate::replay::pattern::Pattern>,
+    pub commit_objects: usize,
+    pub lake_buffer: u64,
+    /// See `IngestArgs::crash_after_commits`.
+    pub crash_after_commits: Option<u64>,
+}
+
+impl IngestConfig {
+    /// Validates `ingest`'s options; creates the lake's folder so a bad path fails early.
+    pub fn from_args(args: &crate::cli::IngestArgs, env: &Env) -> Result<IngestConfig> {
+        let mut scan = ScanConfig::from_args(&args.scan, env)?;
+        if !args.select {
+            if !args.scan.events.is_empty() || args.scan.all_events {
+                bail!("--event and --all-events choose what `ingest --select` stores; add --select, or drop them to store every event");
+            }
+            scan.selection = Selection::All;
+        }
+        let pattern = args.pattern.as_deref().map(parse_pattern).transpose()?;
+        if pattern.is_some() {
+            if !args.scan.events.is_empty() || args.scan.all_events {
+                bail!("--pattern chooses what `ingest --select` stores; drop --event and --all-events");
+            }
+            scan.selection = Selection::Events(Vec::new());
+        }
+        let selected = match &scan.selection {
+            _ if pattern.is_some() => {
+                vec![format!("pattern:{}", args.pattern.as_deref().unwrap_or(""))]
+            }
+            Selection::All => vec!["all".to_string()],
+            Selection::Events(specs) => specs
+                .iter()
+                .map(|s| match &s.source {
+                    Some(src) => format!("{src}:{}", s.name),
+                    None => s.name.clone(),
+                })
+                .collect(),
+        };
+        if args.commit_objects == 0 {
+            bail!("--commit-objects must be at least 1");
+        }
+        if args.lake.to_string_lossy().starts_with("s3://") {
+            bail!("--lake {}: a lake on S3 is not written yet; ingest into a local DIR and copy it with `aws s3 sync DIR s3://… --exclude '*.tmp'`", args.lake.display());
+        }
+        std::fs::create_dir_all(&args.lake)
+            .with_context(|| format!("--lake {}", args.lake.display()))?;
+        Ok(IngestConfig {
+            scan,
+            lake: args.lake.clone(),
+            selected,
+            pattern,
+            commit_objects: args.commit_objects,
+            lake_buffer: args.lake_buffer,
+            crash_after_commits: args.crash_after_commits,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ The pipeline, one folder per stage, in the order data flows:
    ([`hunt::allow`]) that suppress known-good activity without losing count.
 8. [`verify`]: a mirror checked against its digest chain, and the events
    that tamper with a trail.
+9. [`lake`]: the event lake `ingest` writes (Hive-partitioned Parquet and a
+   manifest), so later questions need not read the raw logs again.
 
 [`commands`] glues a configuration to these stages, one file per subcommand;
 [`window`] is the time window every stage shares; [`interrupt`] turns Ctrl-C
@@ -49,6 +51,8 @@ pub mod events;
 pub mod fuzz_checks;
 pub mod hunt;
 pub mod interrupt;
+#[cfg(feature = "cli")]
+pub mod lake;
 pub mod read;
 pub mod replay;
 pub mod report;
@@ -80,5 +84,6 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
         }
         Command::Mirror(a) => commands::mirror::run(&config::MirrorConfig::from_args(&a, env)?),
         Command::Hunt(a) => commands::hunt::run(&config::HuntConfig::from_args(&a, env)?),
+        Command::Ingest(a) => commands::ingest::run(&config::IngestConfig::from_args(&a, env)?),
     }
 }

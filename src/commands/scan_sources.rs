@@ -11,7 +11,7 @@ use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
-    ScanContext, ScanOutcome, Streamed,
+    ScanContext, ScanOutcome, Streamed, Unchanged,
 };
 use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
 use crate::source::{self, classify_key, ObjectKind};
@@ -38,9 +38,19 @@ pub fn scan_sources_with<V: RecordVisitor>(
     cfg: &ScanConfig,
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
+    scan_sources_skipping(cfg, visitor, None)
+}
+
+/// [`scan_sources_with`], skipping the objects `unchanged` names.
+pub fn scan_sources_skipping<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    visitor: &V,
+    unchanged: Option<Unchanged>,
+) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
     let session = connect_all(cfg)?;
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
+    ctx.unchanged = unchanged;
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
     ctx.budget = MemoryBudget::new(cfg.memory_budget);
@@ -150,8 +160,14 @@ fn open_stream(
         select: cfg.prune.select.clone(),
     };
     let (window, slack, keys) = (ctx.window, ctx.slack, ctx.keys.clone());
-    let wants = move |key: &str| {
-        classify_key(key) == ObjectKind::Log && keys.key(key) && !is_pruned(key, &window, &slack)
+    let unchanged = ctx.unchanged.clone();
+    // Objects a lake holds unchanged are not fetched: triaged as listed.
+    let wants = move |obj: &crate::source::ObjectRef| {
+        let key = obj.key.as_str();
+        classify_key(key) == ObjectKind::Log
+            && keys.key(key)
+            && !is_pruned(key, &window, &slack)
+            && !unchanged.as_ref().is_some_and(|f| f(obj))
     };
     session.stream(&s3_urls(cfg), &plan, wants)
 }

@@ -1,0 +1,149 @@
+//! `ctscan ingest`: the selected events of the SOURCEs, written into an
+//! event lake incrementally (see [`crate::lake`]).
+//!
+//! Under the lake's lock: finish or clear what a killed run left, skip the
+//! objects the manifest already holds unchanged, scan the rest with the
+//! lake's writer as the visitor, commit the last batches, and account for
+//! every object and record as `report` does.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::commands::scan_sources::{scan_sources_skipping, Scanned};
+use crate::config::IngestConfig;
+use crate::error::ExitStatus;
+use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
+use crate::lake::lock::{lock_path, Holder, LakeLock};
+use crate::lake::manifest::{Params, Version};
+use crate::lake::pattern::Picker;
+use crate::lake::recover::recover;
+use crate::lake::stale::drop_stale;
+use crate::lake::{load_manifest, Manifest};
+use crate::scan::RecordCounts;
+use crate::window::format_utc;
+
+/// Runs `ingest`.
+pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
+    let root = cfg.lake.as_path();
+    let now = cfg.scan.now;
+    let _lock = LakeLock::acquire(&lock_path(root), &Holder::this_process(now))?;
+    let before = load_manifest(root)?;
+    let recovered = recover(root, &before)?;
+    if recovered != Default::default() && !cfg.scan.quiet {
+        eprintln!(
+            "ctscan: warning: {}: an earlier ingest was interrupted: {} committed file(s) renamed into place, {} uncommitted file(s) removed",
+            root.display(),
+            recovered.renamed,
+            recovered.removed
+        );
+    }
+    let run = format!(
+        "{}-{}",
+        now.strftime("%Y%m%dT%H%M%S%6fZ"),
+        std::process::id()
+    );
+    let params = params(cfg);
+    let mut writer = LakeWriter::new(root, run, params.clone(), limits(cfg));
+    if let Some(pattern) = &cfg.pattern {
+        writer = writer.with_picker(Picker {
+            pattern: pattern.clone(),
+            window: cfg.scan.window,
+        });
+    }
+    // Stale rows an earlier run left (it died before rewriting them).
+    drop_stale(&writer, &before)?;
+    let known = Arc::new(before);
+    let unchanged = Arc::new(move |obj: &crate::source::ObjectRef| {
+        let version = Version {
+            size: obj.size,
+            etag: obj.etag.as_deref(),
+            mtime_ns: mtime_ns(&obj.location),
+        };
+        known.has(&obj.key, &version, &params)
+    });
+    let (scanned, mut batch) = scan_sources_skipping(&cfg.scan, &writer, Some(unchanged))?;
+    writer.commit(&mut batch);
+    if let Some(e) = writer.take_error() {
+        return Err(e);
+    }
+    drop_stale(&writer, &load_manifest(root)?)?;
+    let records = match cfg.pattern {
+        Some(_) => RecordCounts::of_visitor(
+            scanned.outcome.stats.records.read,
+            batch.rows,
+            batch.no_time,
+            0,
+        ),
+        None => scanned.outcome.stats.records.clone(),
+    };
+    if !cfg.scan.quiet {
+        let after = load_manifest(root)?;
+        print_summary(root, &scanned, &records, (batch.rows, batch.files), &after);
+        records.warn_left_out(cfg.scan.duplicates);
+    }
+    Ok(if scanned.outcome.stats.files.failed > 0 {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+fn params(cfg: &IngestConfig) -> Params {
+    let w = &cfg.scan.window;
+    Params {
+        since: w.since.map(format_utc),
+        until: w.until.map(format_utc),
+        selection: cfg.selected.clone(),
+    }
+}
+
+/// Each worker's share of the row buffer, and the objects per commit.
+fn limits(cfg: &IngestConfig) -> BatchLimits {
+    let threads = cfg
+        .scan
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    BatchLimits {
+        objects: cfg.commit_objects,
+        bytes: usize::try_from(cfg.lake_buffer / threads as u64).unwrap_or(usize::MAX),
+        crash_after: cfg.crash_after_commits,
+    }
+}
+
+/// Every object and record accounted for, and what the lake now holds.
+fn print_summary(
+    root: &Path,
+    scanned: &Scanned,
+    r: &RecordCounts,
+    (rows, files): (u64, u64),
+    after: &Manifest,
+) {
+    let s = &scanned.outcome.stats;
+    let f = &s.files;
+    let skipped: u64 = f.skipped.values().sum();
+    let reasons: Vec<String> = f.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let nt = &r.no_event_time_reasons;
+    println!(
+        "objects: {} listed: {} scanned, {} pruned, {} skipped ({}), {} failed",
+        f.listed,
+        f.scanned,
+        f.pruned,
+        skipped,
+        reasons.join(", "),
+        f.failed
+    );
+    println!(
+        "records: {} read: {} stored, {} not selected, {} without a usable eventTime ({} missing, {} unparseable); repeated eventIDs are all stored and counted once at query time",
+        r.read, r.matched, r.not_matched, r.no_event_time, nt.missing, nt.unparseable
+    );
+    println!(
+        "lake {}: {rows} rows in {files} files written by this run; {} rows in {} files, {} objects in all",
+        root.display(),
+        after.rows(),
+        after.files.len(),
+        after.objects.len()
+    );
+}
