@@ -43,6 +43,9 @@ pub struct Summary<'a> {
     /// LIST requests and keys listed, when a SOURCE is on S3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Counts>,
+    /// The event lake read instead of SOURCEs: files are its manifest's objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lake: Option<crate::lake::read::LakeCounts>,
 }
 
 /// The window as RFC 3339 strings (null for an open end).
@@ -71,6 +74,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         bytes_decompressed: stats.bytes_decompressed,
         threads: scanned.threads,
         s3: scanned.s3,
+        lake: scanned.lake.clone(),
     };
     let geo = cfg
         .geoip
@@ -207,6 +211,9 @@ fn extra_reports(
 }
 
 fn print_summary(out: &mut impl Write, scanned: &Scanned, s: &Summary<'_>) -> std::io::Result<()> {
+    if let Some(lake) = &s.lake {
+        writeln!(out, "{}", lake.describe())?;
+    }
     let f = s.files;
     let skipped: u64 = f.skipped.values().sum();
     let reasons: Vec<String> = f.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();

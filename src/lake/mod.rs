@@ -12,6 +12,7 @@ pub mod batch;
 pub mod lock;
 pub mod manifest;
 pub mod partition;
+pub mod read;
 pub mod recover;
 pub mod schema;
 pub mod writer;
