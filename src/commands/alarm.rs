@@ -20,10 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cli::{ClockArg, DefaultModeArg};
 use crate::commands::events::compact_json;
-use crate::commands::scan_sources::{scan_sources_with, Scanned};
+use crate::commands::scan_sources::{scan_sources_filtered, Scanned};
 use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::events::{Duplicates, SeenEvents};
+use crate::lake::read::filter::RowFilter;
 use crate::read::record::Selection;
 use crate::read::structural::Tape;
 use crate::replay::alarm::{
@@ -535,7 +536,21 @@ pub fn scan_for_rules(
         duplicates: scan.duplicates,
         seen: SeenEvents::default(),
     };
-    scan_sources_with(scan, &visitor)
+    scan_sources_filtered(scan, &visitor, lake_rows(rules))
+}
+
+/// Over a lake, what a record must hold for some rule to count it: every
+/// record when a rule has a default value (non-matching records count too).
+fn lake_rows(rules: &[Rule]) -> RowFilter {
+    if rules.iter().any(|r| r.default_value.is_some()) {
+        return RowFilter::all();
+    }
+    let each: Vec<RowFilter> = rules
+        .iter()
+        .map(|r| crate::replay::pattern::Pattern::parse(&r.pattern).ok())
+        .map(|p| RowFilter::from_pattern(p.as_ref()))
+        .collect();
+    RowFilter::any_of(&each)
 }
 
 /// Runs `alarm`.
