@@ -259,6 +259,9 @@ pub struct VerifyArgs {
     /// The S3 key prefix the mirror root stands for (`myprefix/`).
     #[arg(long, value_name = "P")]
     pub prefix: Option<String>,
+    /// Search the tampering events in this event lake (made by `ctscan ingest`) instead of the mirror's log files.
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -348,6 +348,7 @@ impl VerifyConfig {
         };
         let mut scan = ScanConfig::from_args(&scan_args, env)?;
         scan.selection = Selection::Events(Vec::new());
+        scan.lake = crate::lake::read::open_arg(args.lake.as_deref())?;
         for src in &scan.sources {
             let SourceSpec::Local(path) = src else {
                 continue;

@@ -311,3 +311,26 @@ fn a_folder_that_is_no_lake_is_refused_before_anything_is_read() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot be used with"), "{err}");
 }
+
+#[test]
+fn verify_finds_the_same_tampering_events_in_a_lake() {
+    let t = TestDir::new();
+    let data = shared_data("stratus-red-team");
+    let src = data.to_str().unwrap();
+    ingest(&[src], &t.join("lake"));
+    let lake = t.join("lake");
+    let (raw_out, lake_out) = (t.join("raw-out"), t.join("lake-out"));
+    let raw = run(&["verify", src, "--out", raw_out.to_str().unwrap()]);
+    let lk = run(&[
+        "verify",
+        src,
+        "--lake",
+        lake.to_str().unwrap(),
+        "--out",
+        lake_out.to_str().unwrap(),
+    ]);
+    assert_eq!(raw, lk);
+    let tampering = std::fs::read_to_string(lake_out.join("tampering.csv")).unwrap();
+    assert!(tampering.lines().count() > 1, "{tampering}");
+    same_files(&raw_out, &lake_out, "verify");
+}
