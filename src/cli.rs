@@ -224,6 +224,9 @@ pub struct IngestArgs {
     /// Bytes of rows all workers together buffer before they commit.
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub lake_buffer: u64,
+    /// For the crash tests: end the process abruptly right after the Nth commit point, before its files are renamed.
+    #[arg(long, value_name = "N", hide = true)]
+    pub crash_after_commits: Option<u64>,
 }
 
 /// `ctscan verify`.

@@ -657,6 +657,8 @@ pub struct IngestConfig {
     pub selected: Vec<String>,
     pub commit_objects: usize,
     pub lake_buffer: u64,
+    /// See `IngestArgs::crash_after_commits`.
+    pub crash_after_commits: Option<u64>,
 }
 
 impl IngestConfig {
@@ -690,6 +692,7 @@ impl IngestConfig {
             selected,
             commit_objects: args.commit_objects,
             lake_buffer: args.lake_buffer,
+            crash_after_commits: args.crash_after_commits,
         })
     }
 }

@@ -10,6 +10,7 @@ mod fuzz_regressions;
 mod geoip;
 mod html;
 mod hunt;
+mod lake;
 mod lake_read;
 mod layout;
 mod packaging;

@@ -16,8 +16,9 @@ use crate::config::IngestConfig;
 use crate::error::ExitStatus;
 use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
 use crate::lake::lock::{lock_path, Holder, LakeLock};
-use crate::lake::manifest::Params;
+use crate::lake::manifest::{Params, Version};
 use crate::lake::recover::recover;
+use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
 use crate::window::format_utc;
 
@@ -41,17 +42,25 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         now.strftime("%Y%m%dT%H%M%S%6fZ"),
         std::process::id()
     );
-    let writer = LakeWriter::new(root, run, params(cfg), limits(cfg));
+    let params = params(cfg);
+    let writer = LakeWriter::new(root, run, params.clone(), limits(cfg));
+    // Stale rows an earlier run left (it died before rewriting them).
+    drop_stale(&writer, &before)?;
     let known = Arc::new(before);
-    let seen = known.clone();
     let unchanged = Box::new(move |obj: &crate::source::ObjectRef| {
-        seen.has(&obj.key, obj.size, None, mtime_ns(&obj.location))
+        let version = Version {
+            size: obj.size,
+            etag: None,
+            mtime_ns: mtime_ns(&obj.location),
+        };
+        known.has(&obj.key, &version, &params)
     });
     let (scanned, mut batch) = scan_sources_skipping(&cfg.scan, &writer, Some(unchanged))?;
     writer.commit(&mut batch);
     if let Some(e) = writer.take_error() {
         return Err(e);
     }
+    drop_stale(&writer, &load_manifest(root)?)?;
     if !cfg.scan.quiet {
         let after = load_manifest(root)?;
         print_summary(root, &scanned, batch.rows, batch.files, &after);
@@ -87,6 +96,7 @@ fn limits(cfg: &IngestConfig) -> BatchLimits {
     BatchLimits {
         objects: cfg.commit_objects,
         bytes: usize::try_from(cfg.lake_buffer / threads as u64).unwrap_or(usize::MAX),
+        crash_after: cfg.crash_after_commits,
     }
 }
 

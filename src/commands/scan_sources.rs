@@ -13,7 +13,7 @@ use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
-    ScanContext, ScanOutcome, Streamed,
+    ScanContext, ScanOutcome, Streamed, Unchanged,
 };
 use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
 use crate::source::{self, classify_key, ObjectKind};
@@ -61,9 +61,6 @@ pub fn scan_sources_filtered<V: RecordVisitor>(
     }
     scan_sources_skipping(cfg, visitor, None)
 }
-
-/// Objects a scan skips as `unchanged` (see [`ScanContext::unchanged`]).
-pub type Unchanged = Box<dyn Fn(&crate::source::ObjectRef) -> bool + Send + Sync>;
 
 /// [`scan_sources_with`], skipping the objects `unchanged` names.
 pub fn scan_sources_skipping<V: RecordVisitor>(
@@ -159,6 +156,9 @@ pub fn scan_lake_source<V: RecordVisitor>(
     crate::interrupt::check()?;
     if !cfg.quiet {
         eprintln!("ctscan: {}", counts.describe());
+    }
+    for limit in &lake.limits {
+        eprintln!("ctscan: warning: the lake holds {limit}: results over it leave the rest out");
     }
     for f in &outcome.stats.failures {
         warn(&f.object, &format!("failed when ingested: {}", f.error));

@@ -34,6 +34,9 @@ pub struct BatchLimits {
     pub objects: usize,
     /// Bytes of buffered rows, per worker.
     pub bytes: usize,
+    /// Ends the process right after this many commit points, before their
+    /// renames: what a kill at the worst moment leaves, for the tests.
+    pub crash_after: Option<u64>,
 }
 
 /// What every worker's commits share.
@@ -113,8 +116,7 @@ impl LakeWriter {
         let mut files = Vec::with_capacity(parts.len());
         let mut renames = Vec::with_capacity(parts.len());
         for (partition, mut rows) in parts {
-            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-            let name = format!("part-{}-{seq:06}.parquet", self.run);
+            let name = self.part_name();
             let folder = format!("{EVENTS_DIR}/{}", partition.folder);
             let dir = self.root.join(&folder);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -141,23 +143,50 @@ impl LakeWriter {
         for e in &mut batch.entries {
             e.files.sort_by(|a, b| a.path.cmp(&b.path));
         }
+        let objects = std::mem::take(&mut batch.entries);
+        let fragment = self.commit_fragment(objects, files, Vec::new())?;
+        for (tmp, path) in renames {
+            rename(&tmp, &path)?;
+        }
+        batch.rows += fragment.files.iter().map(|f| f.rows).sum::<u64>();
+        batch.files += fragment.files.len() as u64;
+        Ok(())
+    }
+
+    /// A new part file's name: `part-<run>-<seq>.parquet`.
+    pub fn part_name(&self) -> String {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        format!("part-{}-{seq:06}.parquet", self.run)
+    }
+
+    /// The lake's root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Commits one fragment of this run.
+    pub fn commit_fragment(
+        &self,
+        objects: Vec<ObjectEntry>,
+        files: Vec<FileEntry>,
+        removed: Vec<String>,
+    ) -> Result<Fragment> {
         let commit = self.commits.fetch_add(1, Ordering::Relaxed);
         let fragment = Fragment {
             format: manifest::FORMAT,
             commit: format!("{}-c{commit:06}", self.run),
             run: self.run.clone(),
             params: self.params.clone(),
-            objects: std::mem::take(&mut batch.entries),
+            objects,
             files,
+            removed,
         };
         manifest::commit_local(&self.root, &fragment)?;
-        for (tmp, path) in renames {
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("renaming {} into place", tmp.display()))?;
+        if self.limits.crash_after == Some(commit + 1) {
+            // SAFETY: _exit(2) ends the process without running anything.
+            unsafe { libc::_exit(137) };
         }
-        batch.rows += fragment.files.iter().map(|f| f.rows).sum::<u64>();
-        batch.files += fragment.files.len() as u64;
-        Ok(())
+        Ok(fragment)
     }
 
     /// Ends an object: its staged rows join the batch if it was scanned.
@@ -214,6 +243,11 @@ impl LakeWriter {
             self.commit(batch);
         }
     }
+}
+
+/// Renames a committed part file from its temporary name into place.
+pub fn rename(tmp: &Path, path: &Path) -> Result<()> {
+    std::fs::rename(tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))
 }
 
 /// The temporary name of part file `name` (no `*.parquet` glob matches it).

@@ -8,7 +8,7 @@
 //! them all, later commits over earlier ones. Commit ids sort in commit
 //! order within a run, and runs by their start time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,10 @@ pub struct Fragment {
     pub objects: Vec<ObjectEntry>,
     /// The part files it commits, relative to the lake's root.
     pub files: Vec<FileEntry>,
+    /// Part files it retires: rewritten without stale rows (their
+    /// replacements are in `files`), no longer part of the lake.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 /// What the run that wrote a fragment was asked for.
@@ -99,23 +103,39 @@ pub struct FileEntry {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Manifest {
     /// Each object's latest entry, by key.
-    pub objects: BTreeMap<String, ObjectEntry>,
+    pub objects: BTreeMap<String, Ingested>,
     /// Every committed part file and its row count, by path.
     pub files: BTreeMap<String, u64>,
+    /// Committed files that still hold rows of an earlier ingest of an
+    /// object read again since (it changed, or the window or selection
+    /// did): path → the keys whose rows there are stale. The next ingest
+    /// rewrites them; until then, readers drop those rows.
+    pub stale: BTreeMap<String, BTreeSet<String>>,
     /// The commits merged, in order.
     pub commits: Vec<String>,
+}
+
+/// An object's latest entry and the commit and parameters it came with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub entry: ObjectEntry,
+    pub commit: String,
+    pub params: Params,
 }
 
 impl Manifest {
     /// Whether an object of this key, size and version (ETag, or local
     /// modification time) is in the lake already. Failed objects are not,
     /// so a rerun tries them again.
-    pub fn has(&self, key: &str, size: u64, etag: Option<&str>, mtime_ns: Option<i64>) -> bool {
-        self.objects.get(key).is_some_and(|e| {
+    /// Ingested with other parameters (window, selection), it is not either.
+    pub fn has(&self, key: &str, version: &Version<'_>, params: &Params) -> bool {
+        self.objects.get(key).is_some_and(|i| {
+            let e = &i.entry;
             e.outcome != Outcome::Failed
-                && e.size == size
-                && e.etag.as_deref() == etag
-                && e.mtime_ns == mtime_ns
+                && e.size == version.size
+                && e.etag.as_deref() == version.etag
+                && e.mtime_ns == version.mtime_ns
+                && i.params == *params
         })
     }
 
@@ -125,14 +145,39 @@ impl Manifest {
     }
 
     fn add(&mut self, f: Fragment) {
-        for o in f.objects {
-            self.objects.insert(o.key.clone(), o);
+        for path in &f.removed {
+            self.files.remove(path);
+            self.stale.remove(path);
         }
         for file in f.files {
             self.files.insert(file.path, file.rows);
         }
+        for o in f.objects {
+            let key = o.key.clone();
+            let new = Ingested {
+                entry: o,
+                commit: f.commit.clone(),
+                params: f.params.clone(),
+            };
+            if let Some(old) = self.objects.insert(key.clone(), new) {
+                for file in old.entry.files {
+                    if self.files.contains_key(&file.path) {
+                        self.stale.entry(file.path).or_default().insert(key.clone());
+                    }
+                }
+            }
+        }
         self.commits.push(f.commit);
     }
+}
+
+/// Which version of an object: its size, and its ETag (S3) or modification
+/// time (a local file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version<'a> {
+    pub size: u64,
+    pub etag: Option<&'a str>,
+    pub mtime_ns: Option<i64>,
 }
 
 /// The manifest folder of the lake at `root`.
@@ -228,6 +273,7 @@ mod tests {
                 files: files.clone(),
             }],
             files,
+            removed: Vec::new(),
         }
     }
 
@@ -241,11 +287,31 @@ mod tests {
         std::fs::write(manifest_dir(dir.path()).join(".r1-c000004.json.tmp"), "{").unwrap();
         let m = load_manifest(dir.path()).unwrap();
         assert_eq!(m.commits, ["r1-c000001", "r1-c000002", "r1-c000003"]);
-        assert_eq!(m.objects["a"].size, 20);
-        assert!(m.has("a", 20, None, Some(5)));
-        assert!(!m.has("a", 10, None, Some(5)));
-        assert!(!m.has("a", 20, None, Some(6)));
+        assert_eq!(m.objects["a"].entry.size, 20);
+        let v = |size, mtime_ns| Version {
+            size,
+            etag: None,
+            mtime_ns: Some(mtime_ns),
+        };
+        let params = m.objects["a"].params.clone();
+        assert!(m.has("a", &v(20, 5), &params));
+        assert!(!m.has("a", &v(10, 5), &params));
+        assert!(!m.has("a", &v(20, 6), &params));
+        let other = Params {
+            since: Some("2026-01-01T00:00:00Z".into()),
+            ..params
+        };
+        assert!(!m.has("a", &v(20, 5), &other));
         assert_eq!(m.rows(), 3);
+        // `a` was read again: its first rows, in f1, are stale.
+        assert_eq!(m.stale["f1"], BTreeSet::from(["a".to_string()]));
+        let mut rewrite = fragment("r1-c000005", "c", 1, &[("f1b", 0)]);
+        rewrite.objects.clear();
+        rewrite.removed = vec!["f1".into()];
+        commit_local(dir.path(), &rewrite).unwrap();
+        let m = load_manifest(dir.path()).unwrap();
+        assert!(m.stale.is_empty());
+        assert_eq!(m.files.keys().collect::<Vec<_>>(), ["f1b", "f2"]);
         assert_eq!(
             load_manifest(&dir.path().join("none")).unwrap(),
             Manifest::default()

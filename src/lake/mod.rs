@@ -5,7 +5,8 @@
 //! [`schema`] is the contract (layout, columns, row order) and
 //! [`partition`] its folder names; [`writer`] writes one part file,
 //! [`batch`] buffers a worker's rows and commits them, [`manifest`] is the
-//! commit record, [`recover`] finishes or clears what a killed run left,
+//! commit record, [`recover`] finishes or clears what a killed run left, [`stale`]
+//! rewrites files holding rows of objects read again since,
 //! and [`lock`] keeps a second ingest out.
 
 pub mod batch;
@@ -15,6 +16,7 @@ pub mod partition;
 pub mod read;
 pub mod recover;
 pub mod schema;
+pub mod stale;
 pub mod writer;
 
 pub use manifest::{load_manifest, Manifest};

@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use polars::prelude::{
     Column as PlColumn, DataFrame, IntoSeries, NamedFrom, NewChunkedArray, ParquetCompression,
-    ParquetWriter, Series, StringChunked, TimeUnit, TimeZone,
+    ParquetReader, ParquetWriter, SerReader, Series, StringChunked, TimeUnit, TimeZone,
 };
 
 use super::schema::{Kind, LakeRow, COLUMNS};
@@ -94,14 +94,27 @@ fn frame(rows: &[LakeRow], objects: &[ObjectInfo]) -> Result<DataFrame> {
 
 /// Writes `rows` (sorted) to `path` as one part file, synced to disk.
 pub fn write_part(path: &Path, rows: &[LakeRow], objects: &[ObjectInfo]) -> Result<()> {
+    let mut df = frame(rows, objects).with_context(|| format!("writing {}", path.display()))?;
+    write_frame(path, &mut df)
+}
+
+/// Reads a part file back whole (to rewrite it without some rows).
+pub fn read_part(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    ParquetReader::new(file)
+        .finish()
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+/// Writes a frame of the lake's columns to `path`, synced to disk.
+pub fn write_frame(path: &Path, df: &mut DataFrame) -> Result<()> {
     let result: Result<()> = (|| {
-        let mut df = frame(rows, objects)?;
         let file = File::create(path)?;
         let mut out = BufWriter::new(file);
         ParquetWriter::new(&mut out)
             .with_compression(ParquetCompression::Zstd(None))
             .with_row_group_size(Some(ROW_GROUP_ROWS))
-            .finish(&mut df)?;
+            .finish(df)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(())
     })();

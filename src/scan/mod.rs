@@ -49,10 +49,13 @@ pub struct ScanContext {
     pub progress: Option<ProgressBar>,
     /// Objects already read into an event lake, unchanged since: skipped
     /// as `unchanged` instead of being read again (`ingest`).
-    pub unchanged: Option<Box<dyn Fn(&ObjectRef) -> bool + Send + Sync>>,
+    pub unchanged: Option<Unchanged>,
     /// Running totals shown on the progress bar, bumped once per file.
     shown: ProgressTotals,
 }
+
+/// Whether an object is already read, unchanged (see [`ScanContext::unchanged`]).
+pub type Unchanged = Box<dyn Fn(&ObjectRef) -> bool + Send + Sync>;
 
 /// Totals for the progress bar's message; relaxed atomics, touched per file.
 #[derive(Default)]

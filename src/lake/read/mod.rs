@@ -19,7 +19,7 @@ pub mod filter;
 pub mod plan;
 mod rows;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -44,11 +44,11 @@ pub struct Lake {
     pub files: Vec<PartFile>,
     /// Every object ingested, by key order.
     pub objects: Vec<LakeObject>,
-    /// Per file, the objects whose latest entry lists it: rows of other
-    /// objects there are from an older version of a changed object.
-    listed: Vec<HashSet<String>>,
-    /// Objects whose rows all live in one file, and that file.
-    single: HashMap<String, usize>,
+    /// Per file, the objects whose rows there are stale: an earlier read
+    /// of an object ingested again since (ingest rewrites them later).
+    stale: Vec<HashSet<String>>,
+    /// How ingest narrowed what the lake holds (`--select`, a window), in words.
+    pub limits: BTreeSet<String>,
 }
 
 impl Lake {
@@ -75,21 +75,17 @@ impl Lake {
             index.insert(rel.as_str(), files.len());
             files.push(f);
         }
-        let mut listed = vec![HashSet::new(); files.len()];
-        let mut single = HashMap::new();
+        let mut stale = vec![HashSet::new(); files.len()];
+        for (rel, keys) in &manifest.stale {
+            if let Some(&f) = index.get(rel.as_str()) {
+                stale[f].extend(keys.iter().cloned());
+            }
+        }
         let mut objects = Vec::with_capacity(manifest.objects.len());
-        for (key, e) in &manifest.objects {
-            let held: Vec<usize> = e
-                .files
-                .iter()
-                .filter_map(|f| index.get(f.path.as_str()).copied())
-                .collect();
-            for &f in &held {
-                listed[f].insert(key.clone());
-            }
-            if let [only] = held[..] {
-                single.insert(key.clone(), only);
-            }
+        let mut limits = BTreeSet::new();
+        for (key, ingested) in &manifest.objects {
+            let e = &ingested.entry;
+            limits.extend(narrowed_by(&ingested.params));
             objects.push(LakeObject {
                 key: key.clone(),
                 records: e.records_read,
@@ -97,7 +93,6 @@ impl Lake {
                     missing: e.no_event_time.missing,
                     unparseable: e.no_event_time.unparseable,
                 },
-                files: held,
                 outcome: e.outcome,
                 reason: e.reason.clone(),
             });
@@ -106,20 +101,35 @@ impl Lake {
             root: root.to_path_buf(),
             files,
             objects,
-            listed,
-            single,
+            stale,
+            limits,
         })
     }
 
-    /// The one file holding all the rows of object `key`, if it is one.
-    pub fn only_in(&self, key: &str) -> Option<usize> {
-        self.single.get(key).copied()
+    /// Whether file `file` holds current rows of object `key` (not stale ones).
+    pub fn current(&self, file: usize, key: &str) -> bool {
+        !self.stale[file].contains(key)
     }
+}
 
-    /// Whether file `file` holds rows of the current version of `key`.
-    pub fn lists(&self, file: usize, key: &str) -> bool {
-        self.listed[file].contains(key)
+/// What an ingest's parameters left out of the lake, in words.
+fn narrowed_by(p: &crate::lake::manifest::Params) -> Vec<String> {
+    let mut out = Vec::new();
+    if p.selection != ["all"] {
+        out.push(format!(
+            "only the events {} (ingest --select)",
+            p.selection.join(", ")
+        ));
     }
+    if p.since.is_some() || p.until.is_some() {
+        let end = |t: &Option<String>, open: &str| t.clone().unwrap_or_else(|| open.to_string());
+        out.push(format!(
+            "only events from {} to {} (ingest --since/--until)",
+            end(&p.since, "the start"),
+            end(&p.until, "the end")
+        ));
+    }
+    out
 }
 
 /// `--lake DIR`, opened; `None` without it. Fails before any scanning
@@ -193,6 +203,17 @@ pub fn scan_lake<V: RecordVisitor>(
     let chosen: Vec<usize> = (0..lake.files.len())
         .filter(|&f| lake.files[f].selected(query.keys, &query.window))
         .collect();
+    let holders = match visitor {
+        Some(_) => holders(lake, query, &chosen)?,
+        None => BTreeMap::new(),
+    };
+    let owners: HashMap<&str, usize> = holders
+        .iter()
+        .filter_map(|(k, files)| match files[..] {
+            [only] => Some((k.as_str(), only)),
+            _ => None,
+        })
+        .collect();
     let (gathered, state) = chosen
         .par_iter()
         .map(|&f| {
@@ -201,10 +222,11 @@ pub fn scan_lake<V: RecordVisitor>(
                 lake,
                 query,
                 visitor,
+                owners: &owners,
                 scope: ObjectScope::OwnedBy(f),
             };
             pass.run(f, &mut g)?;
-            let state = visitor.map(|v| end_owned(v, lake, query, f, &mut g));
+            let state = visitor.map(|v| end_objects(v, owned_by(&owners, f), &mut g));
             Ok::<_, anyhow::Error>((g, state))
         })
         .try_reduce(
@@ -216,7 +238,7 @@ pub fn scan_lake<V: RecordVisitor>(
         )?;
     let mut state = state;
     if let Some(v) = visitor {
-        let rest = spanning_objects(v, lake, query, &chosen)?;
+        let rest = spanning_objects(v, lake, query, &holders, &owners)?;
         state = merge_states(visitor, state, Some(rest));
     }
     let counts = LakeCounts {
@@ -230,6 +252,37 @@ pub fn scan_lake<V: RecordVisitor>(
     Ok((outcome, counts, state))
 }
 
+/// Which of the `chosen` files hold current rows of each object the query
+/// selects, by key: an object's records must all reach one visitor state.
+fn holders(
+    lake: &Lake,
+    query: &LakeQuery<'_>,
+    chosen: &[usize],
+) -> Result<BTreeMap<String, Vec<usize>>> {
+    let found = chosen
+        .par_iter()
+        .map(|&f| Ok((f, rows::objects_in(lake, query, f)?)))
+        .collect::<Result<Vec<(usize, Vec<String>)>>>()?;
+    let mut holders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (f, keys) in found {
+        for k in keys {
+            holders.entry(k).or_default().push(f);
+        }
+    }
+    Ok(holders)
+}
+
+/// The objects whose rows all live in file `f`, in key order.
+fn owned_by<'k>(owners: &HashMap<&'k str, usize>, f: usize) -> Vec<&'k str> {
+    let mut keys: Vec<&str> = owners
+        .iter()
+        .filter(|(_, &o)| o == f)
+        .map(|(k, _)| *k)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn merge_states<V: RecordVisitor>(
     v: Option<&V>,
     a: Option<V::State>,
@@ -241,26 +294,12 @@ fn merge_states<V: RecordVisitor>(
     }
 }
 
-/// Ends every selected object whose rows all live in file `f`, in key
-/// order, and merges their states into one.
-fn end_owned<V: RecordVisitor>(
-    v: &V,
-    lake: &Lake,
-    query: &LakeQuery<'_>,
-    f: usize,
-    g: &mut Gathered<V::State>,
-) -> V::State {
-    let mut owned: Vec<&String> = lake.listed[f]
-        .iter()
-        .filter(|k| lake.only_in(k) == Some(f) && query.keys.key(k))
-        .collect();
-    owned.sort();
+/// Ends each of `keys` (with the records visited for it, if any) once,
+/// as a raw scan ends each object it read, and merges their states.
+fn end_objects<V: RecordVisitor>(v: &V, keys: Vec<&str>, g: &mut Gathered<V::State>) -> V::State {
     let mut acc = v.new_state();
-    for key in owned {
-        let mut s = g
-            .objects
-            .remove(key.as_str())
-            .unwrap_or_else(|| v.new_state());
+    for key in keys {
+        let mut s = g.objects.remove(key).unwrap_or_else(|| v.new_state());
         v.end_object(&mut s, key, true);
         acc = v.merge(acc, s);
     }
@@ -275,27 +314,19 @@ fn spanning_objects<V: RecordVisitor>(
     v: &V,
     lake: &Lake,
     query: &LakeQuery<'_>,
-    chosen: &[usize],
+    holders: &BTreeMap<String, Vec<usize>>,
+    owners: &HashMap<&str, usize>,
 ) -> Result<V::State> {
-    let chosen: HashSet<usize> = chosen.iter().copied().collect();
-    let mut groups: BTreeMap<Vec<usize>, Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<&[usize], Vec<&str>> = BTreeMap::new();
     for o in &lake.objects {
-        if o.outcome != Outcome::Scanned || !query.keys.key(&o.key) {
+        let key = o.key.as_str();
+        if o.outcome != Outcome::Scanned || !query.keys.key(key) || owners.contains_key(key) {
             continue;
         }
-        let single_read = lake.only_in(&o.key).is_some_and(|f| chosen.contains(&f));
-        if single_read {
-            continue;
-        }
-        let files: Vec<usize> = o
-            .files
-            .iter()
-            .copied()
-            .filter(|f| chosen.contains(f))
-            .collect();
-        groups.entry(files).or_default().push(&o.key);
+        let files = holders.get(key).map_or(&[][..], Vec::as_slice);
+        groups.entry(files).or_default().push(key);
     }
-    let groups: Vec<(Vec<usize>, Vec<&str>)> = groups.into_iter().collect();
+    let groups: Vec<(&[usize], Vec<&str>)> = groups.into_iter().collect();
     let states = groups
         .par_iter()
         .map(|(files, keys)| {
@@ -305,18 +336,13 @@ fn spanning_objects<V: RecordVisitor>(
                 lake,
                 query,
                 visitor: Some(v),
+                owners,
                 scope: ObjectScope::Only(&wanted),
             };
-            for &f in files {
+            for &f in files.iter() {
                 pass.run(f, &mut g)?;
             }
-            let mut acc = v.new_state();
-            for key in keys {
-                let mut s = g.objects.remove(*key).unwrap_or_else(|| v.new_state());
-                v.end_object(&mut s, key, true);
-                acc = v.merge(acc, s);
-            }
-            Ok(acc)
+            Ok(end_objects(v, keys.clone(), &mut g))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(states.into_iter().fold(v.new_state(), |a, b| v.merge(a, b)))

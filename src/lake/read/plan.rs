@@ -75,8 +75,6 @@ pub struct LakeObject {
     pub records: u64,
     /// Its records that have no usable time (not rows).
     pub no_time: NoTimeReasons,
-    /// Indices into [`super::Lake::files`] of the files holding its rows.
-    pub files: Vec<usize>,
     /// How the ingest ended for it.
     pub outcome: Outcome,
     /// Why it was skipped or failed.

@@ -83,6 +83,8 @@ pub struct FilePass<'a, V: RecordVisitor> {
     pub lake: &'a Lake,
     pub query: &'a LakeQuery<'a>,
     pub visitor: Option<&'a V>,
+    /// Objects whose rows all live in one file, and that file.
+    pub owners: &'a HashMap<&'a str, usize>,
     pub scope: ObjectScope<'a>,
 }
 
@@ -126,7 +128,7 @@ impl<V: RecordVisitor> FilePass<'_, V> {
             .zip(&objects)
             .map(|(t, o)| {
                 t.is_some_and(|t| q.in_window(t))
-                    && text(o).is_some_and(|k| q.keys.key(k) && self.lake.lists(index, k))
+                    && text(o).is_some_and(|k| q.keys.key(k) && self.lake.current(index, k))
             })
             .collect();
         if let ObjectScope::Only(keys) = self.scope {
@@ -222,7 +224,7 @@ impl<V: RecordVisitor> FilePass<'_, V> {
     ) -> Result<()> {
         if let ObjectScope::OwnedBy(f) = self.scope {
             for (m, o) in mask.iter_mut().zip(objects) {
-                *m &= text(o).is_some_and(|k| self.lake.only_in(k) == Some(f));
+                *m &= text(o).is_some_and(|k| self.owners.get(k) == Some(&f));
             }
         }
         self.query.rows.narrow(file, rg, &mut mask)?;
@@ -252,6 +254,32 @@ impl<V: RecordVisitor> FilePass<'_, V> {
         }
         Ok(())
     }
+}
+
+/// The objects file `index` holds current rows of, among those the query
+/// selects, in row groups whose time range meets the window.
+pub fn objects_in(lake: &Lake, query: &LakeQuery<'_>, index: usize) -> Result<Vec<String>> {
+    let path = &lake.files[index].path;
+    let file = LakeFile::open(path)?;
+    let (time_col, object_col) = (file.column("event_time")?, file.column("object")?);
+    let mut keys = std::collections::BTreeSet::new();
+    for i in 0..file.row_groups() {
+        if file
+            .int_range(i, time_col)
+            .is_some_and(|(lo, hi)| !query.window_meets(lo, hi))
+        {
+            continue;
+        }
+        let rg = file.row_group(i)?;
+        let objects = read_bytes(rg.as_ref(), object_col, &vec![true; file.rows(i)])
+            .with_context(|| format!("reading {} (row group {i})", path.display()))?;
+        for k in objects.iter().filter_map(text) {
+            if !keys.contains(k) && query.keys.key(k) && lake.current(index, k) {
+                keys.insert(k.to_string());
+            }
+        }
+    }
+    Ok(keys.into_iter().collect())
 }
 
 /// Visits one record. Without a tape the visitor finds its fields itself,
