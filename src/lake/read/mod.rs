@@ -106,6 +106,11 @@ impl Lake {
         })
     }
 
+    /// Whether file `file` holds stale rows of any object.
+    pub fn has_stale(&self, file: usize) -> bool {
+        !self.stale[file].is_empty()
+    }
+
     /// Whether file `file` holds current rows of object `key` (not stale ones).
     pub fn current(&self, file: usize, key: &str) -> bool {
         !self.stale[file].contains(key)

@@ -122,17 +122,23 @@ impl<V: RecordVisitor> FilePass<'_, V> {
         let rg = rg.as_ref();
         let all = vec![true; file.rows(i)];
         let times = read_ints(rg, time_col, &all)?;
-        let objects = read_bytes(rg, file.column("object")?, &all)?;
+        // Without a visitor, a key selection or stale rows, only the rows
+        // picked need their object.
+        let per_row = self.visitor.is_some()
+            || q.keys.is_narrowed()
+            || self.lake.has_stale(index)
+            || matches!(self.scope, ObjectScope::Only(_));
+        let objects = match per_row {
+            true => read_bytes(rg, file.column("object")?, &all)?,
+            false => Vec::new(),
+        };
         let mut mask: Vec<bool> = times
             .iter()
-            .zip(&objects)
-            .map(|(t, o)| {
-                t.is_some_and(|t| q.in_window(t))
-                    && text(o).is_some_and(|k| q.keys.key(k) && self.lake.current(index, k))
-            })
+            .map(|t| t.is_some_and(|t| q.in_window(t)))
             .collect();
-        if let ObjectScope::Only(keys) = self.scope {
-            for (m, o) in mask.iter_mut().zip(&objects) {
+        for (m, o) in mask.iter_mut().zip(&objects) {
+            *m &= text(o).is_some_and(|k| q.keys.key(k) && self.lake.current(index, k));
+            if let ObjectScope::Only(keys) = self.scope {
                 *m &= text(o).is_some_and(|k| keys.contains(k));
             }
         }
@@ -176,6 +182,10 @@ impl<V: RecordVisitor> FilePass<'_, V> {
             .map(|name| read_bytes(rg, file.column(name)?, &picked))
             .collect::<Result<Vec<_>>>()?;
         let read_only = read_bools(rg, file.column("read_only")?, &picked)?;
+        let picked_objects = match objects.is_empty() {
+            true => read_bytes(rg, file.column("object")?, &picked)?,
+            false => Vec::new(),
+        };
         let mut j = 0;
         for (k, &r) in rows.iter().enumerate() {
             if !picked[r] {
@@ -203,8 +213,8 @@ impl<V: RecordVisitor> FilePass<'_, V> {
                 batch_request: c(12).map(str::to_string),
             };
             let time = times[r].unwrap_or_default();
-            out.store
-                .push(&event, time, text(&objects[r]).unwrap_or(""));
+            let object = objects.get(r).unwrap_or_else(|| &picked_objects[j]);
+            out.store.push(&event, time, text(object).unwrap_or(""));
             out.matched += 1;
             j += 1;
         }
