@@ -47,10 +47,10 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     // Stale rows an earlier run left (it died before rewriting them).
     drop_stale(&writer, &before)?;
     let known = Arc::new(before);
-    let unchanged = Box::new(move |obj: &crate::source::ObjectRef| {
+    let unchanged = Arc::new(move |obj: &crate::source::ObjectRef| {
         let version = Version {
             size: obj.size,
-            etag: None,
+            etag: obj.etag.as_deref(),
             mtime_ns: mtime_ns(&obj.location),
         };
         known.has(&obj.key, &version, &params)

@@ -219,7 +219,7 @@ impl LakeWriter {
         batch.entries.push(ObjectEntry {
             key: obj.key.clone(),
             size: done.size,
-            etag: None,
+            etag: obj.etag.clone(),
             mtime_ns: mtime_ns(&obj.location),
             outcome,
             reason,
@@ -230,7 +230,7 @@ impl LakeWriter {
         });
         batch.objects.push(ObjectInfo {
             key: obj.key.clone(),
-            etag: None,
+            etag: obj.etag.clone(),
             size: done.size,
         });
         for mut row in staged {
