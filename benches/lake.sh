@@ -42,7 +42,7 @@ if [ ! -d "$lake/_ctscan" ]; then
   "$CTSCAN" ingest "$raw" --lake "$lake" -q
   echo "ingest: $(echo "$(date +%s.%N) - $start" | bc) s (once; not part of the rounds)"
 fi
-echo "corpus $(du -sb "$raw" | cut -f1) bytes gzip; lake $(du -sb "$lake/events" | cut -f1) bytes"
+echo "corpus $(du -sbL "$raw" | cut -f1) bytes gzip; lake $(du -sbL "$lake/events" | cut -f1) bytes"
 
 # name=command pairs; each runs over "$raw" and over --lake "$lake".
 CMDS=(

@@ -197,6 +197,18 @@ fn assert_same(sources: &[&str], lake: &Path, extra: &[&str]) {
     let (raw, lk) = both(&["alarm", "--rules", "cis"], Some("alarm"));
     assert_eq!(tables(&raw), tables(&lk), "alarm tables, {extra:?}");
     same_files(&out.join("alarm-raw"), &out.join("alarm-lake"), "alarm");
+    // The report's table and the rules' replay, from one pass.
+    let (raw, lk) = both(&["report", "--rules", "cis"], Some("report-cis"));
+    assert_eq!(
+        tables(&raw),
+        tables(&lk),
+        "report --rules cis tables, {extra:?}"
+    );
+    same_files(
+        &out.join("report-cis-raw"),
+        &out.join("report-cis-lake"),
+        "report --rules",
+    );
 }
 
 #[test]
@@ -368,4 +380,24 @@ fn an_object_changed_since_its_first_ingest_is_read_in_its_new_version_only() {
     .unwrap();
     ingest(&[src], &t.join("lake"));
     assert_same(&[src], &t.join("lake"), &[]);
+}
+
+#[test]
+fn hunt_finds_the_same_sigma_matches_in_a_lake() {
+    let t = TestDir::new();
+    let data = shared_data("stratus-red-team");
+    let src = data.to_str().unwrap();
+    ingest(&[src], &t.join("lake"));
+    let lake = t.join("lake");
+    let (raw_out, lake_out) = (t.join("raw-out"), t.join("lake-out"));
+    let raw = run(&["hunt", src, "--out", raw_out.to_str().unwrap()]);
+    let lk = run(&[
+        "hunt",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--out",
+        lake_out.to_str().unwrap(),
+    ]);
+    assert_eq!(tables(&raw), tables(&lk));
+    same_files(&raw_out, &lake_out, "hunt");
 }
