@@ -19,11 +19,12 @@ pub mod filter;
 pub mod plan;
 mod rows;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::events::{Duplicates, EventStore};
@@ -46,7 +47,7 @@ pub struct Lake {
     pub objects: Vec<LakeObject>,
     /// Per file, the objects whose rows there are stale: an earlier read
     /// of an object ingested again since (ingest rewrites them later).
-    stale: Vec<HashSet<String>>,
+    stale: Vec<FxHashSet<String>>,
     /// How ingest narrowed what the lake holds (`--select`, a window), in words.
     pub limits: BTreeSet<String>,
 }
@@ -75,7 +76,7 @@ impl Lake {
             index.insert(rel.as_str(), files.len());
             files.push(f);
         }
-        let mut stale = vec![HashSet::new(); files.len()];
+        let mut stale = vec![FxHashSet::default(); files.len()];
         for (rel, keys) in &manifest.stale {
             if let Some(&f) = index.get(rel.as_str()) {
                 stale[f].extend(keys.iter().cloned());
@@ -113,7 +114,7 @@ impl Lake {
 
     /// Whether file `file` holds current rows of object `key` (not stale ones).
     pub fn current(&self, file: usize, key: &str) -> bool {
-        !self.stale[file].contains(key)
+        self.stale[file].is_empty() || !self.stale[file].contains(key)
     }
 }
 
@@ -212,7 +213,7 @@ pub fn scan_lake<V: RecordVisitor>(
         Some(_) => holders(lake, query, &chosen)?,
         None => BTreeMap::new(),
     };
-    let owners: HashMap<&str, usize> = holders
+    let owners: FxHashMap<&str, usize> = holders
         .iter()
         .filter_map(|(k, files)| match files[..] {
             [only] => Some((k.as_str(), only)),
@@ -278,7 +279,7 @@ fn holders(
 }
 
 /// The objects whose rows all live in file `f`, in key order.
-fn owned_by<'k>(owners: &HashMap<&'k str, usize>, f: usize) -> Vec<&'k str> {
+fn owned_by<'k>(owners: &FxHashMap<&'k str, usize>, f: usize) -> Vec<&'k str> {
     let mut keys: Vec<&str> = owners
         .iter()
         .filter(|(_, &o)| o == f)
@@ -320,7 +321,7 @@ fn spanning_objects<V: RecordVisitor>(
     lake: &Lake,
     query: &LakeQuery<'_>,
     holders: &BTreeMap<String, Vec<usize>>,
-    owners: &HashMap<&str, usize>,
+    owners: &FxHashMap<&str, usize>,
 ) -> Result<V::State> {
     let mut groups: BTreeMap<&[usize], Vec<&str>> = BTreeMap::new();
     for o in &lake.objects {

@@ -6,7 +6,7 @@
 //! (`record`, the identity columns) only for the rows that passed them, so
 //! the pages of rows nobody wants are never decompressed.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
@@ -27,13 +27,15 @@ pub enum ObjectScope<'s> {
     OwnedBy(usize),
     /// These objects only, whose rows span several files; no events.
     Only(&'s std::collections::HashSet<&'s str>),
+    /// Every object (to find which files hold which objects).
+    Any,
 }
 
 /// What one pass over files gathered.
 pub struct Gathered<S> {
     pub store: EventStore,
     /// Per object, the visitor's state (its records visited in order).
-    pub objects: HashMap<String, S>,
+    pub objects: FxHashMap<String, S>,
     pub matched: u64,
     pub row_groups: u64,
     pub row_groups_pruned: u64,
@@ -52,7 +54,7 @@ impl<S> Gathered<S> {
     pub fn new() -> Self {
         Gathered {
             store: EventStore::default(),
-            objects: HashMap::new(),
+            objects: FxHashMap::default(),
             matched: 0,
             row_groups: 0,
             row_groups_pruned: 0,
@@ -84,7 +86,7 @@ pub struct FilePass<'a, V: RecordVisitor> {
     pub query: &'a LakeQuery<'a>,
     pub visitor: Option<&'a V>,
     /// Objects whose rows all live in one file, and that file.
-    pub owners: &'a HashMap<&'a str, usize>,
+    pub owners: &'a FxHashMap<&'a str, usize>,
     pub scope: ObjectScope<'a>,
 }
 
@@ -122,34 +124,22 @@ impl<V: RecordVisitor> FilePass<'_, V> {
         let rg = rg.as_ref();
         let all = vec![true; file.rows(i)];
         let times = read_ints(rg, time_col, &all)?;
-        // Without a visitor, a key selection or stale rows, only the rows
-        // picked need their object.
-        let per_row = self.visitor.is_some()
-            || q.keys.is_narrowed()
-            || self.lake.has_stale(index)
-            || matches!(self.scope, ObjectScope::Only(_));
-        let objects = match per_row {
-            true => read_bytes(rg, file.column("object")?, &all)?,
-            false => Vec::new(),
-        };
-        let mut mask: Vec<bool> = times
+        let mask: Vec<bool> = times
             .iter()
             .map(|t| t.is_some_and(|t| q.in_window(t)))
             .collect();
-        for (m, o) in mask.iter_mut().zip(&objects) {
-            *m &= text(o).is_some_and(|k| q.keys.key(k) && self.lake.current(index, k));
-            if let ObjectScope::Only(keys) = self.scope {
-                *m &= text(o).is_some_and(|k| keys.contains(k));
-            }
-        }
         if !mask.iter().any(|m| *m) {
             return Ok(());
         }
         if q.selects_events() && matches!(self.scope, ObjectScope::OwnedBy(_)) {
-            self.push_events(file, rg, &mask, &times, &objects, out)?;
+            self.push_events(file, index, rg, &mask, &times, out)?;
         }
         if let Some(v) = self.visitor {
-            self.visit_records(v, file, rg, mask, &objects, out)?;
+            let (mask, objects) =
+                visitor_rows(self.lake, q, self.owners, self.scope, file, index, rg, mask)?;
+            if mask.iter().any(|m| *m) {
+                self.visit_records(v, file, rg, mask, &objects, out)?;
+            }
         }
         Ok(())
     }
@@ -158,10 +148,10 @@ impl<V: RecordVisitor> FilePass<'_, V> {
     fn push_events(
         &self,
         file: &LakeFile,
+        index: usize,
         rg: &dyn RowGroupReader,
         mask: &[bool],
         times: &[Option<i64>],
-        objects: &[Option<ByteArray>],
         out: &mut Gathered<V::State>,
     ) -> Result<()> {
         let sources = read_bytes(rg, file.column("event_source")?, mask)?;
@@ -182,16 +172,19 @@ impl<V: RecordVisitor> FilePass<'_, V> {
             .map(|name| read_bytes(rg, file.column(name)?, &picked))
             .collect::<Result<Vec<_>>>()?;
         let read_only = read_bools(rg, file.column("read_only")?, &picked)?;
-        let picked_objects = match objects.is_empty() {
-            true => read_bytes(rg, file.column("object")?, &picked)?,
-            false => Vec::new(),
-        };
+        let objects = read_bytes(rg, file.column("object")?, &picked)?;
+        let q = self.query;
         let mut j = 0;
         for (k, &r) in rows.iter().enumerate() {
             if !picked[r] {
                 continue;
             }
             let c = |n: usize| text(&cols[n][j]);
+            let object = text(&objects[j]).unwrap_or("");
+            if !(q.keys.key(object) && self.lake.current(index, object)) {
+                j += 1;
+                continue;
+            }
             let event = Event {
                 event_time: None,
                 event_time_text: None,
@@ -213,8 +206,7 @@ impl<V: RecordVisitor> FilePass<'_, V> {
                 batch_request: c(12).map(str::to_string),
             };
             let time = times[r].unwrap_or_default();
-            let object = objects.get(r).unwrap_or_else(|| &picked_objects[j]);
-            out.store.push(&event, time, text(object).unwrap_or(""));
+            out.store.push(&event, time, object);
             out.matched += 1;
             j += 1;
         }
@@ -228,26 +220,27 @@ impl<V: RecordVisitor> FilePass<'_, V> {
         v: &V,
         file: &LakeFile,
         rg: &dyn RowGroupReader,
-        mut mask: Vec<bool>,
+        mask: Vec<bool>,
         objects: &[Option<ByteArray>],
         out: &mut Gathered<V::State>,
     ) -> Result<()> {
-        if let ObjectScope::OwnedBy(f) = self.scope {
-            for (m, o) in mask.iter_mut().zip(objects) {
-                *m &= text(o).is_some_and(|k| self.owners.get(k) == Some(&f));
-            }
-        }
-        self.query.rows.narrow(file, rg, &mut mask)?;
-        if !mask.iter().any(|m| *m) {
-            return Ok(());
-        }
         let records = read_bytes(rg, file.column("record")?, &mask)?;
         let index = read_ints(rg, file.column("record_index")?, &mask)?;
         let rows: Vec<usize> = (0..mask.len()).filter(|&r| mask[r]).collect();
-        let mut order: Vec<usize> = (0..rows.len()).collect();
         let key_of = |k: usize| text(&objects[rows[k]]).unwrap_or("");
-        order.sort_by(|&a, &b| (key_of(a), index[a]).cmp(&(key_of(b), index[b])));
-        for k in order {
+        // Each object's records in their order there: by (object, index),
+        // objects numbered first so the sort compares integers.
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut order: Vec<(u32, i64, usize)> = (0..rows.len())
+            .map(|k| {
+                let next = ids.len() as u32;
+                let id = *ids.entry(key_of(k)).or_insert(next);
+                (id, index[k].unwrap_or_default(), k)
+            })
+            .collect();
+        order.sort_unstable();
+        let mut tape = v.tape_depth().map(crate::read::structural::Tape::new);
+        for (_, _, k) in order {
             let (key, Some(raw)) = (key_of(k), records[k].as_ref()) else {
                 continue;
             };
@@ -260,18 +253,19 @@ impl<V: RecordVisitor> FilePass<'_, V> {
                 None => out.objects.entry(key.to_string()).or_insert(v.new_state()),
             };
             let at = index[k].unwrap_or_default().max(0) as usize;
-            visit_one(v, state, key, at, raw);
+            visit_one(v, state, key, at, raw, tape.as_mut());
         }
         Ok(())
     }
 }
 
-/// The objects file `index` holds current rows of, among those the query
-/// selects, in row groups whose time range meets the window.
+/// The objects file `index` holds current rows of that a visitor may
+/// want (see [`visitor_rows`]), in row groups whose time range meets the window.
 pub fn objects_in(lake: &Lake, query: &LakeQuery<'_>, index: usize) -> Result<Vec<String>> {
     let path = &lake.files[index].path;
     let file = LakeFile::open(path)?;
-    let (time_col, object_col) = (file.column("event_time")?, file.column("object")?);
+    let time_col = file.column("event_time")?;
+    let owners = FxHashMap::default();
     let mut keys = std::collections::BTreeSet::new();
     for i in 0..file.row_groups() {
         if file
@@ -281,21 +275,114 @@ pub fn objects_in(lake: &Lake, query: &LakeQuery<'_>, index: usize) -> Result<Ve
             continue;
         }
         let rg = file.row_group(i)?;
-        let objects = read_bytes(rg.as_ref(), object_col, &vec![true; file.rows(i)])
-            .with_context(|| format!("reading {} (row group {i})", path.display()))?;
-        for k in objects.iter().filter_map(text) {
-            if !keys.contains(k) && query.keys.key(k) && lake.current(index, k) {
+        let rg = rg.as_ref();
+        let read = || -> Result<_> {
+            let times = read_ints(rg, time_col, &vec![true; file.rows(i)])?;
+            let mask = times
+                .iter()
+                .map(|t| t.is_some_and(|t| query.in_window(t)))
+                .collect();
+            visitor_rows(
+                lake,
+                query,
+                &owners,
+                ObjectScope::Any,
+                &file,
+                index,
+                rg,
+                mask,
+            )
+        };
+        let (mask, objects) =
+            read().with_context(|| format!("reading {} (row group {i})", path.display()))?;
+        let mut last: Option<&str> = None;
+        for k in objects
+            .iter()
+            .zip(&mask)
+            .filter(|(_, m)| **m)
+            .filter_map(|(o, _)| text(o))
+        {
+            if last != Some(k) && !keys.contains(k) {
                 keys.insert(k.to_string());
             }
+            last = Some(k);
         }
     }
     Ok(keys.into_iter().collect())
 }
 
-/// Visits one record. Without a tape the visitor finds its fields itself,
-/// as it does for records the scan could not index.
-fn visit_one<V: RecordVisitor>(v: &V, state: &mut V::State, key: &str, index: usize, raw: &[u8]) {
-    v.visit(state, key, index, raw, None);
+/// Visits one record, with its tape when the visitor reads one (made as
+/// the raw scan makes it, from the record's first byte).
+fn visit_one<V: RecordVisitor>(
+    v: &V,
+    state: &mut V::State,
+    key: &str,
+    index: usize,
+    raw: &[u8],
+    tape: Option<&mut crate::read::structural::Tape>,
+) {
+    let indexed = match tape {
+        Some(t) => crate::read::structural::index_container(raw, 0, t)
+            .is_ok()
+            .then_some(&*t),
+        None => None,
+    };
+    v.visit(state, key, index, raw, indexed);
+}
+
+/// The rows a visitor may want among `mask`'s: those the query's row
+/// filter lets through, of selected objects' current rows in `scope`; and
+/// each row's object (for those rows).
+#[allow(clippy::too_many_arguments)]
+pub fn visitor_rows(
+    lake: &Lake,
+    q: &LakeQuery<'_>,
+    owners: &FxHashMap<&str, usize>,
+    scope: ObjectScope<'_>,
+    file: &LakeFile,
+    index: usize,
+    rg: &dyn RowGroupReader,
+    mut mask: Vec<bool>,
+) -> Result<(Vec<bool>, Vec<Option<ByteArray>>)> {
+    q.rows.narrow(file, rg, &mut mask)?;
+    if !mask.iter().any(|m| *m) {
+        return Ok((mask, Vec::new()));
+    }
+    let read = read_bytes(rg, file.column("object")?, &mask)?;
+    let mut read = read.into_iter();
+    let objects: Vec<Option<ByteArray>> = mask
+        .iter()
+        .map(|&m| if m { read.next().flatten() } else { None })
+        .collect();
+    // Rows of one object come in runs; judge each run once.
+    let mut last: Option<(&[u8], bool)> = None;
+    for (m, o) in mask.iter_mut().zip(&objects) {
+        if !*m {
+            continue;
+        }
+        let Some(o) = o else {
+            *m = false;
+            continue;
+        };
+        if let Some((bytes, ok)) = last {
+            if bytes == o.data() {
+                *m = ok;
+                continue;
+            }
+        }
+        let ok = std::str::from_utf8(o.data()).is_ok_and(|k| {
+            q.keys.key(k)
+                && lake.current(index, k)
+                && match scope {
+                    ObjectScope::OwnedBy(f) => owners.get(k) == Some(&f),
+                    ObjectScope::Only(keys) => keys.contains(k),
+                    ObjectScope::Any => true,
+                }
+        });
+        last = Some((o.data(), ok));
+        *m = ok;
+    }
+    Ok((mask, objects))
 }
 
 /// Microseconds as a timestamp (out of range: the epoch, never in a window test).
