@@ -355,7 +355,7 @@ fn an_object_changed_since_its_first_ingest_is_read_in_its_new_version_only() {
     let src = src.to_str().unwrap();
     ingest(&[src], &t.join("lake"));
     // Rewrite one object with other records; its first rows are now stale.
-    let key = walkdir::WalkDir::new(&src)
+    let key = walkdir::WalkDir::new(src)
         .into_iter()
         .filter_map(Result::ok)
         .find(|e| e.file_name().to_string_lossy().ends_with("_r0050.json.gz"))
