@@ -63,7 +63,7 @@ impl<S> Gathered<S> {
 }
 
 /// The report columns after `event_source` and `event_name`, in the order
-/// [`push_events`] reads them.
+/// `push_events` reads them.
 const EVENT_TEXTS: [&str; 13] = [
     "principal",
     "principal_type",
