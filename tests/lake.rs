@@ -381,6 +381,10 @@ fn select_stores_only_the_selection() {
     let (code, _, err) = ingest(&src, TestDir::new().path(), &["--event", "GetSecretValue"]);
     assert_eq!(code, 2);
     assert!(err.contains("add --select"), "{err}");
+    let (code, _, err) = ingest(&src, Path::new("s3://bucket/lake"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a lake on S3 is not written yet"), "{err}");
+    assert!(!Path::new("s3:").exists());
 }
 
 /// Runs a Python script with `args`; its stdout.
@@ -502,4 +506,66 @@ fn spark_reads_the_lake_with_reports_counts() {
     lines.sort();
     assert_eq!(lines, by_principal(src.path()));
     assert_eq!(last, ENGINE_CHECKS);
+}
+
+#[test]
+fn select_pattern_stores_what_events_finds() {
+    let pattern = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.eventSource = "secretsmanager.amazonaws.com") }"#;
+    for source in [
+        crate::util::root().join("sample-logs"),
+        shared_data("stratus-red-team"),
+    ] {
+        let lake = TestDir::new();
+        let (code, out, err) = ingest(&source, lake.path(), &["--select", "--pattern", pattern]);
+        assert_eq!(code, 0, "{err}");
+        let got = lake_rows(lake.path(), &["event_id", "object"]);
+        let o = ctscan(&[
+            "events",
+            source.to_str().unwrap(),
+            "--pattern",
+            pattern,
+            "--keep-duplicates",
+            "--format",
+            "csv",
+        ]);
+        let (code, csv, err) = outputs(&o);
+        assert_eq!(code, 0, "{err}");
+        let mut want = Rows::new();
+        let dir = TestDir::new();
+        let table = Csv::read(&dir.write("events.csv", csv.as_bytes()));
+        for r in table.maps() {
+            let key = vec![format!("{:?}", r["event_id"]), format!("{:?}", r["object"])];
+            *want.entry(key).or_default() += 1;
+        }
+        assert_eq!(got, want, "{}", source.display());
+        let stored: usize = got.values().sum();
+        assert!(stored > 0);
+        assert_eq!(count(&out, "read: "), stored as u64, "{out}");
+        let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+        let params = &m.objects.values().next().unwrap().params;
+        assert_eq!(params.selection, [format!("pattern:{pattern}")]);
+    }
+}
+
+#[test]
+fn a_wider_window_reads_objects_again_and_a_narrower_one_does_not() {
+    let src = crate::util::root().join("sample-logs");
+    let lake = TestDir::new();
+    let (code, first, err) = ingest(&src, lake.path(), &["--since", "2026-01-02"]);
+    assert_eq!(code, 0, "{err}");
+    let scanned = count(&first, "listed: ");
+    assert!(scanned > 0 && scanned < 25, "{first}");
+    let (code, narrower, err) = ingest(&src, lake.path(), &["--since", "2026-01-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&narrower, "listed: "), 0, "{narrower}");
+    // Every object again, the earlier rows of those read before rewritten away.
+    let (code, wider, err) = ingest(&src, lake.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&wider, "listed: "), 25, "{wider}");
+    let clean = TestDir::new();
+    assert_eq!(ingest(&src, clean.path(), &[]).0, 0);
+    assert_eq!(lake_rows(lake.path(), &ALL), lake_rows(clean.path(), &ALL));
+    let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+    assert!(m.stale.is_empty());
+    assert_eq!(m.files.len(), part_files(lake.path()).len());
 }

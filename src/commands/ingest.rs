@@ -17,9 +17,11 @@ use crate::error::ExitStatus;
 use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
 use crate::lake::lock::{lock_path, Holder, LakeLock};
 use crate::lake::manifest::{Params, Version};
+use crate::lake::pattern::Picker;
 use crate::lake::recover::recover;
 use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
+use crate::scan::RecordCounts;
 use crate::window::format_utc;
 
 /// Runs `ingest`.
@@ -43,7 +45,13 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         std::process::id()
     );
     let params = params(cfg);
-    let writer = LakeWriter::new(root, run, params.clone(), limits(cfg));
+    let mut writer = LakeWriter::new(root, run, params.clone(), limits(cfg));
+    if let Some(pattern) = &cfg.pattern {
+        writer = writer.with_picker(Picker {
+            pattern: pattern.clone(),
+            window: cfg.scan.window,
+        });
+    }
     // Stale rows an earlier run left (it died before rewriting them).
     drop_stale(&writer, &before)?;
     let known = Arc::new(before);
@@ -61,14 +69,19 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         return Err(e);
     }
     drop_stale(&writer, &load_manifest(root)?)?;
+    let records = match cfg.pattern {
+        Some(_) => RecordCounts::of_visitor(
+            scanned.outcome.stats.records.read,
+            batch.rows,
+            batch.no_time,
+            0,
+        ),
+        None => scanned.outcome.stats.records.clone(),
+    };
     if !cfg.scan.quiet {
         let after = load_manifest(root)?;
-        print_summary(root, &scanned, batch.rows, batch.files, &after);
-        scanned
-            .outcome
-            .stats
-            .records
-            .warn_left_out(cfg.scan.duplicates);
+        print_summary(root, &scanned, &records, (batch.rows, batch.files), &after);
+        records.warn_left_out(cfg.scan.duplicates);
     }
     Ok(if scanned.outcome.stats.files.failed > 0 {
         ExitStatus::Error
@@ -101,12 +114,17 @@ fn limits(cfg: &IngestConfig) -> BatchLimits {
 }
 
 /// Every object and record accounted for, and what the lake now holds.
-fn print_summary(root: &Path, scanned: &Scanned, rows: u64, files: u64, after: &Manifest) {
+fn print_summary(
+    root: &Path,
+    scanned: &Scanned,
+    r: &RecordCounts,
+    (rows, files): (u64, u64),
+    after: &Manifest,
+) {
     let s = &scanned.outcome.stats;
     let f = &s.files;
     let skipped: u64 = f.skipped.values().sum();
     let reasons: Vec<String> = f.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    let r = &s.records;
     let nt = &r.no_event_time_reasons;
     println!(
         "objects: {} listed: {} scanned, {} pruned, {} skipped ({}), {} failed",

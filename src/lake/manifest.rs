@@ -53,6 +53,25 @@ pub struct Params {
     pub selection: Vec<String>,
 }
 
+impl Params {
+    /// Whether an ingest with these parameters stored every row one with
+    /// `other` would: the same selection, and a window at least as wide.
+    pub fn covers(&self, other: &Params) -> bool {
+        let t = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok());
+        let since_ok = match (t(&self.since), t(&other.since)) {
+            (None, _) => self.since.is_none(),
+            (Some(_), None) => false,
+            (Some(a), Some(b)) => a <= b,
+        };
+        let until_ok = match (t(&self.until), t(&other.until)) {
+            (None, _) => self.until.is_none(),
+            (Some(_), None) => false,
+            (Some(a), Some(b)) => a >= b,
+        };
+        self.selection == other.selection && since_ok && until_ok
+    }
+}
+
 /// One object ingested, and what became of it, as `report` accounts it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectEntry {
@@ -127,7 +146,9 @@ impl Manifest {
     /// Whether an object of this key, size and version (ETag, or local
     /// modification time) is in the lake already. Failed objects are not,
     /// so a rerun tries them again.
-    /// Ingested with other parameters (window, selection), it is not either.
+    /// Ingested with another selection, or a window that did not cover
+    /// this one, it is not either: a rerun with `--since 30d` a day later
+    /// reads only new objects, one with an earlier `--since` reads them all.
     pub fn has(&self, key: &str, version: &Version<'_>, params: &Params) -> bool {
         self.objects.get(key).is_some_and(|i| {
             let e = &i.entry;
@@ -135,7 +156,7 @@ impl Manifest {
                 && e.size == version.size
                 && e.etag.as_deref() == version.etag
                 && e.mtime_ns == version.mtime_ns
-                && i.params == *params
+                && i.params.covers(params)
         })
     }
 
@@ -297,11 +318,23 @@ mod tests {
         assert!(m.has("a", &v(20, 5), &params));
         assert!(!m.has("a", &v(10, 5), &params));
         assert!(!m.has("a", &v(20, 6), &params));
-        let other = Params {
-            since: Some("2026-01-01T00:00:00Z".into()),
-            ..params
+        // An unbounded window covers any other; a narrower one does not.
+        let later = Params {
+            since: Some("2026-01-02T00:00:00Z".into()),
+            ..params.clone()
         };
-        assert!(!m.has("a", &v(20, 5), &other));
+        assert!(m.has("a", &v(20, 5), &later));
+        let earlier = Params {
+            since: Some("2026-01-01T00:00:00Z".into()),
+            ..params.clone()
+        };
+        assert!(later.covers(&later) && earlier.covers(&later));
+        assert!(!later.covers(&earlier) && !later.covers(&params));
+        let selected = Params {
+            selection: vec!["GetSecretValue".into()],
+            ..params.clone()
+        };
+        assert!(!m.has("a", &v(20, 5), &selected));
         assert_eq!(m.rows(), 3);
         // `a` was read again: its first rows, in f1, are stale.
         assert_eq!(m.stale["f1"], BTreeSet::from(["a".to_string()]));

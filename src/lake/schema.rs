@@ -26,6 +26,13 @@
 //! name (the process died between the commit and the rename) is renamed by
 //! the next ingest, and a file no fragment lists is removed by it.
 //!
+//! An object read again (it changed, or a later run's window or selection
+//! did not match) gets a new manifest entry; its rows in files committed
+//! before are stale ([`super::manifest::Manifest::stale`] lists them by
+//! file and key). The ingest that read it again rewrites those files
+//! before it ends; if it died first, the next one does, and a reader in
+//! between must skip the rows whose `object` is listed stale for their file.
+//!
 //! # Columns
 //!
 //! [`COLUMNS`], in that order, in every file. The normalised ones come from
