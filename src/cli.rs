@@ -140,6 +140,14 @@ pub struct ScanArgs {
     pub s3: S3Args,
 }
 
+/// `--lake DIR`, for the commands that can read an event lake instead of SOURCEs.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub struct LakeArgs {
+    /// Read this event lake (made by `ctscan ingest`) instead of SOURCEs.
+    #[arg(long = "lake", value_name = "DIR", conflicts_with = "sources")]
+    pub lake: Option<PathBuf>,
+}
+
 /// `ctscan mirror`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct MirrorArgs {
@@ -168,6 +176,8 @@ pub struct MirrorArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub lake: LakeArgs,
     /// Write every report as Parquet and CSV, plus events.parquet and summary.json, into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -266,6 +276,9 @@ pub struct VerifyArgs {
     /// The S3 key prefix the mirror root stands for (`myprefix/`).
     #[arg(long, value_name = "P")]
     pub prefix: Option<String>,
+    /// Search the tampering events in this event lake (made by `ctscan ingest`) instead of the mirror's log files.
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -347,6 +360,8 @@ pub struct TestPatternArgs {
 pub struct EventsArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub lake: LakeArgs,
     /// Only events this CloudWatch Logs filter pattern matches.
     #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub pattern: Option<String>,
@@ -395,6 +410,8 @@ pub enum EventsFormat {
 pub struct AlarmArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub lake: LakeArgs,
     /// The metric filter pattern (required unless --rules is given).
     #[arg(
         long,
@@ -500,6 +517,8 @@ pub enum ClockArg {
 pub struct HuntArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub lake: LakeArgs,
     /// Sigma rule file or folder (recursive); repeatable. Default: the bundled SigmaHQ CloudTrail rules.
     #[arg(long = "sigma", value_name = "PATH")]
     pub sigma: Vec<PathBuf>,

@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use jiff::Timestamp;
 
 use crate::cli::{
-    AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, MirrorArgs, OutputFormat,
-    PruneArgs, ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
+    AlarmArgs, ClockArg, DefaultModeArg, EventsArgs, EventsFormat, LakeArgs, MirrorArgs,
+    OutputFormat, PruneArgs, ReportArgs, S3Args, ScanArgs, TestPatternArgs, VerifyArgs,
 };
 use crate::events::Duplicates;
 use crate::read::record::{EventSpec, Selection};
@@ -102,6 +102,8 @@ pub struct ScanConfig {
     pub s3: S3Options,
     /// The clock, to bound S3 listings of a window open at its end.
     pub now: Timestamp,
+    /// `--lake DIR`: the event lake read instead of SOURCEs.
+    pub lake: Option<std::sync::Arc<crate::lake::read::Lake>>,
 }
 
 /// What the process was asked to do in the environment it runs in.
@@ -172,6 +174,7 @@ impl ScanConfig {
             prune: Pruning::from_args(&args.prune)?,
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
+            lake: None,
         })
     }
 }
@@ -258,7 +261,7 @@ impl ReportConfig {
     /// Validates `report`'s options; creates `--out` and the folder of `--html`
     /// so a bad path fails early.
     pub fn from_args(args: &ReportArgs, env: &Env) -> Result<ReportConfig> {
-        let scan = ScanConfig::from_args(&args.scan, env)?;
+        let scan = reading_scan(&args.scan, &args.lake, env)?;
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
         }
@@ -355,6 +358,7 @@ impl VerifyConfig {
         };
         let mut scan = ScanConfig::from_args(&scan_args, env)?;
         scan.selection = Selection::Events(Vec::new());
+        scan.lake = crate::lake::read::open_arg(args.lake.as_deref())?;
         for src in &scan.sources {
             let SourceSpec::Local(path) = src else {
                 continue;
@@ -407,12 +411,32 @@ pub fn parse_pattern(text: &str) -> Result<crate::replay::pattern::Pattern> {
 
 /// The shared scan options of a command that matches records its own way:
 /// the report selection (`--event`, `--all-events`) does not apply.
-fn visitor_scan(args: &ScanArgs, env: &Env) -> Result<ScanConfig> {
+fn visitor_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfig> {
     if args.all_events || !args.events.is_empty() {
         bail!("--event and --all-events apply to report; use --pattern or --event-name");
     }
-    let mut scan = ScanConfig::from_args(args, env)?;
+    let mut scan = reading_scan(args, lake, env)?;
     scan.selection = Selection::Events(Vec::new());
+    Ok(scan)
+}
+
+/// [`ScanConfig::from_args`] for a command that may read `--lake DIR`
+/// instead of SOURCEs; a DIR that is no lake fails here.
+fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfig> {
+    let Some(dir) = &lake.lake else {
+        return ScanConfig::from_args(args, env);
+    };
+    let opened = crate::lake::read::open_arg(Some(dir))?;
+    let sources = vec![dir.display().to_string()];
+    let mut scan = ScanConfig::from_args(
+        &ScanArgs {
+            sources,
+            ..args.clone()
+        },
+        env,
+    )?;
+    scan.sources = Vec::new();
+    scan.lake = opened;
     Ok(scan)
 }
 
@@ -447,7 +471,7 @@ impl EventsConfig {
     pub fn from_args(args: &EventsArgs, env: &Env) -> Result<EventsConfig> {
         let pattern = args.pattern.as_deref().map(parse_pattern).transpose()?;
         Ok(EventsConfig {
-            scan: visitor_scan(&args.scan, env)?,
+            scan: visitor_scan(&args.scan, &args.lake, env)?,
             pattern,
             lookup: crate::read::lookup::LookupFilters {
                 event_name: args.event_name.clone(),
@@ -478,7 +502,7 @@ pub struct HuntConfig {
 
 impl HuntConfig {
     pub fn from_args(args: &crate::cli::HuntArgs, env: &Env) -> Result<HuntConfig> {
-        let scan = visitor_scan(&args.scan, env)?;
+        let scan = visitor_scan(&args.scan, &args.lake, env)?;
         let crate::hunt::SigmaSetup {
             rules,
             problems,
@@ -550,7 +574,7 @@ pub struct AlarmCommandConfig {
 impl AlarmCommandConfig {
     pub fn from_args(args: &AlarmArgs, env: &Env) -> Result<AlarmCommandConfig> {
         use crate::replay::rules::{Rule, RuleValue};
-        let scan = visitor_scan(&args.scan, env)?;
+        let scan = visitor_scan(&args.scan, &args.lake, env)?;
         let rules = match (&args.rules, &args.pattern) {
             (Some(spec), _) => load_rules(spec)?,
             (None, Some(p)) => {

@@ -11,6 +11,7 @@ mod geoip;
 mod html;
 mod hunt;
 mod lake;
+mod lake_read;
 mod layout;
 mod packaging;
 mod report;

@@ -20,10 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cli::{ClockArg, DefaultModeArg};
 use crate::commands::events::compact_json;
-use crate::commands::scan_sources::{scan_sources_with, Scanned};
+use crate::commands::scan_sources::{scan_sources_filtered, Scanned};
 use crate::config::{AlarmCommandConfig, ScanConfig};
 use crate::error::ExitStatus;
 use crate::events::{Duplicates, SeenEvents};
+use crate::lake::read::filter::RowFilter;
 use crate::read::record::Selection;
 use crate::read::structural::Tape;
 use crate::replay::alarm::{
@@ -523,17 +524,36 @@ pub fn scan_for_rules(
     clock: ClockArg,
     default_mode: DefaultModeArg,
 ) -> Result<(Scanned, AlarmHits)> {
-    scan_for_rules_and(scan, rules, clock, default_mode, &NoVisitor)
-        .map(|(scanned, hits, ())| (scanned, hits))
+    scan_rules_with(
+        scan,
+        rules,
+        clock,
+        default_mode,
+        &NoVisitor,
+        lake_rows(rules),
+    )
+    .map(|(scanned, hits, ())| (scanned, hits))
 }
 
-/// [`scan_for_rules`], feeding `also` in the same pass.
+/// [`scan_for_rules`], feeding `also` in the same pass (over a lake, every
+/// row: `also` may want records no rule does).
 pub fn scan_for_rules_and<V: RecordVisitor>(
     scan: &ScanConfig,
     rules: &[Rule],
     clock: ClockArg,
     default_mode: DefaultModeArg,
     also: &V,
+) -> Result<(Scanned, AlarmHits, V::State)> {
+    scan_rules_with(scan, rules, clock, default_mode, also, RowFilter::all())
+}
+
+fn scan_rules_with<V: RecordVisitor>(
+    scan: &ScanConfig,
+    rules: &[Rule],
+    clock: ClockArg,
+    default_mode: DefaultModeArg,
+    also: &V,
+    rows: RowFilter,
 ) -> Result<(Scanned, AlarmHits, V::State)> {
     let set = RuleSet::new(rules.to_vec())?;
     let default_rules: Vec<usize> = (0..rules.len())
@@ -548,8 +568,22 @@ pub fn scan_for_rules_and<V: RecordVisitor>(
         duplicates: scan.duplicates,
         seen: SeenEvents::default(),
     };
-    let (scanned, (hits, other)) = scan_sources_with(scan, &Both(&visitor, also))?;
+    let (scanned, (hits, other)) = scan_sources_filtered(scan, &Both(&visitor, also), rows)?;
     Ok((scanned, hits, other))
+}
+
+/// Over a lake, what a record must hold for some rule to count it: every
+/// record when a rule has a default value (non-matching records count too).
+fn lake_rows(rules: &[Rule]) -> RowFilter {
+    if rules.iter().any(|r| r.default_value.is_some()) {
+        return RowFilter::all();
+    }
+    let each: Vec<RowFilter> = rules
+        .iter()
+        .map(|r| crate::replay::pattern::Pattern::parse(&r.pattern).ok())
+        .map(|p| RowFilter::from_pattern(p.as_ref()))
+        .collect();
+    RowFilter::any_of(&each)
 }
 
 /// Runs `alarm`.

@@ -8,10 +8,11 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::EventsFormat;
-use crate::commands::scan_sources::scan_sources_with;
+use crate::commands::scan_sources::scan_sources_filtered;
 use crate::config::EventsConfig;
 use crate::error::ExitStatus;
 use crate::events::{event_id_key, Duplicates};
+use crate::lake::read::filter::RowFilter;
 use crate::read::lookup::{read_only, username, LookupFilters};
 use crate::read::structural::Tape;
 use crate::replay::pattern::{EventCache, Pattern};
@@ -168,7 +169,8 @@ pub fn run(cfg: &EventsConfig) -> Result<ExitStatus> {
         lookup: &cfg.lookup,
         window: cfg.scan.window,
     };
-    let (scanned, found) = scan_sources_with(&cfg.scan, &visitor)?;
+    let rows = RowFilter::from_pattern(cfg.pattern.as_ref());
+    let (scanned, found) = scan_sources_filtered(&cfg.scan, &visitor, rows)?;
     let mut events = found.done;
     events.sort_by(|a, b| (a.time_us, &a.object, a.index).cmp(&(b.time_us, &b.object, b.index)));
     let matched = events.len() as u64;

@@ -56,6 +56,9 @@ pub struct Summary<'a> {
     /// What the Sigma rules found, with `--sigma`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigma: Option<SigmaJson>,
+    /// The event lake read instead of SOURCEs: files are its manifest's objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lake: Option<crate::lake::read::LakeCounts>,
 }
 
 /// One allowlist entry's effect.
@@ -142,6 +145,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         s3: scanned.s3,
         sigma: None,
         allowlist: Vec::new(),
+        lake: scanned.lake.clone(),
     };
     let geo = cfg
         .geoip
@@ -355,6 +359,9 @@ fn extra_reports(
 }
 
 fn print_summary(out: &mut impl Write, scanned: &Scanned, s: &Summary<'_>) -> std::io::Result<()> {
+    if let Some(lake) = &s.lake {
+        writeln!(out, "{}", lake.describe())?;
+    }
     let f = s.files;
     let skipped: u64 = f.skipped.values().sum();
     let reasons: Vec<String> = f.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();

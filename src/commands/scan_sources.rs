@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{S3Url, ScanConfig, SourceSpec};
+use crate::lake::read::filter::RowFilter;
+use crate::lake::read::{scan_lake, Lake, LakeQuery};
 use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
@@ -23,6 +25,8 @@ pub struct Scanned {
     pub threads: usize,
     /// What S3 cost, when a SOURCE is on S3.
     pub s3: Option<S3Counts>,
+    /// What the lake read, with `--lake`.
+    pub lake: Option<crate::lake::read::LakeCounts>,
 }
 
 /// Lists and scans every SOURCE of `cfg`, printing failures on stderr.
@@ -30,6 +34,9 @@ pub struct Scanned {
 /// S3 SOURCEs are all connected (and probed) before any listing, so a wrong
 /// endpoint or missing credentials fail before anything is scanned.
 pub fn scan_sources(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
+    if let Some(lake) = &cfg.lake {
+        return Ok(scan_lake_source::<NoVisitor>(cfg, lake, None, RowFilter::all())?.0);
+    }
     scan_sources_with(cfg, &NoVisitor).map(|(s, ())| s)
 }
 
@@ -38,6 +45,20 @@ pub fn scan_sources_with<V: RecordVisitor>(
     cfg: &ScanConfig,
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
+    scan_sources_filtered(cfg, visitor, RowFilter::all())
+}
+
+/// [`scan_sources_with`]; over a lake, `rows` is what a record must hold
+/// for the visitor to want it (a necessary condition on its columns).
+pub fn scan_sources_filtered<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    visitor: &V,
+    rows: RowFilter,
+) -> anyhow::Result<(Scanned, V::State)> {
+    if let Some(lake) = &cfg.lake {
+        let (scanned, state) = scan_lake_source(cfg, lake, Some(visitor), rows)?;
+        return Ok((scanned, state.unwrap_or_else(|| visitor.new_state())));
+    }
     scan_sources_skipping(cfg, visitor, None)
 }
 
@@ -106,6 +127,48 @@ pub fn scan_sources_skipping<V: RecordVisitor>(
         elapsed: started.elapsed(),
         threads,
         s3: shared.map(|s| s.counts()),
+        lake: None,
+    };
+    Ok((scanned, state))
+}
+
+/// Reads `lake` for `cfg`'s window, accounts and regions and selection;
+/// with a visitor, feeds it the records `rows` lets through.
+pub fn scan_lake_source<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    lake: &Lake,
+    visitor: Option<&V>,
+    rows: RowFilter,
+) -> anyhow::Result<(Scanned, Option<V::State>)> {
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.unwrap_or(0))
+        .build()?;
+    let threads = pool.current_num_threads();
+    let query = LakeQuery {
+        window: cfg.window,
+        selection: &cfg.selection,
+        keys: &cfg.prune.select,
+        duplicates: cfg.duplicates,
+        rows,
+    };
+    let (outcome, counts, state) = pool.install(|| scan_lake(lake, &query, visitor))?;
+    crate::interrupt::check()?;
+    if !cfg.quiet {
+        eprintln!("ctscan: {}", counts.describe());
+    }
+    for limit in &lake.limits {
+        eprintln!("ctscan: warning: the lake holds {limit}: results over it leave the rest out");
+    }
+    for f in &outcome.stats.failures {
+        warn(&f.object, &format!("failed when ingested: {}", f.error));
+    }
+    let scanned = Scanned {
+        outcome,
+        elapsed: started.elapsed(),
+        threads,
+        s3: None,
+        lake: Some(counts),
     };
     Ok((scanned, state))
 }

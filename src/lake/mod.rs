@@ -8,13 +8,15 @@
 //! them for `--select --pattern`), [`manifest`] is the
 //! commit record, [`recover`] finishes or clears what a killed run left, [`stale`]
 //! rewrites files holding rows of objects read again since,
-//! and [`lock`] keeps a second ingest out.
+//! and [`lock`] keeps a second ingest out. [`read`] reads the lake back
+//! for every command's `--lake DIR`.
 
 pub mod batch;
 pub mod lock;
 pub mod manifest;
 pub mod partition;
 pub mod pattern;
+pub mod read;
 pub mod recover;
 pub mod schema;
 pub mod stale;

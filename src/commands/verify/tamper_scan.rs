@@ -7,9 +7,13 @@ use memchr::memmem::Finder;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::commands::scan_sources::scan_lake_source;
 use crate::config::{SourceSpec, VerifyConfig};
+use crate::lake::read::filter::RowFilter;
+use crate::lake::read::Lake;
 use crate::read::escape::escapes_touch_keys;
 use crate::read::structural::Tape;
+use crate::replay::pattern::TextWant;
 use crate::scan::{scan_with, Failure, FileCounts, LocalFetch, RecordVisitor, ScanContext};
 use crate::source;
 use crate::verify::{tamper_finding_in, TamperFinding, TamperScope};
@@ -145,6 +149,30 @@ impl RecordVisitor for TamperVisitor {
     }
 }
 
+/// Over a lake, the rows worth a look: those naming a tampering event.
+fn tamper_rows() -> RowFilter {
+    let names = TAMPER_EVENTS.iter().map(|n| TextWant::Exact(n.to_string()));
+    RowFilter {
+        columns: vec![("event_name", names.collect())],
+    }
+}
+
+/// A lake that could not be read: one failure naming it, no findings.
+fn lake_failed(lake: &Lake, e: &anyhow::Error) -> TamperScan {
+    TamperScan {
+        files: FileCounts {
+            listed: 1,
+            failed: 1,
+            ..FileCounts::default()
+        },
+        failures: vec![Failure {
+            object: lake.root.display().to_string(),
+            error: format!("{e:#}"),
+        }],
+        findings: Vec::new(),
+    }
+}
+
 /// The tampering pass over every SOURCE.
 #[derive(Debug, Serialize)]
 pub struct TamperScan {
@@ -168,7 +196,13 @@ pub fn scan_tampering(cfg: &VerifyConfig) -> TamperScan {
         trail_buckets: cfg.trail_buckets.clone(),
     };
     let visitor = TamperVisitor::new(scope, cfg.scan.window);
-    let (outcome, state) = scan_with(listing.flatten(), &ctx, &LocalFetch, &visitor);
+    let (outcome, state) = match &cfg.scan.lake {
+        Some(lake) => match scan_lake_source(&cfg.scan, lake, Some(&visitor), tamper_rows()) {
+            Ok((scanned, state)) => (scanned.outcome, state.unwrap_or_default()),
+            Err(e) => return lake_failed(lake, &e),
+        },
+        None => scan_with(listing.flatten(), &ctx, &LocalFetch, &visitor),
+    };
     let mut findings = state.done;
     findings.sort_by(|a, b| {
         (a.time_us, &a.finding.event_time, &a.event_id, &a.object).cmp(&(

@@ -43,6 +43,7 @@ mod cursor;
 mod delim;
 mod fields;
 mod json;
+mod pinned;
 mod prefilter;
 mod regex;
 mod terms;
@@ -54,6 +55,7 @@ use std::cell::OnceCell;
 use serde_json::Value;
 
 pub use fields::{FieldPattern, FieldPlan, FieldValues};
+pub use pinned::{Pinned, TextWant};
 pub use prefilter::Prefilter;
 
 /// Maximum pattern length in characters [DOC S5].
@@ -624,6 +626,15 @@ impl Pattern {
         };
         let mut keys = Vec::new();
         e.root_keys(&mut keys).then_some(keys)
+    }
+
+    /// Top-level fields the pattern needs to be one of a few strings (see
+    /// [`TextWant`]); empty when it pins none, as any non-JSON pattern.
+    pub fn pinned_fields(&self) -> Pinned {
+        match &self.kind {
+            Kind::Json(e) => pinned::pinned(e),
+            _ => Vec::new(),
+        }
     }
 
     /// Required literals in conjunctive normal form: every inner list is an
