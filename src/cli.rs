@@ -97,6 +97,9 @@ pub struct PruneArgs {
     /// Open files named (by delivery time) up to this long after --until: deliveries can be late.
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub until_slack: String,
+    /// Read one deterministic share of the work: I/N (0 ≤ I < N), or auto/N with I from JOB_COMPLETION_INDEX (Kubernetes) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Options shared by every command that scans SOURCEs.

@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::source::select::{is_account_id, KeySelect};
+use crate::source::shard::Shard;
 use crate::window::{PruneSlack, TimeWindow};
 
 /// Which folders under an account a listing descends into.
@@ -31,8 +32,15 @@ pub enum Level {
     Account,
     /// `…/<account>/CloudTrail/`: regions, each listed as one key range.
     Trail,
-    /// A region (or anything below it): keys in the window's range.
+    /// A region (or anything below it): keys in the window's range. Under
+    /// `--shard`, a region is a folder of year folders instead.
     Region,
+    /// `…/REGION/YYYY/` of a sharded listing: month folders.
+    Year,
+    /// `…/REGION/YYYY/MM/` of a sharded listing: day folders.
+    Month,
+    /// `…/REGION/YYYY/MM/DD/` that this shard owns: every key.
+    Day,
     /// Outside the layout: every key, no delimiter.
     Plain,
 }
@@ -46,6 +54,8 @@ pub struct Plan {
     pub now: Timestamp,
     pub mode: ListMode,
     pub select: KeySelect,
+    /// `--shard`: only this shard's days are listed.
+    pub shard: Option<Shard>,
 }
 
 impl Plan {
@@ -67,6 +77,82 @@ impl Plan {
             Level::Trail => return None,
             _ => Level::Plain,
         })
+    }
+
+    /// [`Plan::child`] for the folder whose full prefix is `folder`: under
+    /// `--shard`, a region's dated folders are listed down to the days the
+    /// shard owns.
+    pub fn child_of(&self, parent: Level, folder: &str, name: &str) -> Option<Level> {
+        if let Some(shard) = self.splitting() {
+            if let Some(level) = self.dated_child(shard, parent, folder) {
+                return level;
+            }
+        }
+        self.child(parent, name)
+    }
+
+    /// The shard, when it leaves anything out.
+    pub fn splitting(&self) -> Option<Shard> {
+        self.shard.filter(Shard::splits)
+    }
+
+    /// Whether a listed key is this shard's to read (`prefix`: the SOURCE's).
+    pub fn owns(&self, key: &str, prefix: &str) -> bool {
+        self.splitting().is_none_or(|s| {
+            let relative = key.strip_prefix(prefix).unwrap_or(key);
+            s.owns_key(key, relative.trim_start_matches('/'))
+        })
+    }
+
+    /// Below a region of a sharded listing, the level of a dated folder
+    /// (`folder`: its full prefix):
+    /// years and months in the window's range, then the days this shard
+    /// owns. `None` when the folder is not a date (listed as usual).
+    fn dated_child(&self, shard: Shard, parent: Level, folder: &str) -> Option<Option<Level>> {
+        let segs: Vec<&str> = folder.trim_end_matches('/').rsplit('/').collect();
+        let (first, last) = self.day_range();
+        let in_range = |lo: String, hi: String| {
+            first.is_none_or(|f| hi >= f.strftime("%Y/%m/%d").to_string())
+                && last.is_none_or(|l| lo <= l.strftime("%Y/%m/%d").to_string())
+        };
+        Some(match (parent, segs.as_slice()) {
+            (Level::Region, [y, ..]) if digits(y, 4) => {
+                in_range(format!("{y}/00/00"), format!("{y}/99/99")).then_some(Level::Year)
+            }
+            (Level::Year, [m, y, ..]) if digits(m, 2) => {
+                in_range(format!("{y}/{m}/00"), format!("{y}/{m}/99")).then_some(Level::Month)
+            }
+            (Level::Month, [d, m, y, region, ..]) if digits(d, 2) => {
+                let day = format!("{y}/{m}/{d}");
+                let account = folder_account(folder)?;
+                (in_range(day.clone(), day.clone()) && shard.owns_day(&account, region, &day))
+                    .then_some(Level::Day)
+            }
+            (Level::Year | Level::Month, _) => Some(Level::Plain),
+            _ => return None,
+        })
+    }
+
+    /// The day folders a sharded region's listing goes straight to, when the
+    /// window bounds both ends (at most [`MAX_LISTED_DAYS`] days): no LIST
+    /// to find them, and none of another shard's days. `None` otherwise.
+    pub fn owned_days(&self, region_prefix: &str) -> Option<Vec<String>> {
+        let shard = self.splitting()?;
+        let (Some(first), Some(last)) = self.day_range() else {
+            return None;
+        };
+        if (last - first).get_days() > MAX_LISTED_DAYS {
+            return None;
+        }
+        let account = folder_account(region_prefix)?;
+        let region = region_prefix.trim_end_matches('/').rsplit('/').next()?;
+        let days = std::iter::successors(Some(first), |d| d.tomorrow().ok())
+            .take_while(|d| *d <= last)
+            .map(|d| d.strftime("%Y/%m/%d").to_string())
+            .filter(|day| shard.owns_day(&account, region, day))
+            .map(|day| format!("{region_prefix}{day}/"))
+            .collect();
+        Some(days)
     }
 
     /// The trail folders listed under an account: no delimiter LIST to find
@@ -119,6 +205,27 @@ impl Plan {
     }
 }
 
+/// Longest window whose days a sharded listing lists one by one without
+/// finding them first (a LIST per day, even an empty one).
+pub const MAX_LISTED_DAYS: i32 = 400;
+
+fn digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account ID in a folder of the layout (`…AWSLogs/[o-…/]ACCOUNT/…`).
+fn folder_account(folder: &str) -> Option<String> {
+    let segs: Vec<&str> = folder.split('/').collect();
+    let at = segs.iter().rposition(|s| *s == "AWSLogs")?;
+    let mut rest = &segs[at + 1..];
+    if rest.first().is_some_and(|o| o.starts_with("o-")) {
+        rest = &rest[1..];
+    }
+    rest.first()
+        .filter(|a| is_account_id(a))
+        .map(|a| a.to_string())
+}
+
 /// `YYYY/MM/DD/`.
 fn day_folder(d: Date) -> String {
     d.strftime("%Y/%m/%d/").to_string()
@@ -154,6 +261,7 @@ mod tests {
             now: "2026-03-10T12:00:00Z".parse().unwrap(),
             mode: ListMode::Scan,
             select: KeySelect::default(),
+            shard: None,
         }
     }
 
@@ -200,5 +308,50 @@ mod tests {
         let p = plan(None, Some("2026-01-03T00:00:00Z"));
         assert_eq!(p.start_after(r), None);
         assert!(p.past_range(r, &format!("{r}2026/01/05/x")));
+    }
+
+    #[test]
+    fn a_sharded_region_is_listed_only_on_its_own_days() {
+        let r = "t/AWSLogs/o-a/111122223333/CloudTrail/us-east-1/";
+        let sharded = |index, count, since, until| Plan {
+            shard: Some(Shard { index, count }),
+            ..plan(since, until)
+        };
+        // A bounded window: the days, without a LIST to find them; together
+        // the shards list each day of the range once.
+        let w = (Some("2026-01-02T00:30:00Z"), Some("2026-01-09T00:00:00Z"));
+        assert_eq!(plan(w.0, w.1).owned_days(r), None);
+        let mut all: Vec<String> = (0..3)
+            .flat_map(|i| sharded(i, 3, w.0, w.1).owned_days(r).unwrap())
+            .collect();
+        all.sort();
+        let expected: Vec<String> = (1..=10).map(|d| format!("{r}2026/01/{d:02}/")).collect();
+        assert_eq!(all, expected);
+        // An open start: years, months, then owned days, found by LISTs.
+        let open = |i| sharded(i, 3, None, Some("2026-01-09T00:00:00Z"));
+        assert_eq!(
+            open(0).child_of(Level::Region, &format!("{r}2026/"), "2026"),
+            Some(Level::Year)
+        );
+        assert_eq!(
+            open(0).child_of(Level::Region, &format!("{r}2027/"), "2027"),
+            None
+        );
+        assert_eq!(
+            open(0).child_of(Level::Year, &format!("{r}2026/01/"), "01"),
+            Some(Level::Month)
+        );
+        let day = format!("{r}2026/01/05/");
+        let owners: Vec<u32> = (0..3)
+            .filter(|&i| open(i).child_of(Level::Month, &day, "05") == Some(Level::Day))
+            .collect();
+        assert_eq!(owners.len(), 1);
+        assert_eq!(
+            open(0).child_of(Level::Month, &format!("{r}2026/01/11/"), "11"),
+            None
+        );
+        assert!(!plan(None, None)
+            .child_of(Level::Trail, r, "us-east-1")
+            .is_none());
     }
 }

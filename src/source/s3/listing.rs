@@ -96,9 +96,23 @@ impl Lister {
         if job.level == Level::Account {
             return self.account_jobs(&job.prefix);
         }
-        let delimited = !matches!(job.level, Level::Region | Level::Plain);
+        let sharded = self.plan.splitting().is_some();
+        if job.level == Level::Region && sharded {
+            if let Some(days) = self.plan.owned_days(&job.prefix) {
+                let day = |prefix| Job {
+                    prefix,
+                    level: Level::Day,
+                };
+                return days.into_iter().map(day).collect();
+            }
+        }
+        let delimited = match job.level {
+            Level::Region => sharded,
+            Level::Plain | Level::Day => false,
+            _ => true,
+        };
         let start_after = match job.level {
-            Level::Region => self.plan.start_after(&job.prefix),
+            Level::Region if !sharded => self.plan.start_after(&job.prefix),
             _ => None,
         };
         let mut children = Vec::new();
@@ -116,7 +130,7 @@ impl Lister {
             };
             for folder in page.folders {
                 let name = folder[job.prefix.len()..].trim_end_matches('/');
-                if let Some(level) = self.plan.child(job.level, name) {
+                if let Some(level) = self.plan.child_of(job.level, &folder, name) {
                     children.push(Job {
                         prefix: folder,
                         level,
@@ -124,8 +138,14 @@ impl Lister {
                 }
             }
             for obj in page.objects {
-                if job.level == Level::Region && self.plan.past_range(&job.prefix, &obj.key) {
+                if job.level == Level::Region
+                    && !sharded
+                    && self.plan.past_range(&job.prefix, &obj.key)
+                {
                     return children;
+                }
+                if !self.plan.owns(&obj.key, &self.url.prefix) {
+                    continue;
                 }
                 self.shared.counters.listed.fetch_add(1, Ordering::Relaxed);
                 let item = ListItem::Object {
