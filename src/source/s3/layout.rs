@@ -350,8 +350,9 @@ mod tests {
             open(0).child_of(Level::Month, &format!("{r}2026/01/11/"), "11"),
             None
         );
-        assert!(!plan(None, None)
-            .child_of(Level::Trail, r, "us-east-1")
-            .is_none());
+        assert_eq!(
+            plan(None, None).child_of(Level::Trail, r, "us-east-1"),
+            Some(Level::Region)
+        );
     }
 }
