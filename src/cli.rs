@@ -50,6 +50,8 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
     Hunt(HuntArgs),
+    /// Merge the partial reports of `report --shard I/N --out DIR` into the report of the whole.
+    Merge(MergeArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -248,7 +250,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "report",
     "verify",
     "events",
@@ -256,6 +258,7 @@ const SUBCOMMANDS: [&str; 8] = [
     "test-pattern",
     "mirror",
     "hunt",
+    "merge",
     "help",
 ];
 
@@ -521,4 +524,27 @@ mod tests {
             assert_eq!(misspelled_subcommand(word), meant, "{word}");
         }
     }
+}
+
+/// `ctscan merge`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct MergeArgs {
+    /// The partials of one sweep: every `report --shard I/N --out DIR`, I = 0..N-1.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Write the merged report (the files of `report --out`) into OUT.
+    #[arg(long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Rows of each report shown on the terminal.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// No terminal tables.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Write the merged HTML dashboard to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }

@@ -257,6 +257,10 @@ pub struct ReportConfig {
     pub html: Option<PathBuf>,
     /// `--rules`: alarms replayed in the same pass (empty without it).
     pub rules: Vec<crate::replay::rules::Rule>,
+    /// What a `--shard` partial records for `merge`: the options that
+    /// shape the tables, and those whose results it does not hold.
+    pub table_options: Vec<String>,
+    pub not_mergeable: Vec<String>,
 }
 
 impl ReportConfig {
@@ -285,6 +289,15 @@ impl ReportConfig {
             std::fs::create_dir_all(dir).with_context(|| format!("--html {}", dir.display()))?;
         }
         Ok(ReportConfig {
+            table_options: table_options(args, &scan.window),
+            not_mergeable: [
+                ("--rules", args.rules.is_some()),
+                ("--geoip", !args.geoip.is_empty()),
+            ]
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(flag, _)| flag.to_string())
+            .collect(),
             scan,
             out: args.out.clone(),
             format: args.format,
@@ -309,6 +322,79 @@ impl ReportConfig {
             ),
         })
     }
+}
+
+/// `merge`'s options: the partials, and the `report` options that say
+/// where and how the merged report goes (the rest come from the partials).
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub dirs: Vec<PathBuf>,
+    /// `--out`, `--format`, `--top`, `--quiet`, `--html`, as `report` arguments.
+    pub output_options: Vec<String>,
+    pub env: Env,
+}
+
+impl MergeConfig {
+    pub fn from_args(args: &crate::cli::MergeArgs, env: &Env) -> Result<MergeConfig> {
+        let format = match args.format {
+            OutputFormat::Table => "table",
+            OutputFormat::Json => "json",
+        };
+        let mut output_options = vec!["--out".to_string(), args.out.display().to_string()];
+        output_options.extend(["--format".into(), format.into()]);
+        output_options.extend(["--top".into(), args.top.to_string()]);
+        output_options.extend(args.quiet.then(|| "--quiet".to_string()));
+        if let Some(html) = &args.html {
+            output_options.extend(["--html".into(), html.display().to_string()]);
+        }
+        Ok(MergeConfig {
+            dirs: args.dirs.clone(),
+            output_options,
+            env: env.clone(),
+        })
+    }
+}
+
+/// The options that shape `report`'s tables, as arguments, with the window
+/// resolved to absolute times: what a `--shard` partial records, so that
+/// `merge` rebuilds the tables alike and refuses shards that disagree.
+fn table_options(args: &ReportArgs, window: &TimeWindow) -> Vec<String> {
+    let (scan, prune) = (&args.scan, &args.scan.prune);
+    let mut out: Vec<(&str, String)> = Vec::new();
+    out.extend(
+        window
+            .since
+            .map(|t| ("--since", crate::window::format_utc(t))),
+    );
+    out.extend(
+        window
+            .until
+            .map(|t| ("--until", crate::window::format_utc(t))),
+    );
+    out.extend(scan.events.iter().map(|e| ("--event", e.clone())));
+    out.extend(prune.accounts.iter().map(|a| ("--account", a.clone())));
+    out.extend(prune.regions.iter().map(|r| ("--region", r.clone())));
+    out.push(("--since-slack", prune.since_slack.clone()));
+    out.push(("--until-slack", prune.until_slack.clone()));
+    out.push(("--baseline", args.baseline.clone()));
+    out.extend(args.work_hours.clone().map(|w| ("--work-hours", w)));
+    out.push((
+        "--off-hours-tolerance",
+        args.off_hours_tolerance.to_string(),
+    ));
+    let mut argv: Vec<String> = out
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value])
+        .collect();
+    for (flag, given) in [
+        ("--all-events", scan.all_events),
+        ("--keep-duplicates", scan.keep_duplicates),
+    ] {
+        if given {
+            argv.push(flag.to_string());
+        }
+    }
+    argv
 }
 
 /// `verify`'s options, validated.

@@ -3,6 +3,7 @@
 pub mod alarm;
 pub mod events;
 pub mod hunt;
+pub mod merge;
 pub mod mirror;
 pub mod report;
 pub mod scan_sources;
