@@ -138,7 +138,7 @@ pub fn write_and_show(
             writeln!(stdout)?;
         }
         OutputFormat::Table if !cfg.scan.quiet => {
-            print_summary(&mut stdout, &scanned, &summary)?;
+            print_summary(&mut stdout, scanned, &summary)?;
             for table in &reports {
                 print_table(&mut stdout, table, cfg.top, cfg.scan.cell_fit)?;
             }
