@@ -15,5 +15,6 @@ mod packaging;
 mod report;
 mod s3;
 mod s3_scale;
+mod shard;
 mod util;
 mod verify;
