@@ -22,6 +22,14 @@ fi
 if ! "$PYTHON" -c 'import sigma.backends.sqlite, sigma.collection, yaml' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet pysigma pysigma-backend-sqlite
 fi
+# DuckDB and Spark (local mode, on the machine's Java 17) read the event lake
+# in the lake tests, as users' engines would.
+if ! "$PYTHON" -c 'import duckdb' 2>/dev/null; then
+  "$PYTHON" -m pip install --quiet duckdb
+fi
+if ! "$PYTHON" -c 'import pyspark' 2>/dev/null; then
+  "$PYTHON" -m pip install --quiet pyspark
+fi
 if ! "$PYTHON" -c 'import _maxminddb_geolite2' 2>/dev/null; then
   "$PYTHON" -m pip install --quiet maxminddb-geolite2
 fi

@@ -50,8 +50,12 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Run Sigma detection rules (the bundled SigmaHQ CloudTrail set, or --sigma) in one pass.
     Hunt(HuntArgs),
+    /// Write the events into an event lake (Hive-partitioned Parquet with a manifest), incrementally.
+    Ingest(IngestArgs),
     /// Merge the partial reports of `report --shard I/N --out DIR` into the report of the whole.
     Merge(MergeArgs),
+    /// Inspect an event lake: `lake status DIR` shows what each shard ingested and which are missing.
+    Lake(LakeArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -200,6 +204,28 @@ pub struct ReportArgs {
     pub rules: Option<String>,
 }
 
+/// `ctscan ingest`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// The lake: a directory, created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Store only the events the selection matches (the secret reads, --event or --all-events); by default every event is stored.
+    #[arg(long)]
+    pub select: bool,
+    /// Each worker commits after this many objects, so a killed run keeps what it committed.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub commit_objects: usize,
+    /// Bytes of rows all workers together buffer before they commit.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub lake_buffer: u64,
+    /// For the crash tests: end the process abruptly right after the Nth commit point, before its files are renamed.
+    #[arg(long, value_name = "N", hide = true)]
+    pub crash_after_commits: Option<u64>,
+}
+
 /// `ctscan verify`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct VerifyArgs {
@@ -250,7 +276,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 11] = [
     "report",
     "verify",
     "events",
@@ -258,7 +284,9 @@ const SUBCOMMANDS: [&str; 9] = [
     "test-pattern",
     "mirror",
     "hunt",
+    "ingest",
     "merge",
+    "lake",
     "help",
 ];
 
@@ -547,4 +575,25 @@ pub struct MergeArgs {
     /// Write the merged HTML dashboard to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// `ctscan lake`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct LakeArgs {
+    #[command(subcommand)]
+    pub action: LakeAction,
+}
+
+/// What `ctscan lake` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum LakeAction {
+    /// What the lake holds, per shard of each sweep (`ingest --shard I/N`): finished, running, missing.
+    Status {
+        /// The lake.
+        #[arg(value_name = "DIR")]
+        lake: PathBuf,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }

@@ -355,6 +355,26 @@ impl MergeConfig {
     }
 }
 
+/// `lake status`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct LakeConfig {
+    pub lake: PathBuf,
+    pub format: OutputFormat,
+}
+
+impl LakeConfig {
+    pub fn from_args(args: &crate::cli::LakeArgs) -> Result<LakeConfig> {
+        let crate::cli::LakeAction::Status { lake, format } = &args.action;
+        if !lake.is_dir() {
+            bail!("{}: not a lake (no such directory)", lake.display());
+        }
+        Ok(LakeConfig {
+            lake: lake.clone(),
+            format: *format,
+        })
+    }
+}
+
 /// The options that shape `report`'s tables, as arguments, with the window
 /// resolved to absolute times: what a `--shard` partial records, so that
 /// `merge` rebuilds the tables alike and refuses shards that disagree.
@@ -714,6 +734,56 @@ impl MirrorConfig {
             quiet: args.quiet,
             progress: env.stderr_is_tty && !args.quiet,
             now: env.now,
+        })
+    }
+}
+
+/// `ingest`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The scan; its selection is every event unless `--select`.
+    pub scan: ScanConfig,
+    pub lake: PathBuf,
+    /// What `--select` chose, for the manifest (`all` without it).
+    pub selected: Vec<String>,
+    pub commit_objects: usize,
+    pub lake_buffer: u64,
+    /// See `IngestArgs::crash_after_commits`.
+    pub crash_after_commits: Option<u64>,
+}
+
+impl IngestConfig {
+    /// Validates `ingest`'s options; creates the lake's folder so a bad path fails early.
+    pub fn from_args(args: &crate::cli::IngestArgs, env: &Env) -> Result<IngestConfig> {
+        let mut scan = ScanConfig::from_args(&args.scan, env)?;
+        if !args.select {
+            if !args.scan.events.is_empty() || args.scan.all_events {
+                bail!("--event and --all-events choose what `ingest --select` stores; add --select, or drop them to store every event");
+            }
+            scan.selection = Selection::All;
+        }
+        let selected = match &scan.selection {
+            Selection::All => vec!["all".to_string()],
+            Selection::Events(specs) => specs
+                .iter()
+                .map(|s| match &s.source {
+                    Some(src) => format!("{src}:{}", s.name),
+                    None => s.name.clone(),
+                })
+                .collect(),
+        };
+        if args.commit_objects == 0 {
+            bail!("--commit-objects must be at least 1");
+        }
+        std::fs::create_dir_all(&args.lake)
+            .with_context(|| format!("--lake {}", args.lake.display()))?;
+        Ok(IngestConfig {
+            scan,
+            lake: args.lake.clone(),
+            selected,
+            commit_objects: args.commit_objects,
+            lake_buffer: args.lake_buffer,
+            crash_after_commits: args.crash_after_commits,
         })
     }
 }

@@ -10,6 +10,8 @@ mod fuzz_regressions;
 mod geoip;
 mod html;
 mod hunt;
+mod lake;
+mod lake_shard;
 mod layout;
 mod packaging;
 mod report;

@@ -12,7 +12,7 @@ use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
     is_pruned, logs_to_read, scan_stream, scan_with, FileCounts, LocalFetch, NoVisitor,
-    RecordVisitor, ScanContext, ScanOutcome, Streamed,
+    RecordVisitor, ScanContext, ScanOutcome, Streamed, Unchanged,
 };
 use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
 use crate::source::shard::{local_share, OTHER_SHARD};
@@ -40,9 +40,19 @@ pub fn scan_sources_with<V: RecordVisitor>(
     cfg: &ScanConfig,
     visitor: &V,
 ) -> anyhow::Result<(Scanned, V::State)> {
+    scan_sources_skipping(cfg, visitor, None)
+}
+
+/// [`scan_sources_with`], skipping the objects `unchanged` names.
+pub fn scan_sources_skipping<V: RecordVisitor>(
+    cfg: &ScanConfig,
+    visitor: &V,
+    unchanged: Option<Unchanged>,
+) -> anyhow::Result<(Scanned, V::State)> {
     let started = Instant::now();
     let session = connect_all(cfg)?;
     let mut ctx = ScanContext::new(cfg.selection.clone(), cfg.window, cfg.max_object_size);
+    ctx.unchanged = unchanged;
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
     ctx.budget = MemoryBudget::new(cfg.memory_budget);

@@ -25,7 +25,7 @@ use crate::read::error::FormatError;
 use crate::read::filter::{HitCursor, Hits, Prefilter};
 use crate::read::format::{looks_like_json, split_records_indexed, Layout, RecordText};
 use crate::read::inflate::{is_gzip, size_hint, DecodeError, Decoder};
-use crate::read::record::{select_event, Selection};
+use crate::read::record::{select_event, Event, Selection};
 use crate::read::structural::Tape;
 use crate::report::terminal::human_bytes;
 use crate::source::select::KeySelect;
@@ -47,9 +47,15 @@ pub struct ScanContext {
     pub max_object_size: u64,
     pub prefilter: Prefilter,
     pub progress: Option<ProgressBar>,
+    /// Objects already read into an event lake, unchanged since: skipped
+    /// as `unchanged` instead of being read again (`ingest`).
+    pub unchanged: Option<Unchanged>,
     /// Running totals shown on the progress bar, bumped once per file.
     shown: ProgressTotals,
 }
+
+/// Whether an object is already read, unchanged (see [`ScanContext::unchanged`]).
+pub type Unchanged = Box<dyn Fn(&ObjectRef) -> bool + Send + Sync>;
 
 /// Totals for the progress bar's message; relaxed atomics, touched per file.
 #[derive(Default)]
@@ -71,6 +77,7 @@ impl ScanContext {
             max_object_size,
             prefilter,
             progress: None,
+            unchanged: None,
             shown: ProgressTotals::default(),
         }
     }
@@ -134,6 +141,47 @@ pub trait RecordVisitor: Sync {
     fn end_object(&self, state: &mut Self::State, key: &str, ok: bool);
     /// Combines two workers' states.
     fn merge(&self, a: Self::State, b: Self::State) -> Self::State;
+    /// Whether selected events go to [`RecordVisitor::matched`] instead of
+    /// the scan's event table (`ingest` keeps every field of the record,
+    /// which the table does not).
+    fn takes_matched(&self) -> bool {
+        false
+    }
+    /// Takes a record the selection picked, with a usable time inside the
+    /// window, when [`RecordVisitor::takes_matched`].
+    fn matched(&self, _state: &mut Self::State, _record: &Matched<'_, '_>) {}
+    /// Says what became of an object the scan tried to read (after
+    /// [`RecordVisitor::end_object`], when that was called).
+    fn object_done(&self, _state: &mut Self::State, _done: &ObjectDone<'_>) {}
+}
+
+/// A selected record, as [`RecordVisitor::matched`] gets it.
+pub struct Matched<'a, 'v> {
+    /// The object's name, as reports show it.
+    pub key: &'a str,
+    /// The record's position in its object.
+    pub index: usize,
+    /// The record's text as it is in the object.
+    pub raw: &'a [u8],
+    pub event: &'a Event<'v>,
+    /// The parsed record.
+    pub value: &'a simd_json::BorrowedValue<'v>,
+    pub time_us: i64,
+}
+
+/// An object the scan tried to read, and its outcome.
+pub struct ObjectDone<'a> {
+    pub object: &'a ObjectRef,
+    /// Its bytes as fetched (the listed size when it was not fetched).
+    pub size: u64,
+    pub outcome: ObjectOutcome<'a>,
+}
+
+/// What became of one object, as the scan's accounting counts it.
+pub enum ObjectOutcome<'a> {
+    Scanned(&'a RecordCounts),
+    Skipped(&'a str),
+    Failed(&'a str),
 }
 
 /// The visitor that wants nothing (plain `report`).
@@ -228,7 +276,12 @@ pub fn wants(key: &str, ctx: &ScanContext) -> bool {
 /// would (decode, split, prefilter, parse candidates); for tests and fuzzing.
 pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcome {
     let mut worker = Worker::new(ctx, &NoVisitor);
-    worker.scan_bytes(key, raw);
+    let obj = ObjectRef {
+        key: key.to_string(),
+        location: crate::source::Location::File(key.into()),
+        size: raw.len() as u64,
+    };
+    worker.scan_bytes(&obj, raw);
     finish(ScanStats::default(), worker, ctx.duplicates).0
 }
 
@@ -253,6 +306,7 @@ fn triage_one(stats: &mut ScanStats, entry: Listed, ctx: &ScanContext) -> Option
             ObjectKind::Insight => stats.skip("insight"),
             ObjectKind::OtherService => stats.skip("other_service"),
             ObjectKind::Log if !wants(&obj.key, ctx) => stats.files.pruned += 1,
+            ObjectKind::Log if is_unchanged(&obj, ctx) => stats.skip("unchanged"),
             ObjectKind::Log => return Some(obj),
         },
     }
@@ -278,6 +332,11 @@ fn finish<V: RecordVisitor>(
     let dups = events.sort_and_dedup(duplicates);
     stats.records.duplicates = dups;
     (ScanOutcome { events, stats }, visited)
+}
+
+/// Whether `obj` is in the lake already, unchanged (see [`ScanContext::unchanged`]).
+fn is_unchanged(obj: &ObjectRef, ctx: &ScanContext) -> bool {
+    ctx.unchanged.as_ref().is_some_and(|f| f(obj))
 }
 
 /// Whether a key's date puts it outside the window (with slack).
@@ -395,8 +454,9 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn scan_fetched(&mut self, obj: &ObjectRef, bytes: anyhow::Result<Vec<u8>>) {
         self.stats.files.listed += 1;
         match bytes {
-            Ok(raw) => self.scan_bytes(&obj.key, &raw),
-            Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+            Ok(_) if is_unchanged(obj, self.ctx) => self.stats.skip("unchanged"),
+            Ok(raw) => self.scan_bytes(obj, &raw),
+            Err(e) => self.fail_unread(obj, format!("cannot read: {e:#}")),
         }
         if let Some(bar) = &self.ctx.progress {
             self.show_progress(bar);
@@ -409,11 +469,11 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         if obj.size > max {
             // Not even read: its stored bytes alone exceed the limit.
             let error = DecodeError::TooLarge { limit: max };
-            self.stats.fail(&obj.key, error.to_string());
+            self.fail_unread(obj, error.to_string());
         } else {
             match fetch.fetch(obj, &mut raw) {
-                Ok(()) => self.scan_bytes(&obj.key, &raw),
-                Err(e) => self.stats.fail(&obj.key, format!("cannot read: {e:#}")),
+                Ok(()) => self.scan_bytes(obj, &raw),
+                Err(e) => self.fail_unread(obj, format!("cannot read: {e:#}")),
             }
         }
         if raw.capacity() <= self.keep_bytes {
@@ -442,10 +502,33 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
         bar.inc(1);
     }
 
+    /// Counts an object that could not be fetched as failed.
+    fn fail_unread(&mut self, obj: &ObjectRef, error: String) {
+        let outcome = ObjectOutcome::Failed(&error);
+        let done = ObjectDone {
+            object: obj,
+            size: obj.size,
+            outcome,
+        };
+        self.visitor.object_done(&mut self.visited, &done);
+        self.stats.fail(&obj.key, error);
+    }
+
     /// Decodes, splits and filters one object's bytes, and accounts for it.
-    fn scan_bytes(&mut self, key: &str, raw: &[u8]) {
+    fn scan_bytes(&mut self, obj: &ObjectRef, raw: &[u8]) {
+        let key = obj.key.as_str();
         self.stats.bytes_read += raw.len() as u64;
         let outcome = self.inflate_and_scan(key, raw);
+        let done = ObjectDone {
+            object: obj,
+            size: raw.len() as u64,
+            outcome: match &outcome {
+                FileOutcome::Scanned(c) => ObjectOutcome::Scanned(c),
+                FileOutcome::Skipped(r) => ObjectOutcome::Skipped(r),
+                FileOutcome::Failed(e) => ObjectOutcome::Failed(e),
+            },
+        };
+        self.visitor.object_done(&mut self.visited, &done);
         match outcome {
             FileOutcome::Scanned(counts) => {
                 self.stats.files.scanned += 1;
@@ -700,6 +783,18 @@ impl<V: RecordVisitor> FileScan<'_, '_, V> {
             return;
         }
         self.counts.matched += 1;
-        self.store.push(&event, t.as_microsecond(), self.key);
+        if self.visitor.takes_matched() {
+            let record = Matched {
+                key: self.key,
+                index,
+                raw: bytes,
+                event: &event,
+                value: &value,
+                time_us: t.as_microsecond(),
+            };
+            self.visitor.matched(self.visited, &record);
+        } else {
+            self.store.push(&event, t.as_microsecond(), self.key);
+        }
     }
 }
