@@ -167,11 +167,14 @@ fn merged_shards_equal_one_run_on_a_generated_organization() {
     }
 }
 
-/// One account with 90% of the objects: no shard reads more than twice the
-/// mean, because accounts' regions split by day.
+/// One account with 90% of the objects (3,240 in each of its regions, 40
+/// in every other): no shard reads more than twice the mean, because large
+/// regions split by day and small ones go whole.
 #[test]
 fn a_skewed_organization_is_split_evenly() {
-    let org = gen_org("accounts=10,regions=17,days=6,per_day=1,skew=0.9,start=2026-10-01,seed=5");
+    let org = gen_org(
+        "accounts=10,regions=3,days=10,per_day=4,skew=0.9,size=800,start=2026-10-01,seed=5",
+    );
     let source = org.path().display().to_string();
     let single = single_run(&[&source], &[]);
     let count = 8;
@@ -293,56 +296,80 @@ fn merge_refuses_an_incomplete_or_mixed_sweep() {
 /// and their merged partials equal one run over a local copy.
 #[test]
 fn an_array_job_over_s3_merges_to_one_run() {
-    const ORG: &str = "accounts=5,regions=3,days=4,per_day=3,start=2026-10-01,seed=9";
-    let local = gen_org(ORG);
-    let single = single_run(&[&local.path().display().to_string()], &[]);
-    let objects = n(&summary(single.path())["files"]["scanned"]);
-    for (var, count) in [
-        ("JOB_COMPLETION_INDEX", 3),
-        ("AWS_BATCH_JOB_ARRAY_INDEX", 4),
-    ] {
-        let lab = S3lab::org(ORG, &["--latency-ms", "5"]);
-        let parts = TestDir::new();
-        let shard = format!("auto/{count}");
-        let endpoint = lab.endpoint();
-        let workers: Vec<_> = (0..count)
-            .map(|i| {
-                let dir = parts.join(&format!("worker-{i}")).display().to_string();
-                let args = [
-                    "report",
-                    "s3://org",
-                    "-q",
-                    "--shard",
-                    &shard,
-                    "--out",
-                    &dir,
-                    "--endpoint-url",
-                    &endpoint,
-                ];
-                let child = s3_worker(&args, var, &i.to_string()).spawn().unwrap();
-                (dir, child)
-            })
-            .collect();
-        let mut dirs = Vec::new();
-        for (dir, child) in workers {
-            let o = child.wait_with_output().unwrap();
-            assert!(o.status.success(), "{}", lossy(&o.stderr));
-            dirs.push(dir);
-        }
-        let gets = ops(&lab.requests(), "GetObject").len() as u64;
-        assert_eq!(gets, objects, "{var}: every object fetched once");
-        let merged = TestDir::new();
-        let out = merged.path().display().to_string();
-        let mut argv = vec!["merge"];
-        argv.extend(dirs.iter().map(String::as_str));
-        argv.extend(["--out", &out, "-q"]);
-        run_ok(&argv);
-        assert_same_csvs(single.path(), merged.path());
-        let m = summary(merged.path());
-        assert_eq!(m["records"], summary(single.path())["records"], "{var}");
-        assert_eq!(n(&m["files"]["listed"]), objects);
-        assert_eq!(n(&m["s3"]["get_requests"]), objects);
+    // Small regions, read whole by one shard each; then regions of 1,200
+    // keys, split by day after a first page every shard lists.
+    const SMALL: &str = "accounts=5,regions=3,days=4,per_day=3,start=2026-10-01,seed=9";
+    const LARGE: &str = "accounts=1,regions=2,days=4,per_day=300,size=800,start=2026-10-01,seed=9";
+    let window = [
+        "--since",
+        "2026-10-02T00:00:00Z",
+        "--until",
+        "2026-10-04T00:00:00Z",
+    ];
+    let runs: [(&str, &str, u32, &[&str]); 4] = [
+        (SMALL, "JOB_COMPLETION_INDEX", 3, &[]),
+        (SMALL, "AWS_BATCH_JOB_ARRAY_INDEX", 4, &[]),
+        (LARGE, "JOB_COMPLETION_INDEX", 3, &[]),
+        (LARGE, "AWS_BATCH_JOB_ARRAY_INDEX", 4, &window),
+    ];
+    for (spec, var, count, args) in runs {
+        array_job(spec, var, count, args);
     }
+}
+
+/// Runs `count` workers at once over s3lab serving `spec` (5 ms per
+/// request) and checks their merge against one run over the local copy,
+/// and each worker against the same shard of the local copy.
+fn array_job(spec: &str, var: &str, count: u32, args: &[&str]) {
+    let local = gen_org(spec);
+    let mirror = local.path().display().to_string();
+    let single = single_run(&[&mirror], args);
+    let objects = n(&summary(single.path())["files"]["scanned"]);
+    let lab = S3lab::org(spec, &["--latency-ms", "5"]);
+    let parts = TestDir::new();
+    let shard = format!("auto/{count}");
+    let endpoint = lab.endpoint();
+    let workers: Vec<_> = (0..count)
+        .map(|i| {
+            let dir = parts.join(&format!("worker-{i}")).display().to_string();
+            let mut argv = vec!["report", "s3://org", "-q", "--shard", &shard, "--out", &dir];
+            argv.extend(["--endpoint-url", &endpoint]);
+            argv.extend(args);
+            let child = s3_worker(&argv, var, &i.to_string()).spawn().unwrap();
+            (dir, child)
+        })
+        .collect();
+    let mut dirs = Vec::new();
+    for (i, (dir, child)) in workers.into_iter().enumerate() {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", lossy(&o.stderr));
+        // The same share as this shard of the local copy.
+        let mine = TestDir::new();
+        let (out, s) = (mine.path().display().to_string(), format!("{i}/{count}"));
+        let mut argv = vec!["report", &mirror, "-q", "--shard", &s, "--out", &out];
+        argv.extend(args);
+        run_ok(&argv);
+        let scanned = |d: &Path| summary(d)["files"]["scanned"].clone();
+        assert_eq!(scanned(Path::new(&dir)), scanned(mine.path()), "{spec} {s}");
+        dirs.push(dir);
+    }
+    let gets = ops(&lab.requests(), "GetObject").len() as u64;
+    assert_eq!(gets, objects, "{spec} {var}: every object fetched once");
+    let merged = TestDir::new();
+    let out = merged.path().display().to_string();
+    let mut argv = vec!["merge"];
+    argv.extend(dirs.iter().map(String::as_str));
+    argv.extend(["--out", &out, "-q"]);
+    run_ok(&argv);
+    assert_same_csvs(single.path(), merged.path());
+    let m = summary(merged.path());
+    assert_eq!(
+        m["records"],
+        summary(single.path())["records"],
+        "{spec} {var}"
+    );
+    assert_eq!(n(&m["files"]["scanned"]), objects);
+    assert_eq!(n(&m["s3"]["get_requests"]), objects);
 }
 
 /// A worker as its engine starts it: dummy credentials, its index in `var`.

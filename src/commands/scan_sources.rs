@@ -118,12 +118,13 @@ fn local_walks<'a>(
     cfg: &'a ScanConfig,
     other: &'a AtomicU64,
 ) -> impl Iterator<Item = source::Listed> + Send + 'a {
-    let shard = cfg.prune.shard;
+    let (shard, range) = (cfg.prune.shard, listing_plan(cfg).day_range_text());
     cfg.sources
         .iter()
         .flat_map(move |src| match src {
             SourceSpec::Local(path) => {
-                Some(local_share(path, source::local::walk(path), shard, other))
+                let walk = source::local::walk(path);
+                Some(local_share(path, walk, shard, range.clone(), other))
             }
             SourceSpec::S3(_) => None,
         })
@@ -175,20 +176,25 @@ fn s3_urls(cfg: &ScanConfig) -> Vec<S3Url> {
         .collect()
 }
 
-/// Lists the S3 SOURCEs and fetches, as the listing goes, the keys the scan wants.
-fn open_stream(
-    session: S3Session,
-    cfg: &ScanConfig,
-    ctx: &ScanContext,
-) -> crate::source::s3::ObjectStream {
-    let plan = Plan {
+/// What a scan lists: the window's days, the accounts and regions, the shard.
+fn listing_plan(cfg: &ScanConfig) -> Plan {
+    Plan {
         window: cfg.window,
         slack: cfg.prune.slack,
         now: cfg.now,
         mode: ListMode::Scan,
         select: cfg.prune.select.clone(),
         shard: cfg.prune.shard,
-    };
+    }
+}
+
+/// Lists the S3 SOURCEs and fetches, as the listing goes, the keys the scan wants.
+fn open_stream(
+    session: S3Session,
+    cfg: &ScanConfig,
+    ctx: &ScanContext,
+) -> crate::source::s3::ObjectStream {
+    let plan = listing_plan(cfg);
     let (window, slack, keys) = (ctx.window, ctx.slack, ctx.keys.clone());
     let wants = move |key: &str| {
         classify_key(key) == ObjectKind::Log && keys.key(key) && !is_pruned(key, &window, &slack)

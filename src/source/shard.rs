@@ -2,21 +2,27 @@
 //! workers of an array job (Kubernetes Indexed Job, AWS Batch array job)
 //! split a sweep with no coordination and no overlap.
 //!
-//! The unit of work is one day of one account's region: a key of the
-//! CloudTrail layout `…AWSLogs/[o-…/]ACCOUNT/CloudTrail*/REGION/YYYY/MM/DD/…`
-//! belongs to the shard that the unit `ACCOUNT/REGION/YYYY/MM/DD` hashes to.
-//! Day units keep a skewed organization balanced (an account with 90% of
-//! the objects spreads over its regions × days) and are prefixes, so an S3
-//! worker lists only its own days (`s3/layout.rs`). A key outside the layout
-//! belongs to the shard its path relative to the SOURCE hashes to, so a
-//! mirror and its bucket split the same way on any machine.
+//! The CloudTrail layout `…AWSLogs/[o-…/]ACCOUNT/CloudTrail*/REGION/YYYY/MM/DD/…`
+//! is split by region, and a large region further by day:
+//! - a region with fewer than [`SMALL_REGION`] keys in the window's range
+//!   (what one LIST page returns, so every worker can tell from the same
+//!   first page) is one unit, `ACCOUNT/REGION`: one LIST reads it whole;
+//! - a larger one is split into day units, `ACCOUNT/REGION/YYYY/MM/DD`, so
+//!   an account with 90% of the objects spreads over its regions × days;
+//!   a day is a key prefix, listed only by the worker that owns it
+//!   (`s3/layout.rs`, `s3/listing.rs`).
 //!
-//! The hash is XXH3-64 with its default (fixed) seed: stable across
-//! processes, machines and releases, unlike std's `RandomState`.
-//! This module decides ownership; it never reads the environment (the
-//! engine's index comes in as [`ArrayIndex`], read by `config`).
+//! Each unit goes to the shard its name hashes to; a key outside the layout
+//! (or below a region whose whole the SOURCE does not hold) goes by its day
+//! unit, or by its path relative to the SOURCE, so a mirror and its bucket
+//! split alike on any machine. The hash is XXH3-64 with its default (fixed)
+//! seed: stable across processes, machines and releases, unlike std's
+//! `RandomState`. This module decides ownership; it never reads the
+//! environment (the engine's index comes in as [`ArrayIndex`], read by
+//! `config`).
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +37,10 @@ pub const ARRAY_INDEX_VARS: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_
 
 /// The reason counted in `skipped` for a listed object another shard reads.
 pub const OTHER_SHARD: &str = "other_shard";
+
+/// A region with fewer keys than this in the window's range is one unit:
+/// the keys of one LIST page.
+pub const SMALL_REGION: usize = 1000;
 
 /// Shard `index` of `count` (`0 ≤ index < count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -129,6 +139,21 @@ impl Shard {
         self.owns_unit(&format!("{account}/{region}/{day}"))
     }
 
+    /// Whether this shard reads an account's region as one unit (a small
+    /// region), or its keys that are not in a day folder (a large one).
+    pub fn owns_region(&self, account: &str, region: &str) -> bool {
+        self.owns_unit(&format!("{account}/{region}"))
+    }
+
+    /// Whether this shard reads a key of a region the SOURCE holds whole,
+    /// `small` telling which way the region is split.
+    pub fn owns_in_region(&self, key: &RegionKey<'_>, small: bool) -> bool {
+        match key.day().filter(|_| !small) {
+            Some(day) => self.owns_day(key.account, key.region, day),
+            None => self.owns_region(key.account, key.region),
+        }
+    }
+
     fn owns_unit(&self, unit: &str) -> bool {
         self.owns_hash(xxh3_64(unit.as_bytes()))
     }
@@ -163,6 +188,80 @@ fn auto_index(count: u32, env: &ArrayIndex) -> Result<u64, ShardError> {
     })
 }
 
+/// A key of the layout seen from its region's folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionKey<'a> {
+    /// The key up to and including the region's separator.
+    pub folder: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    /// The rest of the key, with the separators it has.
+    pub rest: &'a str,
+}
+
+impl<'a> RegionKey<'a> {
+    /// The key's region, when it lies below a region folder of the layout.
+    pub fn of(key: &'a str) -> Option<RegionKey<'a>> {
+        let mut at = 0;
+        let mut segs = Vec::new();
+        for seg in key.split(['/', '\\']) {
+            segs.push((at, seg));
+            at += seg.len() + 1;
+        }
+        let aws = segs.iter().rposition(|(_, s)| *s == "AWSLogs")?;
+        let mut i = aws + 1;
+        if segs.get(i).is_some_and(|(_, s)| s.starts_with("o-")) {
+            i += 1;
+        }
+        let (account, trail, region) = (segs.get(i)?.1, segs.get(i + 1)?.1, segs.get(i + 2)?);
+        let rest_at = segs.get(i + 3)?.0;
+        (is_account_id(account) && trail.starts_with("CloudTrail") && !region.1.is_empty()).then(
+            || RegionKey {
+                folder: &key[..rest_at],
+                account,
+                region: region.1,
+                rest: &key[rest_at..],
+            },
+        )
+    }
+
+    /// `YYYY/MM/DD` when the key lies in a day folder.
+    pub fn day(&self) -> Option<&'a str> {
+        let rest = self.rest;
+        let b = rest.as_bytes();
+        let sep = |i: usize| matches!(b.get(i), Some(b'/' | b'\\'));
+        let dated = rest.len() > 11
+            && digits(&rest[..4], 4)
+            && sep(4)
+            && digits(&rest[5..7], 2)
+            && sep(7)
+            && digits(&rest[8..10], 2)
+            && sep(10);
+        dated.then(|| &rest[..10])
+    }
+}
+
+/// The days a region's listing covers, `YYYY/MM/DD`, either end open: a
+/// key is in range when it sorts after the first day's folder name and
+/// not past the last day's folder (as `s3/layout.rs` lists a region).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayRange {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+impl DayRange {
+    /// Whether a region key's rest (`/` separators) is in range.
+    pub fn contains(&self, rest: &str) -> bool {
+        let after_start = self.first.as_deref().is_none_or(|f| rest > f);
+        let past = self.last.as_deref().is_some_and(|l| {
+            let end = format!("{l}/");
+            rest.len() >= end.len() && rest[..end.len()] > *end
+        });
+        after_start && !past
+    }
+}
+
 /// The day unit `ACCOUNT/REGION/YYYY/MM/DD` of a key in the CloudTrail
 /// layout (a file below a day folder); `None` for any other key.
 pub fn layout_day(key: &str) -> Option<String> {
@@ -193,15 +292,19 @@ fn digits(s: &str, n: usize) -> bool {
 /// A local walk of `root` cut to `shard`'s share: entries of other shards
 /// are counted in `other` (they are listed, and skipped as `other_shard`)
 /// and not passed on. An unreadable folder is reported by one shard only.
+/// A region folder is counted (files in `range`) the first time one of its
+/// keys comes by, to tell a small region from a large one as S3 does.
 pub fn local_share<'a, I>(
     root: &'a Path,
     walk: I,
     shard: Option<Shard>,
+    range: DayRange,
     other: &'a AtomicU64,
 ) -> impl Iterator<Item = Listed> + Send + 'a
 where
     I: Iterator<Item = Listed> + Send + 'a,
 {
+    let mut small: HashMap<PathBuf, bool> = HashMap::new();
     walk.filter(move |entry| {
         let Some(shard) = shard.filter(Shard::splits) else {
             return true;
@@ -210,12 +313,44 @@ where
             Listed::Object(o) => o.key.as_str(),
             Listed::Unlistable { object, .. } => object.as_str(),
         };
-        let owned = shard.owns_key(key, &relative_key(root, key));
+        let owned = match RegionKey::of(key).filter(|r| Path::new(r.folder).starts_with(root)) {
+            Some(r) => {
+                let small = *small
+                    .entry(PathBuf::from(r.folder))
+                    .or_insert_with(|| is_small(Path::new(r.folder), &range));
+                shard.owns_in_region(&r, small)
+            }
+            None => shard.owns_key(key, &relative_key(root, key)),
+        };
         if !owned {
             other.fetch_add(1, Ordering::Relaxed);
         }
         owned
     })
+}
+
+/// Whether a local region folder is small as S3 would tell from the first
+/// page of its listing (keys after the range's start, in order): fewer
+/// than [`SMALL_REGION`] keys in range, or no more keys than one page.
+fn is_small(folder: &Path, range: &DayRange) -> bool {
+    let (mut in_range, mut after_start) = (0usize, 0usize);
+    let files = walkdir::WalkDir::new(folder)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file());
+    for e in files {
+        let rest = e.path().strip_prefix(folder).unwrap_or(e.path());
+        let rest = rest.to_string_lossy().replace('\\', "/");
+        if range.first.as_deref().is_none_or(|f| rest.as_str() > f) {
+            after_start += 1;
+            in_range += usize::from(range.contains(&rest));
+        }
+        if in_range >= SMALL_REGION && after_start > SMALL_REGION {
+            return false;
+        }
+    }
+    true
 }
 
 /// `key` relative to the SOURCE `root`, with `/` separators; the key itself
@@ -307,6 +442,42 @@ mod tests {
             assert_eq!(s.owns_key(&format!("/x/{day}{f}"), f), owned);
             assert_eq!(s.owns_key(&format!("bucket/{day}{f}"), "other"), owned);
         }
+    }
+
+    #[test]
+    fn region_keys_and_ranges_follow_the_layout() {
+        let k = "b/AWSLogs/o-x/111122223333/CloudTrail/us-east-1/2026/01/02/f.json.gz";
+        let r = RegionKey::of(k).unwrap();
+        assert_eq!(r.folder, "b/AWSLogs/o-x/111122223333/CloudTrail/us-east-1/");
+        assert_eq!((r.account, r.region), ("111122223333", "us-east-1"));
+        assert_eq!(r.day(), Some("2026/01/02"));
+        let odd = RegionKey::of("AWSLogs/111122223333/CloudTrail/us-east-1/notes.txt").unwrap();
+        assert_eq!(odd.day(), None);
+        assert_eq!(RegionKey::of("AWSLogs/111122223333/Config/x"), None);
+        assert_eq!(
+            RegionKey::of("AWSLogs/111122223333/CloudTrail/us-east-1"),
+            None
+        );
+        let range = DayRange {
+            first: Some("2026/01/02".into()),
+            last: Some("2026/01/03".into()),
+        };
+        assert!(!range.contains("2026/01/01/f"));
+        assert!(range.contains("2026/01/02/f") && range.contains("2026/01/03/f"));
+        assert!(!range.contains("2026/01/04/f") && !range.contains("notes/readme.txt"));
+        assert!(DayRange::default().contains("notes.txt"));
+        // A small region goes whole to one shard; a large one by day.
+        let count = 5;
+        let owners = |small| {
+            (0..count)
+                .filter(|&index| Shard { index, count }.owns_in_region(&r, small))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(owners(true).len(), 1);
+        assert_eq!(owners(false).len(), 1);
+        let region_owner =
+            (0..count).find(|&index| Shard { index, count }.owns_region(r.account, r.region));
+        assert_eq!(owners(true), vec![region_owner.unwrap()]);
     }
 
     /// A key of an org-shaped corpus: `big` accounts hold most objects.

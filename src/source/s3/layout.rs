@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::source::select::{is_account_id, KeySelect};
-use crate::source::shard::Shard;
+use crate::source::shard::{DayRange, RegionKey, Shard};
 use crate::window::{PruneSlack, TimeWindow};
 
 /// Which folders under an account a listing descends into.
@@ -33,12 +33,10 @@ pub enum Level {
     /// `…/<account>/CloudTrail/`: regions, each listed as one key range.
     Trail,
     /// A region (or anything below it): keys in the window's range. Under
-    /// `--shard`, a region is a folder of year folders instead.
+    /// `--shard`, its first page tells whether it is split by day.
     Region,
-    /// `…/REGION/YYYY/` of a sharded listing: month folders.
-    Year,
-    /// `…/REGION/YYYY/MM/` of a sharded listing: day folders.
-    Month,
+    /// The rest of a region's range, from a key on, read by one shard.
+    Range,
     /// `…/REGION/YYYY/MM/DD/` that this shard owns: every key.
     Day,
     /// Outside the layout: every key, no delimiter.
@@ -79,18 +77,6 @@ impl Plan {
         })
     }
 
-    /// [`Plan::child`] for the folder whose full prefix is `folder`: under
-    /// `--shard`, a region's dated folders are listed down to the days the
-    /// shard owns.
-    pub fn child_of(&self, parent: Level, folder: &str, name: &str) -> Option<Level> {
-        if let Some(shard) = self.splitting() {
-            if let Some(level) = self.dated_child(shard, parent, folder) {
-                return level;
-            }
-        }
-        self.child(parent, name)
-    }
-
     /// The shard, when it leaves anything out.
     pub fn splitting(&self) -> Option<Shard> {
         self.shard.filter(Shard::splits)
@@ -104,55 +90,46 @@ impl Plan {
         })
     }
 
-    /// Below a region of a sharded listing, the level of a dated folder
-    /// (`folder`: its full prefix):
-    /// years and months in the window's range, then the days this shard
-    /// owns. `None` when the folder is not a date (listed as usual).
-    fn dated_child(&self, shard: Shard, parent: Level, folder: &str) -> Option<Option<Level>> {
-        let segs: Vec<&str> = folder.trim_end_matches('/').rsplit('/').collect();
+    /// The days a region's listing covers, as [`DayRange`] spells them.
+    pub fn day_range_text(&self) -> DayRange {
         let (first, last) = self.day_range();
-        let in_range = |lo: String, hi: String| {
-            first.is_none_or(|f| hi >= f.strftime("%Y/%m/%d").to_string())
-                && last.is_none_or(|l| lo <= l.strftime("%Y/%m/%d").to_string())
-        };
-        Some(match (parent, segs.as_slice()) {
-            (Level::Region, [y, ..]) if digits(y, 4) => {
-                in_range(format!("{y}/00/00"), format!("{y}/99/99")).then_some(Level::Year)
-            }
-            (Level::Year, [m, y, ..]) if digits(m, 2) => {
-                in_range(format!("{y}/{m}/00"), format!("{y}/{m}/99")).then_some(Level::Month)
-            }
-            (Level::Month, [d, m, y, region, ..]) if digits(d, 2) => {
-                let day = format!("{y}/{m}/{d}");
-                let account = folder_account(folder)?;
-                (in_range(day.clone(), day.clone()) && shard.owns_day(&account, region, &day))
-                    .then_some(Level::Day)
-            }
-            (Level::Year | Level::Month, _) => Some(Level::Plain),
-            _ => return None,
+        let text = |d: Date| d.strftime("%Y/%m/%d").to_string();
+        DayRange {
+            first: first.map(text),
+            last: last.map(text),
+        }
+    }
+
+    /// The last day a sharded listing enumerates: the window's (with
+    /// slack), or, open at its end, the day `now` plus the slack falls on
+    /// (no object is delivered later than now).
+    fn last_day(&self) -> Option<Date> {
+        let (_, last) = self.day_range();
+        last.or_else(|| {
+            let end = self.now.checked_add(self.slack.until).ok()?;
+            Some(end.to_zoned(TimeZone::UTC).date())
         })
     }
 
-    /// The day folders a sharded region's listing goes straight to, when the
-    /// window bounds both ends (at most [`MAX_LISTED_DAYS`] days): no LIST
-    /// to find them, and none of another shard's days. `None` otherwise.
-    pub fn owned_days(&self, region_prefix: &str) -> Option<Vec<String>> {
-        let shard = self.splitting()?;
-        let (Some(first), Some(last)) = self.day_range() else {
-            return None;
+    /// The day folders of a large region that `shard` owns, from `from`
+    /// (`YYYY/MM/DD`, the day a first page ended in) to the range's last day.
+    pub fn owned_days_from(&self, shard: Shard, key: &RegionKey<'_>, from: &str) -> Vec<String> {
+        let (Ok(from), Some(last)) = (Date::strptime("%Y/%m/%d", from), self.last_day()) else {
+            return Vec::new();
         };
-        if (last - first).get_days() > MAX_LISTED_DAYS {
-            return None;
-        }
-        let account = folder_account(region_prefix)?;
-        let region = region_prefix.trim_end_matches('/').rsplit('/').next()?;
-        let days = std::iter::successors(Some(first), |d| d.tomorrow().ok())
+        std::iter::successors(Some(from), |d| d.tomorrow().ok())
             .take_while(|d| *d <= last)
             .map(|d| d.strftime("%Y/%m/%d").to_string())
-            .filter(|day| shard.owns_day(&account, region, day))
-            .map(|day| format!("{region_prefix}{day}/"))
-            .collect();
-        Some(days)
+            .filter(|day| shard.owns_day(key.account, key.region, day))
+            .map(|day| format!("{}{day}/", key.folder))
+            .collect()
+    }
+
+    /// Where the region owner's last listing of a large region starts:
+    /// after every key of the last enumerated day, for what sorts later.
+    pub fn tail_start(&self, folder: &str) -> Option<String> {
+        let last = self.last_day()?;
+        Some(format!("{folder}{}\u{10FFFF}", day_folder(last)))
     }
 
     /// The trail folders listed under an account: no delimiter LIST to find
@@ -203,27 +180,6 @@ impl Plan {
         let end = day_folder(last);
         rest.len() >= end.len() && rest[..end.len()] > *end
     }
-}
-
-/// Longest window whose days a sharded listing lists one by one without
-/// finding them first (a LIST per day, even an empty one).
-pub const MAX_LISTED_DAYS: i32 = 400;
-
-fn digits(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The account ID in a folder of the layout (`…AWSLogs/[o-…/]ACCOUNT/…`).
-fn folder_account(folder: &str) -> Option<String> {
-    let segs: Vec<&str> = folder.split('/').collect();
-    let at = segs.iter().rposition(|s| *s == "AWSLogs")?;
-    let mut rest = &segs[at + 1..];
-    if rest.first().is_some_and(|o| o.starts_with("o-")) {
-        rest = &rest[1..];
-    }
-    rest.first()
-        .filter(|a| is_account_id(a))
-        .map(|a| a.to_string())
 }
 
 /// `YYYY/MM/DD/`.
@@ -311,48 +267,33 @@ mod tests {
     }
 
     #[test]
-    fn a_sharded_region_is_listed_only_on_its_own_days() {
+    fn a_large_region_is_listed_on_its_own_days() {
         let r = "t/AWSLogs/o-a/111122223333/CloudTrail/us-east-1/";
-        let sharded = |index, count, since, until| Plan {
-            shard: Some(Shard { index, count }),
-            ..plan(since, until)
-        };
-        // A bounded window: the days, without a LIST to find them; together
-        // the shards list each day of the range once.
-        let w = (Some("2026-01-02T00:30:00Z"), Some("2026-01-09T00:00:00Z"));
-        assert_eq!(plan(w.0, w.1).owned_days(r), None);
+        let w = plan(Some("2026-01-02T00:30:00Z"), Some("2026-01-09T00:00:00Z"));
+        let range = w.day_range_text();
+        assert_eq!(range.first.as_deref(), Some("2026/01/01"));
+        assert_eq!(range.last.as_deref(), Some("2026/01/10"));
+        let key = RegionKey::of(r).unwrap_or(RegionKey {
+            folder: r,
+            account: "111122223333",
+            region: "us-east-1",
+            rest: "",
+        });
+        // From the day a first page ended in: together the shards list each
+        // remaining day of the range once.
         let mut all: Vec<String> = (0..3)
-            .flat_map(|i| sharded(i, 3, w.0, w.1).owned_days(r).unwrap())
+            .flat_map(|index| w.owned_days_from(Shard { index, count: 3 }, &key, "2026/01/04"))
             .collect();
         all.sort();
-        let expected: Vec<String> = (1..=10).map(|d| format!("{r}2026/01/{d:02}/")).collect();
+        let expected: Vec<String> = (4..=10).map(|d| format!("{r}2026/01/{d:02}/")).collect();
         assert_eq!(all, expected);
-        // An open start: years, months, then owned days, found by LISTs.
-        let open = |i| sharded(i, 3, None, Some("2026-01-09T00:00:00Z"));
         assert_eq!(
-            open(0).child_of(Level::Region, &format!("{r}2026/"), "2026"),
-            Some(Level::Year)
+            w.tail_start(r).unwrap(),
+            format!("{r}2026/01/10/\u{10FFFF}")
         );
-        assert_eq!(
-            open(0).child_of(Level::Region, &format!("{r}2027/"), "2027"),
-            None
-        );
-        assert_eq!(
-            open(0).child_of(Level::Year, &format!("{r}2026/01/"), "01"),
-            Some(Level::Month)
-        );
-        let day = format!("{r}2026/01/05/");
-        let owners: Vec<u32> = (0..3)
-            .filter(|&i| open(i).child_of(Level::Month, &day, "05") == Some(Level::Day))
-            .collect();
-        assert_eq!(owners.len(), 1);
-        assert_eq!(
-            open(0).child_of(Level::Month, &format!("{r}2026/01/11/"), "11"),
-            None
-        );
-        assert_eq!(
-            plan(None, None).child_of(Level::Trail, r, "us-east-1"),
-            Some(Level::Region)
-        );
+        // Open at its end, the range ends the day after now.
+        let open = plan(None, None);
+        let days = open.owned_days_from(Shard { index: 0, count: 1 }, &key, "2026/03/09");
+        assert_eq!(days.len(), 3, "{days:?}");
     }
 }
