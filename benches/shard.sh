@@ -27,7 +27,11 @@ fi
 LAB="${LAB:-$CARGO_TARGET_DIR/release/s3lab}"
 ENGINE_VAR=JOB_COMPLETION_INDEX
 [ "${ENGINE:-kubernetes}" = batch ] && ENGINE_VAR=AWS_BATCH_JOB_ARRAY_INDEX
-SPEC="${SPEC:-accounts=40,regions=17,days=30,per_day=1,size=800,skew=0.5,start=2026-10-01,seed=1}"
+# An org trail's cadence (one object per account-region every 5 minutes):
+# every region is large (1,152 keys), so shards split it by day. The
+# issue's sparse bucket (SPEC=accounts=40,regions=17,days=30,per_day=1,…)
+# has only small regions, each listed by every shard (one LIST page).
+SPEC="${SPEC:-accounts=4,regions=17,days=4,per_day=288,size=800,skew=0.5,start=2026-10-01,seed=1}"
 WINDOW=(--since 2026-10-01T00:00:00Z --until 2026-10-31T00:00:00Z)
 WORK="$(mktemp -d)"; SRV=""
 cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$WORK"; }
