@@ -13,7 +13,8 @@ use crate::lake::load_manifest;
 use crate::lake::shards::{status, ShardHoldings, Status};
 use crate::report::terminal::human_bytes;
 
-/// Runs `lake status`; exit 1 when a sweep has missing shards.
+/// Runs `lake status`. Missing shards are information, not a failure: the
+/// exit status stays 0 (`cli.md` keeps 1 for findings asked to fail on).
 pub fn run(cfg: &LakeConfig) -> Result<ExitStatus> {
     let manifest = load_manifest(&cfg.lake)?;
     let st = status(&cfg.lake, &manifest)?;
@@ -36,12 +37,7 @@ pub fn run(cfg: &LakeConfig) -> Result<ExitStatus> {
         OutputFormat::Table => print_status(&mut out, cfg, &st)?,
     }
     out.flush()?;
-    let incomplete = st.sweeps.values().any(|s| !s.missing.is_empty());
-    Ok(if incomplete {
-        ExitStatus::Finding
-    } else {
-        ExitStatus::Ok
-    })
+    Ok(ExitStatus::Ok)
 }
 
 fn print_status(out: &mut impl Write, cfg: &LakeConfig, st: &Status) -> std::io::Result<()> {
