@@ -32,7 +32,9 @@ ENGINE_VAR=JOB_COMPLETION_INDEX
 # issue's sparse bucket (SPEC=accounts=40,regions=17,days=30,per_day=1,…)
 # has only small regions, each listed by every shard (one LIST page).
 SPEC="${SPEC:-accounts=4,regions=17,days=4,per_day=288,size=800,skew=0.5,start=2026-10-01,seed=1}"
-WINDOW=(--since 2026-10-01T00:00:00Z --until 2026-10-31T00:00:00Z)
+# The bucket's days: a sharded listing goes day by day up to the window's
+# end (or to today without one), so a window past the data lists empty days.
+read -r -a WINDOW <<< "${WINDOW:---since 2026-10-01T00:00:00Z --until 2026-10-05T00:00:00Z}"
 WORK="$(mktemp -d)"; SRV=""
 cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
