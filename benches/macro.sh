@@ -30,6 +30,9 @@
 #   prints current/baseline ratios.
 # `hunt` runs the 57 bundled Sigma rules in every round; its ratio to
 # `report` is printed with the others.
+# `ingest` writes each corpus into an event lake (every event), then again
+# with nothing new, and `ingest --select` writes the secret reads only; the
+# lake's size is printed as a fraction of the gzip corpus.
 # EXTRAS=1 adds, on the first corpus: --threads 1, --since 7d, jq, DuckDB
 #   (slow) and memory when the corpus doubles.
 set -euo pipefail
@@ -149,6 +152,9 @@ for c in "${CORPORA[@]}"; do
     "$c|report --out=rm -rf '$OUT/o-$c'; $CTSCAN report '$dir' --out '$OUT/o-$c' -q"
     "$c|alarm --rules cis=$CTSCAN alarm --rules cis '$dir' -q"
     "$c|hunt=$CTSCAN hunt '$dir' -q"
+    "$c|ingest=rm -rf '$OUT/lake-$c'; $CTSCAN ingest '$dir' --lake '$OUT/lake-$c' -q"
+    "$c|ingest (nothing new)=$CTSCAN ingest '$dir' --lake '$OUT/lake-$c' -q"
+    "$c|ingest --select=rm -rf '$OUT/lake-sel'; $CTSCAN ingest '$dir' --lake '$OUT/lake-sel' --select -q"
   )
   if [ -n "${BASELINE:-}" ]; then
     ALL+=("$c|baseline report=$BASELINE report '$dir' -q"
@@ -193,6 +199,11 @@ for c in "${CORPORA[@]}"; do
   line+=", alarm/report $(per_round "$c|alarm --rules cis" "$c|report") (<= 1.2)"
   line+=", hunt/report $(per_round "$c|hunt" "$c|report") (<= 1.5)"
   line+=", RSS --out $(get "$c" 'report --out' 5) MiB (<= 128)"
+  line+=", ingest/floor $(per_round "$c|ingest" "$c|floor") (<= 3)"
+  line+=", ingest --select/floor $(per_round "$c|ingest --select" "$c|floor") (<= 1.3)"
+  line+=", ingest again/ingest $(per_round "$c|ingest (nothing new)" "$c|ingest") (<= 0.02)"
+  line+=", RSS ingest $(get "$c" ingest 5) / --select $(get "$c" 'ingest --select' 5) MiB (<= 256)"
+  line+=", lake/gzip size $(ratio "$(du -sk "$OUT/lake-$c" | cut -f1)" "$(du -sk "${DIRS[$c]}" | cut -f1)")"
   case "$c" in *-esc)
     raw="${c%-esc}"
     line+=", escaped/raw: report $(per_round "$c|report" "$raw|report") (<= 1.2)"

@@ -215,6 +215,14 @@ pub struct IngestArgs {
     /// Store only the events the selection matches (the secret reads, --event or --all-events); by default every event is stored.
     #[arg(long)]
     pub select: bool,
+    /// With --select: store the events this CloudWatch Logs filter pattern matches.
+    #[arg(
+        long,
+        value_name = "P",
+        allow_hyphen_values = true,
+        requires = "select"
+    )]
+    pub pattern: Option<String>,
     /// Each worker commits after this many objects, so a killed run keeps what it committed.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub commit_objects: usize,

@@ -746,6 +746,8 @@ pub struct IngestConfig {
     pub lake: PathBuf,
     /// What `--select` chose, for the manifest (`all` without it).
     pub selected: Vec<String>,
+    /// `--select --pattern`: the scan's selection then matches nothing.
+    pub pattern: Option<crate::replay::pattern::Pattern>,
     pub commit_objects: usize,
     pub lake_buffer: u64,
     /// See `IngestArgs::crash_after_commits`.
@@ -762,7 +764,17 @@ impl IngestConfig {
             }
             scan.selection = Selection::All;
         }
+        let pattern = args.pattern.as_deref().map(parse_pattern).transpose()?;
+        if pattern.is_some() {
+            if !args.scan.events.is_empty() || args.scan.all_events {
+                bail!("--pattern chooses what `ingest --select` stores; drop --event and --all-events");
+            }
+            scan.selection = Selection::Events(Vec::new());
+        }
         let selected = match &scan.selection {
+            _ if pattern.is_some() => {
+                vec![format!("pattern:{}", args.pattern.as_deref().unwrap_or(""))]
+            }
             Selection::All => vec!["all".to_string()],
             Selection::Events(specs) => specs
                 .iter()
@@ -775,12 +787,16 @@ impl IngestConfig {
         if args.commit_objects == 0 {
             bail!("--commit-objects must be at least 1");
         }
+        if args.lake.to_string_lossy().starts_with("s3://") {
+            bail!("--lake {}: a lake on S3 is not written yet; ingest into a local DIR and copy it with `aws s3 sync DIR s3://… --exclude '*.tmp'`", args.lake.display());
+        }
         std::fs::create_dir_all(&args.lake)
             .with_context(|| format!("--lake {}", args.lake.display()))?;
         Ok(IngestConfig {
             scan,
             lake: args.lake.clone(),
             selected,
+            pattern,
             commit_objects: args.commit_objects,
             lake_buffer: args.lake_buffer,
             crash_after_commits: args.crash_after_commits,

@@ -28,6 +28,8 @@ The pipeline, one folder per stage, in the order data flows:
    ([`hunt::allow`]) that suppress known-good activity without losing count.
 8. [`verify`]: a mirror checked against its digest chain, and the events
    that tamper with a trail.
+9. [`lake`]: the event lake `ingest` writes (Hive-partitioned Parquet and a
+   manifest), so later questions need not read the raw logs again.
 
 [`commands`] glues a configuration to these stages, one file per subcommand;
 [`window`] is the time window every stage shares; [`interrupt`] turns Ctrl-C

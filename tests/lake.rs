@@ -381,6 +381,10 @@ fn select_stores_only_the_selection() {
     let (code, _, err) = ingest(&src, TestDir::new().path(), &["--event", "GetSecretValue"]);
     assert_eq!(code, 2);
     assert!(err.contains("add --select"), "{err}");
+    let (code, _, err) = ingest(&src, Path::new("s3://bucket/lake"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a lake on S3 is not written yet"), "{err}");
+    assert!(!Path::new("s3:").exists());
 }
 
 /// Runs a Python script with `args`; its stdout.
@@ -424,26 +428,121 @@ const BY_PRINCIPAL_SQL: &str = "SELECT principal, principal_type, count(*) AS ev
 const DEDUP_SQL: &str = "SELECT *, row_number() OVER (PARTITION BY event_id \
      ORDER BY event_time, object, record_index) AS rn FROM lake";
 
+/// A copy of `sample-logs` with one more record, whose account needs
+/// escaping in a folder name and whose region is missing, and a lake of it.
+fn engine_lake() -> (TestDir, TestDir) {
+    let src = sample_copy();
+    let odd = serde_json::json!({
+        "eventVersion": "1.08", "eventTime": "2026-01-05T10:00:00Z",
+        "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "recipientAccountId": "a/b c", "eventID": "odd-1",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/odd"}
+    });
+    write_log(&src, "extra/odd.json.gz", &[odd]);
+    let lake = TestDir::new();
+    let (code, _, err) = ingest(src.path(), lake.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(lake
+        .join("events/account=a%2Fb%20c/region=__HIVE_DEFAULT_PARTITION__/date=2026-01-05")
+        .is_dir());
+    (src, lake)
+}
+
+/// What each engine prints after its by-principal rows: the earliest
+/// event, the number of accounts, and the odd record's partition values.
+const ENGINE_CHECKS: &str = "2026-01-01T00:51:36Z|5|a/b c|None";
+
 #[test]
 fn duckdb_reads_the_lake_with_reports_counts() {
-    let src = crate::util::root().join("sample-logs");
-    let lake = TestDir::new();
-    assert_eq!(ingest(&src, lake.path(), &[]).0, 0);
+    let (src, lake) = engine_lake();
+    let src = src.path();
     let script = format!(
         "import duckdb, sys\n\
          c = duckdb.connect()\n\
          c.sql(\"CREATE VIEW lake AS SELECT * FROM read_parquet('\" + sys.argv[1] + \"/events/**/*.parquet', hive_partitioning = true)\")\n\
          c.sql(\"CREATE VIEW events AS {DEDUP_SQL}\")\n\
          for p, t, n in sorted(c.sql(\"{BY_PRINCIPAL_SQL}\").fetchall()):\n    print(f'{{p}},{{t}},{{n}}')\n\
-         print(c.sql(\"SELECT strftime(min(event_time) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), count(DISTINCT account), min(date) FROM lake\").fetchall()[0])\n"
+         t, n = c.sql(\"SELECT strftime(min(event_time) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), count(DISTINCT account) FROM lake\").fetchall()[0]\n\
+         a, r = c.sql(\"SELECT account, region FROM lake WHERE event_id = 'odd-1'\").fetchall()[0]\n\
+         print(f'{{t}}|{{n}}|{{a}}|{{r}}')\n"
     );
     let out = python(&script, &[lake.path().to_str().unwrap()]);
     let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
     let last = lines.pop().unwrap();
     lines.sort();
-    assert_eq!(lines, by_principal(&src));
-    assert_eq!(
-        last,
-        "('2026-01-01T00:51:36Z', 4, datetime.date(2026, 1, 1))"
+    assert_eq!(lines, by_principal(src));
+    assert_eq!(last, ENGINE_CHECKS);
+}
+
+/// Spark in local mode (one process start): the lake's types load, times
+/// read as UTC instants, escaped and missing partition values decode.
+#[test]
+fn spark_reads_the_lake_with_reports_counts() {
+    let (src, lake) = engine_lake();
+    let script = format!(
+        "import sys\n\
+         from pyspark.sql import SparkSession\n\
+         s = (SparkSession.builder.master('local[1]').appName('ctscan-lake')\n\
+              .config('spark.sql.session.timeZone', 'UTC')\n\
+              .config('spark.sql.sources.partitionColumnTypeInference.enabled', 'false')\n\
+              .config('spark.ui.enabled', 'false').getOrCreate())\n\
+         s.sparkContext.setLogLevel('ERROR')\n\
+         s.read.parquet(sys.argv[1] + '/events').createOrReplaceTempView('lake')\n\
+         s.sql(\"{DEDUP_SQL}\").createOrReplaceTempView('events')\n\
+         for p, t, n in sorted(tuple(r) for r in s.sql(\"{BY_PRINCIPAL_SQL}\").collect()):\n    print(f'ROW {{p}},{{t}},{{n}}')\n\
+         t, n = s.sql(\"SELECT date_format(min(event_time), 'yyyy-MM-dd HH:mm:ss'), count(DISTINCT account) FROM lake\").collect()[0]\n\
+         a, r = s.sql(\"SELECT account, region FROM lake WHERE event_id = 'odd-1'\").collect()[0]\n\
+         t = t.replace(' ', 'T') + 'Z'\n\
+         print(f'ROW {{t}}|{{n}}|{{a}}|{{r}}')\n\
+         s.stop()\n"
     );
+    let out = python(&script, &[lake.path().to_str().unwrap()]);
+    let mut lines: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("ROW "))
+        .map(str::to_string)
+        .collect();
+    let last = lines.pop().unwrap();
+    lines.sort();
+    assert_eq!(lines, by_principal(src.path()));
+    assert_eq!(last, ENGINE_CHECKS);
+}
+
+#[test]
+fn select_pattern_stores_what_events_finds() {
+    let pattern = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.eventSource = "secretsmanager.amazonaws.com") }"#;
+    for source in [
+        crate::util::root().join("sample-logs"),
+        shared_data("stratus-red-team"),
+    ] {
+        let lake = TestDir::new();
+        let (code, out, err) = ingest(&source, lake.path(), &["--select", "--pattern", pattern]);
+        assert_eq!(code, 0, "{err}");
+        let got = lake_rows(lake.path(), &["event_id", "object"]);
+        let o = ctscan(&[
+            "events",
+            source.to_str().unwrap(),
+            "--pattern",
+            pattern,
+            "--keep-duplicates",
+            "--format",
+            "csv",
+        ]);
+        let (code, csv, err) = outputs(&o);
+        assert_eq!(code, 0, "{err}");
+        let mut want = Rows::new();
+        let dir = TestDir::new();
+        let table = Csv::read(&dir.write("events.csv", csv.as_bytes()));
+        for r in table.maps() {
+            let key = vec![format!("{:?}", r["event_id"]), format!("{:?}", r["object"])];
+            *want.entry(key).or_default() += 1;
+        }
+        assert_eq!(got, want, "{}", source.display());
+        let stored: usize = got.values().sum();
+        assert!(stored > 0);
+        assert_eq!(count(&out, "read: "), stored as u64, "{out}");
+        let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+        let params = &m.objects.values().next().unwrap().params;
+        assert_eq!(params.selection, [format!("pattern:{pattern}")]);
+    }
 }

@@ -620,3 +620,98 @@ fn wrong_endpoint_or_missing_credentials_fail_in_one_line_before_scanning() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(summary(&out.join("out"))["records"]["matched"], 1);
 }
+
+/// `ingest` from S3: the rows of a local ingest, each object's ETag in the
+/// manifest and the rows, and a rerun that fetches nothing until an object
+/// is replaced.
+#[test]
+fn ingest_from_s3_is_incremental_by_etag() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let c = client(&moto);
+    let local = crate::util::root().join("sample-logs");
+    upload(&rt, &c, "trail", "", &local);
+    let ep = moto.endpoint();
+    let lake = TestDir::new();
+    let lake_arg = lake.path().display().to_string();
+    let ingest = || {
+        run(&mut ctscan_s3(&[
+            "ingest",
+            "s3://trail",
+            "--lake",
+            &lake_arg,
+            "--endpoint-url",
+            &ep,
+        ]))
+    };
+    let (code, first, stderr) = ingest();
+    assert_eq!(code, 0, "{stderr}");
+    let reference = TestDir::new();
+    let (code, from_dir, _) = run(&mut ctscan_s3(&[
+        "ingest",
+        local.to_str().unwrap(),
+        "--lake",
+        reference.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    let records = |out: &str| out.lines().nth(1).unwrap().to_string();
+    assert_eq!(records(&first), records(&from_dir));
+    let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+    assert_eq!(m.objects.len(), 25);
+    let key = "s3://trail/AWSLogs/o-exampleorg1/746345825536/CloudTrail/us-east-1/2026/01/01/746345825536_CloudTrail_us-east-1_20260101T1904Z_VHcaTQzEYlRhHeDe.json.gz";
+    let etag = m.objects[key].entry.etag.clone().expect("an ETag");
+    assert_eq!(etag.len(), 32, "{etag}");
+    assert_eq!(
+        m.rows(),
+        ctscan::lake::load_manifest(reference.path())
+            .unwrap()
+            .rows()
+    );
+
+    let (code, again, stderr) = ingest();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        again.contains(" 0 scanned, ") && again.contains("unchanged: 25"),
+        "{again}"
+    );
+
+    // The same key, other content (one record a year earlier): a new version.
+    let path = local.join(key.trim_start_matches("s3://trail/"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let recs = {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    let first_time = recs.find("\"eventTime\":\"2026").unwrap() + 13;
+    let changed = recs.replacen(&recs[first_time..first_time + 4], "2025", 1);
+    bytes = gzip(changed.as_bytes());
+    let object_key = key.trim_start_matches("s3://trail/").to_string();
+    rt.block_on(async {
+        c.put_object()
+            .bucket("trail")
+            .key(object_key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, third, stderr) = ingest();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        third.contains(" 1 scanned, ") && third.contains("unchanged: 24"),
+        "{third}"
+    );
+    let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+    assert_ne!(m.objects[key].entry.etag.as_deref(), Some(etag.as_str()));
+    assert!(m.stale.is_empty());
+    assert_eq!(
+        m.rows(),
+        ctscan::lake::load_manifest(reference.path())
+            .unwrap()
+            .rows()
+    );
+}

@@ -17,10 +17,12 @@ use crate::error::ExitStatus;
 use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
 use crate::lake::lock::{Holder, LakeLock};
 use crate::lake::manifest::{Params, Version};
+use crate::lake::pattern::Picker;
 use crate::lake::recover::recover_own;
 use crate::lake::shards::{self, lock_path};
 use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
+use crate::scan::RecordCounts;
 use crate::source::shard::Shard;
 use crate::window::format_utc;
 
@@ -49,14 +51,20 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         run = format!("{run}-{}", shards::tag(s));
     }
     let params = params(cfg);
-    let writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
+    let mut writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
+    if let Some(pattern) = &cfg.pattern {
+        writer = writer.with_picker(Picker {
+            pattern: pattern.clone(),
+            window: cfg.scan.window,
+        });
+    }
     // Stale rows an earlier run left (it died before rewriting them).
     drop_stale(&writer, &own_stale(&before, shard))?;
     let known = Arc::new(before);
-    let unchanged = Box::new(move |obj: &crate::source::ObjectRef| {
+    let unchanged = Arc::new(move |obj: &crate::source::ObjectRef| {
         let version = Version {
             size: obj.size,
-            etag: None,
+            etag: obj.etag.as_deref(),
             mtime_ns: mtime_ns(&obj.location),
         };
         known.has(&obj.key, &version, &params)
@@ -81,14 +89,19 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         };
         finished.write(root)?;
     }
+    let records = match cfg.pattern {
+        Some(_) => RecordCounts::of_visitor(
+            scanned.outcome.stats.records.read,
+            batch.rows,
+            batch.no_time,
+            0,
+        ),
+        None => scanned.outcome.stats.records.clone(),
+    };
     if !cfg.scan.quiet {
         let after = load_manifest(root)?;
-        print_summary(root, &scanned, batch.rows, batch.files, &after);
-        scanned
-            .outcome
-            .stats
-            .records
-            .warn_left_out(cfg.scan.duplicates);
+        print_summary(root, &scanned, &records, (batch.rows, batch.files), &after);
+        records.warn_left_out(cfg.scan.duplicates);
     }
     Ok(if scanned.outcome.stats.files.failed > 0 {
         ExitStatus::Error
@@ -132,12 +145,17 @@ fn limits(cfg: &IngestConfig) -> BatchLimits {
 }
 
 /// Every object and record accounted for, and what the lake now holds.
-fn print_summary(root: &Path, scanned: &Scanned, rows: u64, files: u64, after: &Manifest) {
+fn print_summary(
+    root: &Path,
+    scanned: &Scanned,
+    r: &RecordCounts,
+    (rows, files): (u64, u64),
+    after: &Manifest,
+) {
     let s = &scanned.outcome.stats;
     let f = &s.files;
     let skipped: u64 = f.skipped.values().sum();
     let reasons: Vec<String> = f.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    let r = &s.records;
     let nt = &r.no_event_time_reasons;
     println!(
         "objects: {} listed: {} scanned, {} pruned, {} skipped ({}), {} failed",

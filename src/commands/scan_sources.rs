@@ -196,8 +196,14 @@ fn open_stream(
 ) -> crate::source::s3::ObjectStream {
     let plan = listing_plan(cfg);
     let (window, slack, keys) = (ctx.window, ctx.slack, ctx.keys.clone());
-    let wants = move |key: &str| {
-        classify_key(key) == ObjectKind::Log && keys.key(key) && !is_pruned(key, &window, &slack)
+    let unchanged = ctx.unchanged.clone();
+    // Objects a lake holds unchanged are not fetched: triaged as listed.
+    let wants = move |obj: &crate::source::ObjectRef| {
+        let key = obj.key.as_str();
+        classify_key(key) == ObjectKind::Log
+            && keys.key(key)
+            && !is_pruned(key, &window, &slack)
+            && !unchanged.as_ref().is_some_and(|f| f(obj))
     };
     session.stream(&s3_urls(cfg), &plan, wants)
 }

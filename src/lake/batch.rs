@@ -18,10 +18,11 @@ use anyhow::{Context, Result};
 
 use super::manifest::{self, FileEntry, Fragment, NoTime, ObjectEntry, Outcome, Params};
 use super::partition::Partition;
+use super::pattern::{Pick, Picker};
 use super::schema::{LakeRow, ACCOUNT_ID, AWS_REGION};
 use super::writer::{sort_rows, write_part, ObjectInfo};
 use crate::read::structural::Tape;
-use crate::scan::{Matched, ObjectDone, ObjectOutcome, RecordVisitor};
+use crate::scan::{Matched, NoTimeReasons, ObjectDone, ObjectOutcome, RecordVisitor};
 use crate::source::Location;
 
 /// The folder of part files, below the lake's root.
@@ -49,6 +50,8 @@ pub struct LakeWriter {
     commits: AtomicU64,
     /// The first error any worker met; the scan goes on but commits stop.
     error: Mutex<Option<anyhow::Error>>,
+    /// `--pattern`: records are picked here, not by the scan's selection.
+    picker: Option<Picker>,
 }
 
 /// One worker's open batch.
@@ -63,6 +66,10 @@ pub struct Batch {
     /// Rows committed by this worker.
     pub rows: u64,
     pub files: u64,
+    /// With a pattern: matched records without a usable time, in the
+    /// object being read and in all objects read.
+    staged_no_time: NoTimeReasons,
+    pub no_time: NoTimeReasons,
 }
 
 impl LakeWriter {
@@ -76,7 +83,15 @@ impl LakeWriter {
             seq: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             error: Mutex::new(None),
+            picker: None,
         }
+    }
+
+    /// Stores the records `picker`'s pattern matches (the scan's selection
+    /// must then match nothing).
+    pub fn with_picker(mut self, picker: Picker) -> LakeWriter {
+        self.picker = Some(picker);
+        self
     }
 
     /// The first error a commit met, if any.
@@ -102,10 +117,11 @@ impl LakeWriter {
         if let Err(e) = self.try_commit(batch) {
             self.note(e);
         }
-        let (rows, files) = (batch.rows, batch.files);
+        let (rows, files, no_time) = (batch.rows, batch.files, batch.no_time);
         *batch = Batch {
             rows,
             files,
+            no_time,
             ..Batch::default()
         };
     }
@@ -194,9 +210,14 @@ impl LakeWriter {
         let obj = done.object;
         let index = batch.objects.len() as u32;
         let mut staged = std::mem::take(&mut batch.staged);
+        let picked_no_time = std::mem::take(&mut batch.staged_no_time);
         let (outcome, reason, read, no_time) = match &done.outcome {
             ObjectOutcome::Scanned(c) => {
-                let r = &c.no_event_time_reasons;
+                let r = match self.picker {
+                    Some(_) => &picked_no_time,
+                    None => &c.no_event_time_reasons,
+                };
+                batch.no_time.add(&picked_no_time);
                 let no_time = NoTime {
                     missing: r.missing,
                     unparseable: r.unparseable,
@@ -219,7 +240,7 @@ impl LakeWriter {
         batch.entries.push(ObjectEntry {
             key: obj.key.clone(),
             size: done.size,
-            etag: None,
+            etag: obj.etag.clone(),
             mtime_ns: mtime_ns(&obj.location),
             outcome,
             reason,
@@ -230,7 +251,7 @@ impl LakeWriter {
         });
         batch.objects.push(ObjectInfo {
             key: obj.key.clone(),
-            etag: None,
+            etag: obj.etag.clone(),
             size: done.size,
         });
         for mut row in staged {
@@ -272,11 +293,19 @@ impl RecordVisitor for LakeWriter {
         Batch::default()
     }
 
-    fn wants(&self, _: &[u8]) -> bool {
-        false
+    fn wants(&self, raw: &[u8]) -> bool {
+        self.picker.as_ref().is_some_and(|p| p.wants(raw))
     }
 
-    fn visit(&self, _: &mut Batch, _: &str, _: usize, _: &[u8], _: Option<&Tape>) {}
+    fn visit(&self, batch: &mut Batch, _: &str, index: usize, raw: &[u8], _: Option<&Tape>) {
+        let Some(picker) = &self.picker else { return };
+        match picker.pick(raw, u32::try_from(index).unwrap_or(u32::MAX)) {
+            Pick::Row(row) => batch.staged.push(*row),
+            Pick::NoTime { missing: true } => batch.staged_no_time.missing += 1,
+            Pick::NoTime { missing: false } => batch.staged_no_time.unparseable += 1,
+            Pick::Not => {}
+        }
+    }
 
     fn end_object(&self, _: &mut Batch, _: &str, _: bool) {}
 
@@ -284,6 +313,7 @@ impl RecordVisitor for LakeWriter {
         self.commit(&mut b);
         a.rows += b.rows;
         a.files += b.files;
+        a.no_time.add(&b.no_time);
         a
     }
 

@@ -4,7 +4,8 @@
 //!
 //! [`schema`] is the contract (layout, columns, row order) and
 //! [`partition`] its folder names; [`writer`] writes one part file,
-//! [`batch`] buffers a worker's rows and commits them, [`manifest`] is the
+//! [`batch`] buffers a worker's rows and commits them ([`pattern`] picks
+//! them for `--select --pattern`), [`manifest`] is the
 //! commit record, [`recover`] finishes or clears what a killed run left, [`stale`]
 //! rewrites files holding rows of objects read again since,
 //! [`lock`] keeps a second ingest out, and [`shards`] lets the shards of
@@ -14,6 +15,7 @@ pub mod batch;
 pub mod lock;
 pub mod manifest;
 pub mod partition;
+pub mod pattern;
 pub mod recover;
 pub mod schema;
 pub mod shards;

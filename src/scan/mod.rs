@@ -55,7 +55,7 @@ pub struct ScanContext {
 }
 
 /// Whether an object is already read, unchanged (see [`ScanContext::unchanged`]).
-pub type Unchanged = Box<dyn Fn(&ObjectRef) -> bool + Send + Sync>;
+pub type Unchanged = std::sync::Arc<dyn Fn(&ObjectRef) -> bool + Send + Sync>;
 
 /// Totals for the progress bar's message; relaxed atomics, touched per file.
 #[derive(Default)]
@@ -277,6 +277,7 @@ pub fn wants(key: &str, ctx: &ScanContext) -> bool {
 pub fn scan_object_bytes(key: &str, raw: &[u8], ctx: &ScanContext) -> ScanOutcome {
     let mut worker = Worker::new(ctx, &NoVisitor);
     let obj = ObjectRef {
+        etag: None,
         key: key.to_string(),
         location: crate::source::Location::File(key.into()),
         size: raw.len() as u64,
@@ -335,7 +336,7 @@ fn finish<V: RecordVisitor>(
 }
 
 /// Whether `obj` is in the lake already, unchanged (see [`ScanContext::unchanged`]).
-fn is_unchanged(obj: &ObjectRef, ctx: &ScanContext) -> bool {
+pub fn is_unchanged(obj: &ObjectRef, ctx: &ScanContext) -> bool {
     ctx.unchanged.as_ref().is_some_and(|f| f(obj))
 }
 
@@ -454,7 +455,6 @@ impl<'c, V: RecordVisitor> Worker<'c, V> {
     fn scan_fetched(&mut self, obj: &ObjectRef, bytes: anyhow::Result<Vec<u8>>) {
         self.stats.files.listed += 1;
         match bytes {
-            Ok(_) if is_unchanged(obj, self.ctx) => self.stats.skip("unchanged"),
             Ok(raw) => self.scan_bytes(obj, &raw),
             Err(e) => self.fail_unread(obj, format!("cannot read: {e:#}")),
         }

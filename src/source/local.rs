@@ -27,6 +27,7 @@ pub fn walk(root: &Path) -> impl Iterator<Item = Listed> + Send + '_ {
             Ok(e) if e.file_type().is_file() => {
                 let size = e.metadata().map(|m| m.len()).unwrap_or(0);
                 Some(Listed::Object(ObjectRef {
+                    etag: None,
                     key: e.path().display().to_string(),
                     location: Location::File(e.path().to_path_buf()),
                     size,

@@ -24,6 +24,9 @@ pub struct ObjectRef {
     pub location: Location,
     /// Size in bytes as listed.
     pub size: u64,
+    /// The ETag as listed, without quotes (S3 only): with the size, which
+    /// version of the object this is.
+    pub etag: Option<String>,
 }
 
 /// How an object is fetched.

@@ -52,7 +52,7 @@ impl S3Session {
     /// for the scan to count.
     pub fn stream<W>(self, urls: &[S3Url], plan: &Plan, wants: W) -> ObjectStream
     where
-        W: Fn(&str) -> bool + Send + Sync + 'static,
+        W: Fn(&ObjectRef) -> bool + Send + Sync + 'static,
     {
         let keys = self.list(urls, plan);
         let (out, rx) = mpsc::channel(RESULT_QUEUE);
@@ -82,7 +82,7 @@ async fn dispatch<W>(
     slots: usize,
     barrier: Option<PathBuf>,
 ) where
-    W: Fn(&str) -> bool + Send + Sync + 'static,
+    W: Fn(&ObjectRef) -> bool + Send + Sync + 'static,
 {
     let mut held = Vec::new();
     if let Some(path) = barrier {
@@ -104,8 +104,8 @@ async fn dispatch<W>(
         let entry = match item {
             ListItem::Unlistable(object, error) => Listed::Unlistable { object, error },
             ListItem::Object { bucket, object } => {
-                let wanted = wants(&object.key);
                 let obj = ObjectRef {
+                    etag: Some(object.etag),
                     key: format!("s3://{bucket}/{}", object.key),
                     location: Location::S3 {
                         bucket: bucket.to_string(),
@@ -113,7 +113,7 @@ async fn dispatch<W>(
                     },
                     size: object.size,
                 };
-                if !wanted {
+                if !wants(&obj) {
                     Listed::Object(obj)
                 } else {
                     fetcher
