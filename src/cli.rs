@@ -52,6 +52,10 @@ pub enum Command {
     Hunt(HuntArgs),
     /// Write the events into an event lake (Hive-partitioned Parquet with a manifest), incrementally.
     Ingest(IngestArgs),
+    /// Merge the partial reports of `report --shard I/N --out DIR` into the report of the whole.
+    Merge(MergeArgs),
+    /// Inspect an event lake: `lake status DIR` shows what each shard ingested and which are missing.
+    Lake(LakeCommandArgs),
 }
 
 /// The topic replayed alarms notify when no rule names one (a placeholder:
@@ -99,6 +103,9 @@ pub struct PruneArgs {
     /// Open files named (by delivery time) up to this long after --until: deliveries can be late.
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub until_slack: String,
+    /// Read one deterministic share of the work: I/N (0 ≤ I < N), or auto/N with I from JOB_COMPLETION_INDEX (Kubernetes) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Options shared by every command that scans SOURCEs.
@@ -296,7 +303,7 @@ pub enum OutputFormat {
     Json,
 }
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 11] = [
     "report",
     "verify",
     "events",
@@ -305,6 +312,8 @@ const SUBCOMMANDS: [&str; 9] = [
     "mirror",
     "hunt",
     "ingest",
+    "merge",
+    "lake",
     "help",
 ];
 
@@ -576,4 +585,48 @@ mod tests {
             assert_eq!(misspelled_subcommand(word), meant, "{word}");
         }
     }
+}
+
+/// `ctscan merge`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct MergeArgs {
+    /// The partials of one sweep: every `report --shard I/N --out DIR`, I = 0..N-1.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Write the merged report (the files of `report --out`) into OUT.
+    #[arg(long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Rows of each report shown on the terminal.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// No terminal tables.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Write the merged HTML dashboard to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `ctscan lake`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct LakeCommandArgs {
+    #[command(subcommand)]
+    pub action: LakeAction,
+}
+
+/// What `ctscan lake` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum LakeAction {
+    /// What the lake holds, per shard of each sweep (`ingest --shard I/N`): finished, running, missing.
+    Status {
+        /// The lake.
+        #[arg(value_name = "DIR")]
+        lake: PathBuf,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }

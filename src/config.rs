@@ -17,7 +17,11 @@ use crate::read::record::{EventSpec, Selection};
 use crate::report::terminal::CellFit;
 pub use crate::source::s3::options::{S3Options, S3Url, LIST_BARRIER_ENV};
 use crate::source::select::KeySelect;
+use crate::source::shard::{ArrayIndex, Shard};
 use crate::window::{parse_duration, parse_time_arg, PruneSlack, TimeWindow};
+
+mod sweep;
+pub use sweep::{LakeConfig, MergeConfig};
 
 /// Environment variable naming the default SOURCE.
 pub const SOURCE_ENV: &str = "CTSCAN_SOURCE";
@@ -59,12 +63,17 @@ impl S3Options {
 pub struct Pruning {
     pub select: KeySelect,
     pub slack: PruneSlack,
+    /// `--shard`: this worker's share, when the work is split.
+    pub shard: Option<Shard>,
 }
 
 impl Pruning {
     /// Validates the pruning options.
-    pub fn from_args(args: &PruneArgs) -> Result<Pruning> {
+    pub fn from_args(args: &PruneArgs, env: &Env) -> Result<Pruning> {
         Ok(Pruning {
+            shard: (args.shard.as_deref())
+                .map(|s| Shard::parse(s, &env.array_index))
+                .transpose()?,
             select: KeySelect::new(&args.accounts, &args.regions)?,
             slack: PruneSlack {
                 since: duration_arg("--since-slack", &args.since_slack, "1h")?,
@@ -116,6 +125,8 @@ pub struct Env {
     pub stdout_is_tty: bool,
     /// See [`S3Options::list_barrier`].
     pub list_barrier: Option<PathBuf>,
+    /// The array-job index, for `--shard auto/N`.
+    pub array_index: ArrayIndex,
 }
 
 impl Env {
@@ -129,6 +140,7 @@ impl Env {
             stderr_is_tty: std::io::stderr().is_terminal(),
             stdout_is_tty: std::io::stdout().is_terminal(),
             list_barrier: std::env::var_os(LIST_BARRIER_ENV).map(PathBuf::from),
+            array_index: ArrayIndex::read(|name| std::env::var(name).ok()),
         }
     }
 }
@@ -171,7 +183,7 @@ impl ScanConfig {
             } else {
                 CellFit::Whole
             },
-            prune: Pruning::from_args(&args.prune)?,
+            prune: Pruning::from_args(&args.prune, env)?,
             s3: S3Options::from_args(&args.s3, env)?,
             now: env.now,
             lake: None,
@@ -255,6 +267,10 @@ pub struct ReportConfig {
     pub sigma: Option<std::sync::Arc<crate::hunt::SigmaSetup>>,
     /// `--allow`: known-good subjects, for `findings` and the Sigma findings.
     pub allow: Option<std::sync::Arc<crate::hunt::allow::Allowlist>>,
+    /// What a `--shard` partial records for `merge`: the options that
+    /// shape the tables, and those whose results it does not hold.
+    pub table_options: Vec<String>,
+    pub not_mergeable: Vec<String>,
 }
 
 impl ReportConfig {
@@ -284,6 +300,17 @@ impl ReportConfig {
         }
         let allow = load_allowlist(args.allow.as_deref())?;
         Ok(ReportConfig {
+            table_options: sweep::table_options(args, &scan.window),
+            not_mergeable: [
+                ("--rules", args.rules.is_some()),
+                ("--geoip", !args.geoip.is_empty()),
+                ("--sigma", !args.sigma.is_empty()),
+                ("--allow", args.allow.is_some()),
+            ]
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(flag, _)| flag.to_string())
+            .collect(),
             scan,
             out: args.out.clone(),
             format: args.format,
@@ -426,6 +453,9 @@ fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfi
     let Some(dir) = &lake.lake else {
         return ScanConfig::from_args(args, env);
     };
+    if args.prune.shard.is_some() {
+        bail!("--shard splits SOURCEs, not a lake: give each worker `ingest --shard`, then read the whole lake with --lake");
+    }
     let opened = crate::lake::read::open_arg(Some(dir))?;
     let sources = vec![dir.display().to_string()];
     let mut scan = ScanConfig::from_args(
@@ -650,7 +680,7 @@ impl MirrorConfig {
             source,
             dir: args.dir.clone(),
             window,
-            prune: Pruning::from_args(&args.prune)?,
+            prune: Pruning::from_args(&args.prune, env)?,
             s3: S3Options::from_args(&args.s3, env)?,
             quiet: args.quiet,
             progress: env.stderr_is_tty && !args.quiet,
@@ -738,7 +768,33 @@ mod tests {
             stderr_is_tty: true,
             stdout_is_tty: true,
             list_barrier: None,
+            array_index: ArrayIndex::default(),
         }
+    }
+
+    #[test]
+    fn shard_is_taken_from_the_flag_or_the_array_index() {
+        let c = report(&["ctscan", ".", "--shard", "1/3"]).unwrap();
+        assert_eq!(c.scan.prune.shard, Some(Shard { index: 1, count: 3 }));
+        assert_eq!(report(&["ctscan", "."]).unwrap().scan.prune.shard, None);
+        let err = report(&["ctscan", ".", "--shard", "auto/3"]).unwrap_err();
+        assert!(format!("{err:#}").contains("JOB_COMPLETION_INDEX"));
+        let argv = crate::cli::with_default_command(
+            ["ctscan", ".", "--shard", "auto/3"]
+                .map(Into::into)
+                .to_vec(),
+        );
+        let Command::Report(a) = Args::try_parse_from(argv).unwrap().command else {
+            panic!("not report");
+        };
+        let batch = Env {
+            array_index: ArrayIndex::read(|v| {
+                (v == "AWS_BATCH_JOB_ARRAY_INDEX").then(|| "2".into())
+            }),
+            ..env()
+        };
+        let c = ReportConfig::from_args(&a, &batch).unwrap();
+        assert_eq!(c.scan.prune.shard, Some(Shard { index: 2, count: 3 }));
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub enum Text {
 
 const TEXTS: usize = 5;
 /// Every field of a row: the interned columns, then the texts.
-const FIELDS: usize = INTERNED + TEXTS;
+pub const FIELDS: usize = INTERNED + TEXTS;
 
 /// A string in the arena.
 #[derive(Debug, Clone, Copy, Default)]
@@ -247,6 +247,33 @@ impl EventStore {
             read_only: ev.read_only,
         };
         self.rows.push(row);
+    }
+
+    /// Appends a row read back from a table this store wrote
+    /// (`events.parquet`, for `merge`): the interned columns in [`Col`]
+    /// order, then the texts in [`Text`] order.
+    pub fn push_fields(
+        &mut self,
+        time_us: i64,
+        read_only: Option<bool>,
+        fields: &[Option<&str>; FIELDS],
+    ) {
+        let mut interned = [NONE; INTERNED];
+        for (id, value) in interned.iter_mut().zip(&fields[..INTERNED]) {
+            if let Some(v) = value {
+                *id = self.strings.intern(v);
+            }
+        }
+        let mut texts = [Span::default(); TEXTS];
+        for (span, value) in texts.iter_mut().zip(&fields[INTERNED..]) {
+            *span = stash(&mut self.arena, *value);
+        }
+        self.rows.push(Row {
+            time_us,
+            interned,
+            texts,
+            read_only,
+        });
     }
 
     /// Number of rows.

@@ -31,7 +31,7 @@ fn ingest(source: &Path, lake: &Path, extra: &[&str]) -> (i32, String, String) {
 }
 
 /// Every part file of a lake, relative to it, sorted.
-fn part_files(lake: &Path) -> Vec<String> {
+pub fn part_files(lake: &Path) -> Vec<String> {
     let mut files: Vec<String> = walkdir::WalkDir::new(lake.join("events"))
         .into_iter()
         .filter_map(Result::ok)
@@ -50,7 +50,7 @@ fn part_files(lake: &Path) -> Vec<String> {
 
 /// One row's identity: time, eventID, principal, object and (in the lake)
 /// its index in the object; counted, since copies of an event are kept.
-type Rows = BTreeMap<Vec<String>, usize>;
+pub type Rows = BTreeMap<Vec<String>, usize>;
 
 fn row_key(row: &BTreeMap<String, parquet::record::Field>, cols: &[&str]) -> Vec<String> {
     cols.iter().map(|c| row[*c].to_string()).collect()
@@ -58,7 +58,7 @@ fn row_key(row: &BTreeMap<String, parquet::record::Field>, cols: &[&str]) -> Vec
 
 /// The lake's rows, read with the `parquet` crate; checks each file's row
 /// order on the way.
-fn lake_rows(lake: &Path, cols: &[&str]) -> Rows {
+pub fn lake_rows(lake: &Path, cols: &[&str]) -> Rows {
     let mut rows = Rows::new();
     for f in part_files(lake) {
         assert!(f.ends_with(".parquet"), "{f} is not a committed part file");
@@ -252,7 +252,7 @@ fn write_log(dir: &TestDir, rel: &str, records: &[serde_json::Value]) {
     dir.write_gz(rel, &serde_json::json!({ "Records": records }).to_string());
 }
 
-const ALL: [&str; 5] = [
+pub const ALL: [&str; 5] = [
     "event_time",
     "event_id",
     "principal",

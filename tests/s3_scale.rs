@@ -17,7 +17,7 @@ use crate::util::*;
 /// builds into this target directory (`cargo build -p s3lab`; a release
 /// build is taken when there is no debug one). Not built here: `cargo test` holds the
 /// target directory's lock while tests run.
-fn s3lab_bin() -> &'static Path {
+pub fn s3lab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("S3LAB") {
@@ -35,7 +35,7 @@ fn s3lab_bin() -> &'static Path {
 }
 
 /// An s3lab server on a free loopback port, killed on drop.
-struct S3lab {
+pub struct S3lab {
     child: Child,
     port: u16,
     log: PathBuf,
@@ -44,7 +44,7 @@ struct S3lab {
 
 impl S3lab {
     /// Serves the org bucket `org` of `spec`, with extra `serve` options.
-    fn org(spec: &str, extra: &[&str]) -> S3lab {
+    pub fn org(spec: &str, extra: &[&str]) -> S3lab {
         let dir = TestDir::new();
         let (port_file, log) = (dir.join("port"), dir.join("requests.jsonl"));
         let bucket = format!("org={spec}");
@@ -76,12 +76,12 @@ impl S3lab {
         }
     }
 
-    fn endpoint(&self) -> String {
+    pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Every request answered, in arrival order (ctscan's probe included).
-    fn requests(&self) -> Vec<Value> {
+    pub fn requests(&self) -> Vec<Value> {
         let mut v: Vec<Value> = std::fs::read_to_string(&self.log)
             .unwrap()
             .lines()
@@ -100,7 +100,7 @@ impl Drop for S3lab {
 }
 
 /// The same bucket, written locally.
-fn gen_org(spec: &str) -> TestDir {
+pub fn gen_org(spec: &str) -> TestDir {
     let dir = TestDir::new();
     let out = dir.path().display().to_string();
     let st = Command::new(s3lab_bin())
@@ -158,7 +158,7 @@ fn assert_same_reports(a: &Path, b: &Path) {
 }
 
 /// Requests of one operation in the log.
-fn ops<'a>(log: &'a [Value], op: &str) -> Vec<&'a Value> {
+pub fn ops<'a>(log: &'a [Value], op: &str) -> Vec<&'a Value> {
     log.iter().filter(|r| r["op"] == op).collect()
 }
 

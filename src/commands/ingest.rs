@@ -15,22 +15,25 @@ use crate::commands::scan_sources::{scan_sources_skipping, Scanned};
 use crate::config::IngestConfig;
 use crate::error::ExitStatus;
 use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
-use crate::lake::lock::{lock_path, Holder, LakeLock};
+use crate::lake::lock::{Holder, LakeLock};
 use crate::lake::manifest::{Params, Version};
 use crate::lake::pattern::Picker;
-use crate::lake::recover::recover;
+use crate::lake::recover::recover_own;
+use crate::lake::shards::{self, lock_path};
 use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
 use crate::scan::RecordCounts;
+use crate::source::shard::Shard;
 use crate::window::format_utc;
 
 /// Runs `ingest`.
 pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     let root = cfg.lake.as_path();
     let now = cfg.scan.now;
-    let _lock = LakeLock::acquire(&lock_path(root), &Holder::this_process(now))?;
+    let shard = cfg.scan.prune.shard.filter(Shard::splits);
+    let _lock = LakeLock::acquire(&lock_path(root, shard), &Holder::this_process(now))?;
     let before = load_manifest(root)?;
-    let recovered = recover(root, &before)?;
+    let recovered = recover_own(root, &before, shard)?;
     if recovered != Default::default() && !cfg.scan.quiet {
         eprintln!(
             "ctscan: warning: {}: an earlier ingest was interrupted: {} committed file(s) renamed into place, {} uncommitted file(s) removed",
@@ -39,13 +42,16 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
             recovered.removed
         );
     }
-    let run = format!(
+    let mut run = format!(
         "{}-{}",
         now.strftime("%Y%m%dT%H%M%S%6fZ"),
         std::process::id()
     );
+    if let Some(s) = shard {
+        run = format!("{run}-{}", shards::tag(s));
+    }
     let params = params(cfg);
-    let mut writer = LakeWriter::new(root, run, params.clone(), limits(cfg));
+    let mut writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
     if let Some(pattern) = &cfg.pattern {
         writer = writer.with_picker(Picker {
             pattern: pattern.clone(),
@@ -53,7 +59,7 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         });
     }
     // Stale rows an earlier run left (it died before rewriting them).
-    drop_stale(&writer, &before)?;
+    drop_stale(&writer, &own_stale(&before, shard))?;
     let known = Arc::new(before);
     let unchanged = Arc::new(move |obj: &crate::source::ObjectRef| {
         let version = Version {
@@ -68,7 +74,21 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     if let Some(e) = writer.take_error() {
         return Err(e);
     }
-    drop_stale(&writer, &load_manifest(root)?)?;
+    drop_stale(&writer, &own_stale(&load_manifest(root)?, shard))?;
+    if let Some(shard) = shard.filter(|_| scanned.outcome.stats.files.failed == 0) {
+        let files = &scanned.outcome.stats.files;
+        let finished = shards::Finished {
+            shard,
+            run,
+            started: format_utc(now),
+            elapsed_s: scanned.elapsed.as_secs_f64(),
+            listed: files.listed,
+            scanned: files.scanned,
+            failed: files.failed,
+            rows: batch.rows,
+        };
+        finished.write(root)?;
+    }
     let records = match cfg.pattern {
         Some(_) => RecordCounts::of_visitor(
             scanned.outcome.stats.records.read,
@@ -88,6 +108,17 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// The manifest with only the stale files `shard` wrote: another shard's
+/// are its own to rewrite.
+fn own_stale(manifest: &Manifest, shard: Option<Shard>) -> Manifest {
+    let mut own = manifest.clone();
+    own.stale.retain(|path, _| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        shards::owns_file(shard, name)
+    });
+    own
 }
 
 fn params(cfg: &IngestConfig) -> Params {

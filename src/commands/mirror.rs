@@ -67,6 +67,7 @@ pub fn run(cfg: &MirrorConfig) -> Result<ExitStatus> {
         now: cfg.now,
         mode: ListMode::Mirror,
         select: cfg.prune.select.clone(),
+        shard: cfg.prune.shard,
     };
     let mut keys = session.list(std::slice::from_ref(url), &plan);
     let bar = progress_bar(cfg.progress);

@@ -4,6 +4,8 @@ pub mod alarm;
 pub mod events;
 pub mod hunt;
 pub mod ingest;
+pub mod lake;
+pub mod merge;
 pub mod mirror;
 pub mod report;
 pub mod scan_sources;

@@ -15,7 +15,7 @@ use crate::commands::alarm::{
 use crate::commands::hunt::{finish_for_report, HuntState, HuntVisitor, SigmaResults};
 use crate::commands::scan_sources::{scan_sources, scan_sources_with, Scanned};
 pub use crate::commands::WindowJson;
-use crate::config::ReportConfig;
+use crate::config::{ReportConfig, SourceSpec};
 use crate::error::ExitStatus;
 use crate::events::EventStore;
 use crate::hunt::allow::Subject;
@@ -26,11 +26,13 @@ use crate::report::export::{
 };
 use crate::report::findings::{findings_table, findings_with, Countries};
 use crate::report::geoip::Annotations;
+use crate::report::partial::{ShardManifest, MANIFEST, PARTIAL_FORMAT};
 use crate::report::sanitize::terminal;
 use crate::report::terminal::{human_bytes, print_table};
 use crate::report::{all_reports, Column, Table};
 use crate::scan::{Failure, FileCounts, RecordCounts};
 use crate::source::s3::S3Counts;
+use crate::source::shard::Shard;
 use crate::window::format_utc;
 
 /// `summary.json`, as `cli.md` specifies, plus a few extras.
@@ -126,7 +128,38 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
     if let Some(allow) = &cfg.allow {
         allow.warn_expired(cfg.scan.now.as_microsecond());
     }
+    if let (Some(_), Some(dir)) = (cfg.scan.prune.shard, &cfg.out) {
+        // A rerun of a shard (a retry) is unfinished until it is written again.
+        remove_if_present(&dir.join(MANIFEST))?;
+    }
     let (scanned, hits, hunted) = scan(cfg)?;
+    let sigma = match (&cfg.sigma, hunted) {
+        (Some(setup), Some(state)) => Some(finish_for_report(
+            setup,
+            state,
+            cfg.out.as_deref(),
+            cfg.scan.duplicates,
+            cfg.scan.now.as_microsecond(),
+            TABLE_ROWS,
+        )?),
+        _ => None,
+    };
+    let status = write_and_show(cfg, &scanned, &hits, sigma)?;
+    if let (Some(shard), Some(dir)) = (cfg.scan.prune.shard, &cfg.out) {
+        write_shard_manifest(cfg, shard, dir)?;
+    }
+    Ok(status)
+}
+
+/// Builds the reports from a scan's events and accounting (and what
+/// `--sigma` found, its files already written), writes them and shows
+/// them; `merge` calls it with the union of the shards' partials.
+pub fn write_and_show(
+    cfg: &ReportConfig,
+    scanned: &Scanned,
+    hits: &AlarmHits,
+    sigma: Option<SigmaResults>,
+) -> Result<ExitStatus> {
     let stats = &scanned.outcome.stats;
     let store = &scanned.outcome.events;
     let summary = Summary {
@@ -159,22 +192,11 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
         default_mode: DefaultModeArg::PerEvent,
         explain: false,
     };
-    let outcomes = replay_rule_list(&cfg.rules, &how, &hits)?;
+    let outcomes = replay_rule_list(&cfg.rules, &how, hits)?;
     if !outcomes.is_empty() {
         reports.push(rules_table(&outcomes));
         reports.push(history_table(&outcomes));
     }
-    let sigma = match (&cfg.sigma, hunted) {
-        (Some(setup), Some(state)) => Some(finish_for_report(
-            setup,
-            state,
-            cfg.out.as_deref(),
-            cfg.scan.duplicates,
-            cfg.scan.now.as_microsecond(),
-            TABLE_ROWS,
-        )?),
-        _ => None,
-    };
     let summary = Summary {
         allowlist: allowlist_json(cfg, &reports, sigma.as_ref()),
         sigma: sigma.as_ref().map(|s| SigmaJson {
@@ -217,7 +239,7 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
             writeln!(stdout)?;
         }
         OutputFormat::Table if !cfg.scan.quiet => {
-            print_summary(&mut stdout, &scanned, &summary)?;
+            print_summary(&mut stdout, scanned, &summary)?;
             for table in reports.iter().chain(sigma_tables.first()) {
                 print_table(&mut stdout, table, cfg.top, cfg.scan.cell_fit)?;
             }
@@ -230,6 +252,32 @@ pub fn run(cfg: &ReportConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// Marks `DIR` as a finished partial of `shard`, last, once every other
+/// file is in place (see [`crate::report::partial`]).
+fn write_shard_manifest(cfg: &ReportConfig, shard: Shard, dir: &std::path::Path) -> Result<()> {
+    let sources = cfg.scan.sources.iter().map(|s| match s {
+        SourceSpec::Local(path) => path.display().to_string(),
+        SourceSpec::S3(url) => url.to_string(),
+    });
+    let manifest = ShardManifest {
+        format: PARTIAL_FORMAT,
+        shard,
+        sources: sources.collect(),
+        table_options: cfg.table_options.clone(),
+        not_mergeable: cfg.not_mergeable.clone(),
+    };
+    write_json_atomically(&dir.join(MANIFEST), &manifest)
+}
+
+fn remove_if_present(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(anyhow::Error::new(e).context(format!("removing {}", path.display())))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Scans the SOURCEs; with `--rules`, also collects the rules' hits in the

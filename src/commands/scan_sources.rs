@@ -1,6 +1,7 @@
 //! Listing and scanning a command's SOURCEs with a progress bar: the part every
 //! scanning command shares.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,11 @@ use crate::lake::read::{scan_lake, Lake, LakeQuery};
 use crate::report::terminal::warn;
 use crate::scan::budget::MemoryBudget;
 use crate::scan::{
-    is_pruned, logs_to_read, scan_stream, scan_with, LocalFetch, NoVisitor, RecordVisitor,
-    ScanContext, ScanOutcome, Streamed, Unchanged,
+    is_pruned, logs_to_read, scan_stream, scan_with, FileCounts, LocalFetch, NoVisitor,
+    RecordVisitor, ScanContext, ScanOutcome, Streamed, Unchanged,
 };
 use crate::source::s3::{ListMode, Plan, S3Counts, S3Session, Shared};
+use crate::source::shard::{local_share, OTHER_SHARD};
 use crate::source::{self, classify_key, ObjectKind};
 
 /// A finished scan and how long it took.
@@ -81,28 +83,26 @@ pub fn scan_sources_skipping<V: RecordVisitor>(
         .num_threads(cfg.threads.unwrap_or(0))
         .build()?;
     let threads = pool.current_num_threads();
-    let locals = || {
-        cfg.sources.iter().flat_map(|src| match src {
-            SourceSpec::Local(path) => Some(source::local::walk(path)),
-            SourceSpec::S3(_) => None,
-        })
-    };
+    // Local objects of other shards are listed, then skipped as such.
+    let other_shard = AtomicU64::new(0);
+    let uncounted = AtomicU64::new(0);
+    let locals = |other| local_walks(cfg, other);
     let mut shared = None;
     let (outcome, state) = match session {
         // Local mirrors are walked as they are scanned; a bar on a terminal
         // gets its length from a first walk that only counts.
         None => {
             if let Some(bar) = &ctx.progress {
-                bar.set_length(logs_to_read(locals().flatten(), &ctx));
+                bar.set_length(logs_to_read(locals(&uncounted), &ctx));
             }
-            pool.install(|| scan_with(locals().flatten(), &ctx, &LocalFetch, visitor))
+            pool.install(|| scan_with(locals(&other_shard), &ctx, &LocalFetch, visitor))
         }
         Some(s) => {
             let s3 = s.shared();
             shared = Some(s3.clone());
             let ticker = ctx.progress.clone().map(|bar| S3Ticker::start(bar, s3));
             let stream = open_stream(s, cfg, &ctx);
-            let entries = locals().flatten().map(Streamed::Listed).chain(stream);
+            let entries = locals(&other_shard).map(Streamed::Listed).chain(stream);
             let scanned = pool.install(|| scan_stream(entries, &ctx, visitor));
             drop(ticker);
             scanned
@@ -111,6 +111,8 @@ pub fn scan_sources_skipping<V: RecordVisitor>(
     if let Some(bar) = &ctx.progress {
         bar.finish_and_clear();
     }
+    let mut outcome = outcome;
+    count_other_shard(&mut outcome.stats.files, other_shard.into_inner());
     // A scan cut short by Ctrl-C reports nothing: its counts are partial.
     crate::interrupt::check()?;
     for f in &outcome.stats.failures {
@@ -173,6 +175,34 @@ pub fn scan_lake_source<V: RecordVisitor>(
     Ok((scanned, state))
 }
 
+/// The local SOURCEs, walked as they are scanned, cut to this shard's share
+/// (other shards' objects are counted in `other`).
+fn local_walks<'a>(
+    cfg: &'a ScanConfig,
+    other: &'a AtomicU64,
+) -> impl Iterator<Item = source::Listed> + Send + 'a {
+    let (shard, range) = (cfg.prune.shard, listing_plan(cfg).day_range_text());
+    cfg.sources
+        .iter()
+        .flat_map(move |src| match src {
+            SourceSpec::Local(path) => {
+                let walk = source::local::walk(path);
+                Some(local_share(path, walk, shard, range.clone(), other))
+            }
+            SourceSpec::S3(_) => None,
+        })
+        .flatten()
+}
+
+/// Accounts for the local objects left to other shards: listed, and
+/// skipped as `other_shard`, so `listed = scanned + pruned + skipped + failed`.
+fn count_other_shard(files: &mut FileCounts, n: u64) {
+    if n > 0 {
+        files.listed += n;
+        *files.skipped.entry(OTHER_SHARD.to_string()).or_default() += n;
+    }
+}
+
 /// What follows the first file's name when selected records have no usable
 /// eventTime: that it is the first such file, and how many records in all.
 fn no_event_time_note(records: u64) -> String {
@@ -209,19 +239,25 @@ fn s3_urls(cfg: &ScanConfig) -> Vec<S3Url> {
         .collect()
 }
 
+/// What a scan lists: the window's days, the accounts and regions, the shard.
+fn listing_plan(cfg: &ScanConfig) -> Plan {
+    Plan {
+        window: cfg.window,
+        slack: cfg.prune.slack,
+        now: cfg.now,
+        mode: ListMode::Scan,
+        select: cfg.prune.select.clone(),
+        shard: cfg.prune.shard,
+    }
+}
+
 /// Lists the S3 SOURCEs and fetches, as the listing goes, the keys the scan wants.
 fn open_stream(
     session: S3Session,
     cfg: &ScanConfig,
     ctx: &ScanContext,
 ) -> crate::source::s3::ObjectStream {
-    let plan = Plan {
-        window: cfg.window,
-        slack: cfg.prune.slack,
-        now: cfg.now,
-        mode: ListMode::Scan,
-        select: cfg.prune.select.clone(),
-    };
+    let plan = listing_plan(cfg);
     let (window, slack, keys) = (ctx.window, ctx.slack, ctx.keys.clone());
     let unchanged = ctx.unchanged.clone();
     // Objects a lake holds unchanged are not fetched: triaged as listed.

@@ -8,8 +8,9 @@
 //! them for `--select --pattern`), [`manifest`] is the
 //! commit record, [`recover`] finishes or clears what a killed run left, [`stale`]
 //! rewrites files holding rows of objects read again since,
-//! and [`lock`] keeps a second ingest out. [`read`] reads the lake back
-//! for every command's `--lake DIR`.
+//! [`lock`] keeps a second ingest out, [`shards`] lets the shards of
+//! one sweep write at once, and [`read`] reads the lake back for every
+//! command's `--lake DIR`.
 
 pub mod batch;
 pub mod lock;
@@ -19,6 +20,7 @@ pub mod pattern;
 pub mod read;
 pub mod recover;
 pub mod schema;
+pub mod shards;
 pub mod stale;
 pub mod writer;
 

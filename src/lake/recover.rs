@@ -13,6 +13,8 @@ use anyhow::{Context, Result};
 
 use super::batch::{temp_name, EVENTS_DIR};
 use super::manifest::{manifest_dir, Manifest};
+use super::shards::owns_file;
+use crate::source::shard::Shard;
 
 /// What [`recover`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +27,19 @@ pub struct Recovered {
 
 /// Brings the lake at `root` in line with `manifest`.
 pub fn recover(root: &Path, manifest: &Manifest) -> Result<Recovered> {
+    recover_own(root, manifest, None)
+}
+
+/// [`recover`] for files `shard` wrote only (every file without one): other
+/// shards' temporary files belong to runs that may still be going.
+pub fn recover_own(root: &Path, manifest: &Manifest, shard: Option<Shard>) -> Result<Recovered> {
     let mut done = Recovered::default();
     let events = root.join(EVENTS_DIR);
     if events.exists() {
         for entry in walkdir::WalkDir::new(&events) {
             let entry = entry.with_context(|| format!("walking {}", events.display()))?;
-            if entry.file_type().is_file() {
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && owns_file(shard, &name) {
                 settle(root, entry.path(), manifest, &mut done)?;
             }
         }
@@ -38,7 +47,7 @@ pub fn recover(root: &Path, manifest: &Manifest) -> Result<Recovered> {
     if let Ok(entries) = std::fs::read_dir(manifest_dir(root)) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.ends_with(".tmp") {
+            if name.starts_with('.') && name.ends_with(".tmp") && owns_file(shard, &name) {
                 remove(&e.path(), &mut done)?;
             }
         }

@@ -15,6 +15,8 @@ pub mod dashboard;
 pub mod export;
 pub mod findings;
 pub mod geoip;
+#[cfg(feature = "cli")]
+pub mod partial;
 pub mod sanitize;
 pub mod terminal;
 

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::events::Duplicates;
 
 /// How every listed object ended up; `listed = scanned + pruned + skipped + failed`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCounts {
     pub listed: u64,
     pub scanned: u64,
@@ -20,14 +20,14 @@ pub struct FileCounts {
 }
 
 /// A file that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Failure {
     pub object: String,
     pub error: String,
 }
 
 /// Record counts; `read = matched + not_matched + no_event_time`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordCounts {
     /// Records in the scanned files.
     pub read: u64,
@@ -46,7 +46,7 @@ pub struct RecordCounts {
 /// Why records had no usable `eventTime`: `missing + unparseable =
 /// no_event_time`. Unparseable covers what is ambiguous (a date alone, a
 /// day-first date, a time without seconds or offset) and what is no time.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoTimeReasons {
     /// No `eventTime` string at all.
     pub missing: u64,

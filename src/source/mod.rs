@@ -8,6 +8,7 @@ pub mod local;
 #[cfg(feature = "cli")]
 pub mod s3;
 pub mod select;
+pub mod shard;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::source::select::{is_account_id, KeySelect};
+use crate::source::shard::{DayRange, RegionKey, Shard};
 use crate::window::{PruneSlack, TimeWindow};
 
 /// Which folders under an account a listing descends into.
@@ -31,8 +32,13 @@ pub enum Level {
     Account,
     /// `…/<account>/CloudTrail/`: regions, each listed as one key range.
     Trail,
-    /// A region (or anything below it): keys in the window's range.
+    /// A region (or anything below it): keys in the window's range. Under
+    /// `--shard`, its first page tells whether it is split by day.
     Region,
+    /// The rest of a region's range, from a key on, read by one shard.
+    Range,
+    /// `…/REGION/YYYY/MM/DD/` that this shard owns: every key.
+    Day,
     /// Outside the layout: every key, no delimiter.
     Plain,
 }
@@ -46,6 +52,8 @@ pub struct Plan {
     pub now: Timestamp,
     pub mode: ListMode,
     pub select: KeySelect,
+    /// `--shard`: only this shard's days are listed.
+    pub shard: Option<Shard>,
 }
 
 impl Plan {
@@ -67,6 +75,61 @@ impl Plan {
             Level::Trail => return None,
             _ => Level::Plain,
         })
+    }
+
+    /// The shard, when it leaves anything out.
+    pub fn splitting(&self) -> Option<Shard> {
+        self.shard.filter(Shard::splits)
+    }
+
+    /// Whether a listed key is this shard's to read (`prefix`: the SOURCE's).
+    pub fn owns(&self, key: &str, prefix: &str) -> bool {
+        self.splitting().is_none_or(|s| {
+            let relative = key.strip_prefix(prefix).unwrap_or(key);
+            s.owns_key(key, relative.trim_start_matches('/'))
+        })
+    }
+
+    /// The days a region's listing covers, as [`DayRange`] spells them.
+    pub fn day_range_text(&self) -> DayRange {
+        let (first, last) = self.day_range();
+        let text = |d: Date| d.strftime("%Y/%m/%d").to_string();
+        DayRange {
+            first: first.map(text),
+            last: last.map(text),
+        }
+    }
+
+    /// The last day a sharded listing enumerates: the window's (with
+    /// slack), or, open at its end, the day `now` plus the slack falls on
+    /// (no object is delivered later than now).
+    fn last_day(&self) -> Option<Date> {
+        let (_, last) = self.day_range();
+        last.or_else(|| {
+            let end = self.now.checked_add(self.slack.until).ok()?;
+            Some(end.to_zoned(TimeZone::UTC).date())
+        })
+    }
+
+    /// The day folders of a large region that `shard` owns, from `from`
+    /// (`YYYY/MM/DD`, the day a first page ended in) to the range's last day.
+    pub fn owned_days_from(&self, shard: Shard, key: &RegionKey<'_>, from: &str) -> Vec<String> {
+        let (Ok(from), Some(last)) = (Date::strptime("%Y/%m/%d", from), self.last_day()) else {
+            return Vec::new();
+        };
+        std::iter::successors(Some(from), |d| d.tomorrow().ok())
+            .take_while(|d| *d <= last)
+            .map(|d| d.strftime("%Y/%m/%d").to_string())
+            .filter(|day| shard.owns_day(key.account, key.region, day))
+            .map(|day| format!("{}{day}/", key.folder))
+            .collect()
+    }
+
+    /// Where the region owner's last listing of a large region starts:
+    /// after every key of the last enumerated day, for what sorts later.
+    pub fn tail_start(&self, folder: &str) -> Option<String> {
+        let last = self.last_day()?;
+        Some(format!("{folder}{}\u{10FFFF}", day_folder(last)))
     }
 
     /// The trail folders listed under an account: no delimiter LIST to find
@@ -154,6 +217,7 @@ mod tests {
             now: "2026-03-10T12:00:00Z".parse().unwrap(),
             mode: ListMode::Scan,
             select: KeySelect::default(),
+            shard: None,
         }
     }
 
@@ -200,5 +264,36 @@ mod tests {
         let p = plan(None, Some("2026-01-03T00:00:00Z"));
         assert_eq!(p.start_after(r), None);
         assert!(p.past_range(r, &format!("{r}2026/01/05/x")));
+    }
+
+    #[test]
+    fn a_large_region_is_listed_on_its_own_days() {
+        let r = "t/AWSLogs/o-a/111122223333/CloudTrail/us-east-1/";
+        let w = plan(Some("2026-01-02T00:30:00Z"), Some("2026-01-09T00:00:00Z"));
+        let range = w.day_range_text();
+        assert_eq!(range.first.as_deref(), Some("2026/01/01"));
+        assert_eq!(range.last.as_deref(), Some("2026/01/10"));
+        let key = RegionKey::of(r).unwrap_or(RegionKey {
+            folder: r,
+            account: "111122223333",
+            region: "us-east-1",
+            rest: "",
+        });
+        // From the day a first page ended in: together the shards list each
+        // remaining day of the range once.
+        let mut all: Vec<String> = (0..3)
+            .flat_map(|index| w.owned_days_from(Shard { index, count: 3 }, &key, "2026/01/04"))
+            .collect();
+        all.sort();
+        let expected: Vec<String> = (4..=10).map(|d| format!("{r}2026/01/{d:02}/")).collect();
+        assert_eq!(all, expected);
+        assert_eq!(
+            w.tail_start(r).unwrap(),
+            format!("{r}2026/01/10/\u{10FFFF}")
+        );
+        // Open at its end, the range ends the day after now.
+        let open = plan(None, None);
+        let days = open.owned_days_from(Shard { index: 0, count: 1 }, &key, "2026/03/09");
+        assert_eq!(days.len(), 3, "{days:?}");
     }
 }

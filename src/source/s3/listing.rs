@@ -16,6 +16,7 @@ use super::layout::{level_of_prefix, Level, Plan};
 use super::options::S3Url;
 use super::retry::{message, with_retries, Failure, Op};
 use super::{S3Object, Shared};
+use crate::source::shard::{RegionKey, Shard};
 
 /// Listing jobs running at once: enough to keep a few hundred regions' LISTs
 /// in flight. Each holds at most one page (1,000 keys) while it waits for
@@ -34,6 +35,18 @@ pub enum ListItem {
 struct Job {
     prefix: String,
     level: Level,
+    /// Where a [`Level::Range`] or [`Level::Day`] listing resumes.
+    start_after: Option<String>,
+}
+
+impl Job {
+    fn new(prefix: String, level: Level) -> Job {
+        Job {
+            prefix,
+            level,
+            start_after: None,
+        }
+    }
 }
 
 /// Everything a job needs.
@@ -54,10 +67,7 @@ pub async fn list(
     plan: Plan,
     tx: mpsc::Sender<ListItem>,
 ) {
-    let root = Job {
-        prefix: url.prefix.clone(),
-        level: level_of_prefix(&url.prefix),
-    };
+    let root = Job::new(url.prefix.clone(), level_of_prefix(&url.prefix));
     let lister = Arc::new(Lister {
         shared,
         client,
@@ -96,11 +106,22 @@ impl Lister {
         if job.level == Level::Account {
             return self.account_jobs(&job.prefix);
         }
-        let delimited = !matches!(job.level, Level::Region | Level::Plain);
+        if job.level == Level::Region {
+            if let Some(shard) = self.plan.splitting() {
+                return self.sharded_region(shard, &job.prefix).await;
+            }
+        }
+        let delimited = !matches!(
+            job.level,
+            Level::Region | Level::Range | Level::Day | Level::Plain
+        );
         let start_after = match job.level {
             Level::Region => self.plan.start_after(&job.prefix),
-            _ => None,
+            _ => job.start_after.clone(),
         };
+        let ranged = matches!(job.level, Level::Region | Level::Range);
+        // A day or a region's rest is listed by its owner alone.
+        let settled = matches!(job.level, Level::Range | Level::Day);
         let mut children = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -117,22 +138,17 @@ impl Lister {
             for folder in page.folders {
                 let name = folder[job.prefix.len()..].trim_end_matches('/');
                 if let Some(level) = self.plan.child(job.level, name) {
-                    children.push(Job {
-                        prefix: folder,
-                        level,
-                    });
+                    children.push(Job::new(folder, level));
                 }
             }
             for obj in page.objects {
-                if job.level == Level::Region && self.plan.past_range(&job.prefix, &obj.key) {
+                if ranged && self.plan.past_range(&job.prefix, &obj.key) {
                     return children;
                 }
-                self.shared.counters.listed.fetch_add(1, Ordering::Relaxed);
-                let item = ListItem::Object {
-                    bucket: self.bucket.clone(),
-                    object: obj,
-                };
-                if self.tx.send(item).await.is_err() {
+                if !settled && !self.plan.owns(&obj.key, &self.url.prefix) {
+                    continue;
+                }
+                if !self.send(obj).await {
                     return children;
                 }
             }
@@ -143,15 +159,82 @@ impl Lister {
         }
     }
 
+    /// A region under `--shard`: its first page (the same for every shard)
+    /// tells whether it is small, read whole by its owner, or large, split
+    /// by day (`crate::source::shard`). Returns the jobs for this shard's
+    /// days and, for the region's owner, the keys past the last day.
+    async fn sharded_region(&self, shard: Shard, prefix: &str) -> Vec<Job> {
+        let Some(region) = RegionKey::of(prefix) else {
+            return vec![Job::new(prefix.to_string(), Level::Plain)];
+        };
+        let owner = shard.owns_region(region.account, region.region);
+        let start_after = self.plan.start_after(prefix);
+        let page = match self.page(prefix, false, &start_after, &None).await {
+            Ok(p) => p,
+            Err(f) if owner => {
+                self.unlistable(prefix, &message(f)).await;
+                return Vec::new();
+            }
+            Err(_) => return Vec::new(),
+        };
+        let total = page.objects.len();
+        let in_range: Vec<S3Object> = (page.objects.into_iter())
+            .take_while(|o| !self.plan.past_range(prefix, &o.key))
+            .collect();
+        let small = in_range.len() < total || page.next.is_none();
+        let last = in_range.last().map(|o| o.key.clone());
+        for obj in in_range {
+            let owned = match RegionKey::of(&obj.key) {
+                Some(k) => shard.owns_in_region(&k, small),
+                None => owner,
+            };
+            if owned && !self.send(obj).await {
+                return Vec::new();
+            }
+        }
+        let Some(last) = last.filter(|_| !small) else {
+            return Vec::new();
+        };
+        let resume = |start: Option<String>| Job {
+            prefix: prefix.to_string(),
+            level: Level::Range,
+            start_after: start,
+        };
+        let Some(day) = RegionKey::of(&last).and_then(|k| k.day().map(str::to_string)) else {
+            // Not a day folder: the region's owner reads the rest as one range.
+            return owner.then(|| resume(Some(last))).into_iter().collect();
+        };
+        let first = format!("{prefix}{day}/");
+        let mut jobs: Vec<Job> = (self.plan.owned_days_from(shard, &region, &day))
+            .into_iter()
+            .map(|folder| Job {
+                start_after: (folder == first).then(|| last.clone()),
+                prefix: folder,
+                level: Level::Day,
+            })
+            .collect();
+        if owner {
+            jobs.push(resume(self.plan.tail_start(prefix)));
+        }
+        jobs
+    }
+
+    /// Counts and sends on one listed object; false once the scan stopped.
+    async fn send(&self, object: S3Object) -> bool {
+        self.shared.counters.listed.fetch_add(1, Ordering::Relaxed);
+        let item = ListItem::Object {
+            bucket: self.bucket.clone(),
+            object,
+        };
+        self.tx.send(item).await.is_ok()
+    }
+
     /// An account's trail folders, listed directly.
     fn account_jobs(&self, prefix: &str) -> Vec<Job> {
         self.plan
             .trail_folders()
             .iter()
-            .map(|name| Job {
-                prefix: format!("{prefix}{name}/"),
-                level: Level::Trail,
-            })
+            .map(|name| Job::new(format!("{prefix}{name}/"), Level::Trail))
             .collect()
     }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use aws_sdk_s3::Client;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
@@ -53,7 +53,7 @@ pub struct S3Object {
 }
 
 /// What S3 cost, for `summary.json`: every attempt counts, retries included.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3Counts {
     pub list_requests: u64,
     pub get_requests: u64,
