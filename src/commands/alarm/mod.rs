@@ -16,7 +16,7 @@ use anyhow::Result;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::cli::{ClockArg, DefaultModeArg};
 use crate::commands::events::compact_json;
@@ -39,6 +39,9 @@ use crate::report::{Column, StrColumn, Table};
 use crate::scan::both::Both;
 use crate::scan::{NoTimeReasons, NoVisitor, RecordCounts, RecordVisitor};
 use crate::window::{key_time, TimeWindow};
+
+mod tally;
+use tally::{min_some, RuleTally};
 
 /// Records larger than this are never sent to CloudWatch Logs (§1.8).
 pub const MAX_CWL_EVENT_BYTES: usize = 256 * 1024;
@@ -66,83 +69,6 @@ impl Hit {
             .iter()
             .find(|(r, _)| *r as usize == rule)
             .map(|(_, v)| *v)
-    }
-}
-
-/// One rule's samples in one minute of sample time.
-#[derive(Debug, Clone, Copy, Default)]
-struct MinuteCount {
-    /// Samples of the rule's numeric metricValue.
-    matched: u64,
-    /// Samples of its defaultValue.
-    defaults: u64,
-    /// Whether any record matched (per-minute defaults skip such minutes).
-    had_match: bool,
-    /// First and last second of the counted samples.
-    first: i64,
-    last: i64,
-}
-
-impl MinuteCount {
-    /// Widens the first and last seconds to take in `first..=last`.
-    fn widen(&mut self, first: i64, last: i64) {
-        if self.matched + self.defaults == 0 {
-            (self.first, self.last) = (first, last);
-        } else {
-            self.first = self.first.min(first);
-            self.last = self.last.max(last);
-        }
-    }
-
-    fn count(&mut self, second: i64, default: bool) {
-        self.widen(second, second);
-        if default {
-            self.defaults += 1;
-        } else {
-            self.matched += 1;
-        }
-    }
-
-    fn merge(&mut self, o: &MinuteCount) {
-        if o.matched + o.defaults > 0 {
-            self.widen(o.first, o.last);
-        }
-        self.matched += o.matched;
-        self.defaults += o.defaults;
-        self.had_match |= o.had_match;
-    }
-}
-
-/// What the scan found for one rule, folded per minute: memory follows the
-/// span of time with matches, not the number of records.
-#[derive(Debug, Clone, Default)]
-struct RuleTally {
-    matches: u64,
-    first_match: Option<i64>,
-    last_match: Option<i64>,
-    minutes: BTreeMap<i64, MinuteCount>,
-    /// (sample second, value) of a field metricValue; folded in time order
-    /// at the end so sums do not depend on how the work was split.
-    field_samples: Vec<(i64, f64)>,
-}
-
-impl RuleTally {
-    fn merge(&mut self, mut o: RuleTally) {
-        self.matches += o.matches;
-        self.first_match = min_some(self.first_match, o.first_match);
-        self.last_match = self.last_match.max(o.last_match);
-        for (m, c) in &o.minutes {
-            self.minutes.entry(*m).or_default().merge(c);
-        }
-        self.field_samples.append(&mut o.field_samples);
-    }
-}
-
-fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
     }
 }
 
