@@ -68,7 +68,7 @@ fn record(g: &mut Lcg, account: &str, region: &str, t: i64, id: u64) -> Value {
 /// Writes a corpus of two accounts, two regions and three days: objects
 /// delivered every 40 minutes, each with records from the 45 minutes
 /// before (so some span midnight), and one object delivered again.
-fn generated(t: &TestDir) {
+pub fn generated(t: &TestDir) {
     let mut g = Lcg(7);
     let mut id = 0;
     let start = 1_729_123_200; // 2024-10-17T00:00:00Z
@@ -150,7 +150,7 @@ fn same_files(raw: &Path, lake: &Path, what: &str) {
 /// Runs `report`, `events --pattern` (three formats) and `alarm --rules
 /// cis` over `sources` and over `lake` with `extra` options, and asserts
 /// the same outputs.
-fn assert_same(sources: &[&str], lake: &Path, extra: &[&str]) {
+pub fn assert_same(sources: &[&str], lake: &Path, extra: &[&str]) {
     let out = TestDir::new();
     let lake_arg = lake.to_str().unwrap();
     let both = |cmd: &[&str], out_dir: Option<&str>| {

@@ -129,3 +129,42 @@ fn shards_ingest_one_lake_at_once_and_a_killed_one_is_retried() {
     assert_eq!(code, 0, "{st}");
     assert_eq!(st["sweeps"]["3"]["locked"], serde_json::json!([]));
 }
+
+/// Ingests `source` into a fresh lake as `n` shards, one after another.
+fn sharded_lake(source: &Path, n: usize) -> TestDir {
+    let lake = TestDir::new();
+    for i in 0..n {
+        let shard = format!("{i}/{n}");
+        let o = ingest_cmd(source, lake.path(), &["--shard", &shard])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (code, st) = status(lake.path());
+    assert_eq!(code, 0, "{st}");
+    if n > 1 {
+        // One shard of one is an unsharded ingest: no sweep to report.
+        assert_eq!(
+            st["sweeps"][n.to_string()]["missing"],
+            serde_json::json!([])
+        );
+    }
+    lake
+}
+
+#[test]
+fn a_lake_written_by_1_3_or_8_shards_answers_like_the_raw_logs() {
+    let org = gen_org(ORG);
+    let generated = TestDir::new();
+    crate::lake_read::generated(&generated);
+    let (sample, umccr) = (
+        crate::util::root().join("sample-logs"),
+        crate::util::shared_data("umccr-orgtrail"),
+    );
+    for source in [org.path(), generated.path(), &sample, &umccr] {
+        for n in [1, 3, 8] {
+            let lake = sharded_lake(source, n);
+            crate::lake_read::assert_same(&[source.to_str().unwrap()], lake.path(), &[]);
+        }
+    }
+}
