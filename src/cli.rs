@@ -239,6 +239,9 @@ pub struct IngestArgs {
         requires = "select"
     )]
     pub pattern: Option<String>,
+    /// With --select: store the events any rule of a pack matches (`cis`, or a JSON rules file as `alarm --rules`); with --pattern, either.
+    #[arg(long, value_name = "cis|FILE", requires = "select")]
+    pub rules: Option<String>,
     /// Each worker commits after this many objects, so a killed run keeps what it committed.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub commit_objects: usize,

@@ -564,6 +564,28 @@ fn load_allowlist(
         .transpose()
 }
 
+/// `ingest --select`'s `--pattern` and `--rules` patterns, and how the
+/// manifest names them.
+fn ingest_patterns(
+    args: &crate::cli::IngestArgs,
+) -> Result<(Vec<crate::replay::pattern::Pattern>, Vec<String>)> {
+    let (mut patterns, mut names) = (Vec::new(), Vec::new());
+    if let Some(p) = &args.pattern {
+        patterns.push(parse_pattern(p)?);
+        names.push(format!("pattern:{p}"));
+    }
+    if let Some(spec) = &args.rules {
+        for rule in load_rules(spec)? {
+            patterns.push(
+                parse_pattern(&rule.pattern)
+                    .with_context(|| format!("--rules {spec}: rule {}", rule.id))?,
+            );
+        }
+        names.push(format!("rules:{spec}"));
+    }
+    Ok((patterns, names))
+}
+
 /// The rules of `--rules cis|FILE`: the CIS pack or a JSON rules file.
 pub fn load_rules(spec: &str) -> Result<Vec<crate::replay::rules::Rule>> {
     if spec == "cis" {
@@ -697,8 +719,9 @@ pub struct IngestConfig {
     pub lake: PathBuf,
     /// What `--select` chose, for the manifest (`all` without it).
     pub selected: Vec<String>,
-    /// `--select --pattern`: the scan's selection then matches nothing.
-    pub pattern: Option<crate::replay::pattern::Pattern>,
+    /// `--select --pattern` and `--rules`: a record any of them matches is
+    /// stored (the scan's selection then matches nothing).
+    pub patterns: Vec<crate::replay::pattern::Pattern>,
     pub commit_objects: usize,
     pub lake_buffer: u64,
     /// See `IngestArgs::crash_after_commits`.
@@ -715,17 +738,15 @@ impl IngestConfig {
             }
             scan.selection = Selection::All;
         }
-        let pattern = args.pattern.as_deref().map(parse_pattern).transpose()?;
-        if pattern.is_some() {
+        let (patterns, chosen) = ingest_patterns(args)?;
+        if !patterns.is_empty() {
             if !args.scan.events.is_empty() || args.scan.all_events {
-                bail!("--pattern chooses what `ingest --select` stores; drop --event and --all-events");
+                bail!("--pattern and --rules choose what `ingest --select` stores; drop --event and --all-events");
             }
             scan.selection = Selection::Events(Vec::new());
         }
         let selected = match &scan.selection {
-            _ if pattern.is_some() => {
-                vec![format!("pattern:{}", args.pattern.as_deref().unwrap_or(""))]
-            }
+            _ if !patterns.is_empty() => chosen,
             Selection::All => vec!["all".to_string()],
             Selection::Events(specs) => specs
                 .iter()
@@ -747,7 +768,7 @@ impl IngestConfig {
             scan,
             lake: args.lake.clone(),
             selected,
-            pattern,
+            patterns,
             commit_objects: args.commit_objects,
             lake_buffer: args.lake_buffer,
             crash_after_commits: args.crash_after_commits,

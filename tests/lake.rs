@@ -569,3 +569,66 @@ fn a_wider_window_reads_objects_again_and_a_narrower_one_does_not() {
     assert!(m.stale.is_empty());
     assert_eq!(m.files.len(), part_files(lake.path()).len());
 }
+
+#[test]
+fn select_rules_cis_stores_what_any_cis_pattern_finds_and_alarm_over_it_is_the_raw_alarm() {
+    let source = shared_data("stratus-red-team");
+    let lake = TestDir::new();
+    let (code, _, err) = ingest(&source, lake.path(), &["--select", "--rules", "cis"]);
+    assert_eq!(code, 0, "{err}");
+    let got = lake_rows(lake.path(), &["event_id", "object"]);
+    // The union of what `events` finds for each rule's pattern: a record
+    // counts once however many rules match it.
+    let mut want = Rows::new();
+    for rule in ctscan::replay::rules::cis_rules() {
+        let o = ctscan(&[
+            "events",
+            source.to_str().unwrap(),
+            "--pattern",
+            &rule.pattern,
+            "--keep-duplicates",
+            "--format",
+            "csv",
+        ]);
+        let (code, csv, err) = outputs(&o);
+        assert_eq!(code, 0, "{}: {err}", rule.id);
+        let dir = TestDir::new();
+        let mut found = Rows::new();
+        for r in Csv::read(&dir.write("events.csv", csv.as_bytes())).maps() {
+            let key = vec![format!("{:?}", r["event_id"]), format!("{:?}", r["object"])];
+            *found.entry(key).or_default() += 1;
+        }
+        for (key, n) in found {
+            let e = want.entry(key).or_default();
+            *e = (*e).max(n);
+        }
+    }
+    assert_eq!(got, want);
+    assert!(!got.is_empty());
+    let m = ctscan::lake::load_manifest(lake.path()).unwrap();
+    let params = &m.objects.values().next().unwrap().params;
+    assert_eq!(params.selection, ["rules:cis"]);
+    let (raw, over) = (TestDir::new(), TestDir::new());
+    for (args, out) in [
+        (vec!["alarm", source.to_str().unwrap()], &raw),
+        (
+            vec!["alarm", "--lake", lake.path().to_str().unwrap()],
+            &over,
+        ),
+    ] {
+        let mut args = args;
+        args.extend([
+            "--rules",
+            "cis",
+            "-q",
+            "--out",
+            out.path().to_str().unwrap(),
+        ]);
+        let (code, _, err) = outputs(&ctscan(&args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    for name in ["rules.csv", "state_history.csv", "notifications.json"] {
+        let read = |d: &TestDir| std::fs::read_to_string(d.join(name)).unwrap();
+        assert_eq!(read(&raw), read(&over), "{name}");
+    }
+}

@@ -52,9 +52,9 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     }
     let params = params(cfg);
     let mut writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
-    if let Some(pattern) = &cfg.pattern {
+    if !cfg.patterns.is_empty() {
         writer = writer.with_picker(Picker {
-            pattern: pattern.clone(),
+            patterns: cfg.patterns.clone(),
             window: cfg.scan.window,
         });
     }
@@ -89,7 +89,7 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
         };
         finished.write(root)?;
     }
-    let records = match cfg.pattern {
+    let records = match cfg.patterns.first() {
         Some(_) => RecordCounts::of_visitor(
             scanned.outcome.stats.records.read,
             batch.rows,

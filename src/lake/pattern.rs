@@ -1,5 +1,6 @@
-//! `ingest --select --pattern P`: which records a CloudWatch Logs filter
-//! pattern stores, judged on each record's text as `events --pattern` does.
+//! `ingest --select --pattern P` (and `--rules`): which records CloudWatch
+//! Logs filter patterns store (any of them matching), judged on each
+//! record's text as `events --pattern` and `alarm` do.
 //!
 //! The scan's own selection then matches nothing; the writer's visitor asks
 //! [`Picker::wants`] of every record (the pattern's byte prefilter) and
@@ -11,9 +12,10 @@ use crate::window::TimeWindow;
 
 use super::schema::LakeRow;
 
-/// A pattern and the window, deciding which records become rows.
+/// Patterns and the window, deciding which records become rows.
 pub struct Picker {
-    pub pattern: Pattern,
+    /// A record any of them matches is stored.
+    pub patterns: Vec<Pattern>,
     pub window: TimeWindow,
 }
 
@@ -31,13 +33,13 @@ pub enum Pick {
 impl Picker {
     /// Whether the record's bytes may match (cheap; asked of every record).
     pub fn wants(&self, raw: &[u8]) -> bool {
-        self.pattern.prefilter().may_match(raw)
+        self.patterns.iter().any(|p| p.prefilter().may_match(raw))
     }
 
     /// Judges record `index` of its object, whose text is `raw`.
     pub fn pick(&self, raw: &[u8], index: u32) -> Pick {
         let ev = EventCache::from_raw(raw);
-        if !self.pattern.matches_cached(&ev) {
+        if !self.patterns.iter().any(|p| p.matches_cached(&ev)) {
             return Pick::Not;
         }
         let Some(rec) = ev.json() else {
