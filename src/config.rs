@@ -20,7 +20,9 @@ use crate::source::select::KeySelect;
 use crate::source::shard::{ArrayIndex, Shard};
 use crate::window::{parse_duration, parse_time_arg, PruneSlack, TimeWindow};
 
+mod lake_s3;
 mod sweep;
+pub use lake_s3::LakeTarget;
 pub use sweep::{LakeConfig, MergeConfig};
 
 /// Environment variable naming the default SOURCE.
@@ -456,7 +458,11 @@ fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfi
     if args.prune.shard.is_some() {
         bail!("--shard splits SOURCEs, not a lake: give each worker `ingest --shard`, then read the whole lake with --lake");
     }
-    let opened = crate::lake::read::open_arg(Some(dir))?;
+    let remote = crate::lake::remote::is_remote(dir);
+    let opened = match remote {
+        true => None,
+        false => crate::lake::read::open_arg(Some(dir))?,
+    };
     let sources = vec![dir.display().to_string()];
     let mut scan = ScanConfig::from_args(
         &ScanArgs {
@@ -466,7 +472,10 @@ fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfi
         env,
     )?;
     scan.sources = Vec::new();
-    scan.lake = opened;
+    scan.lake = match remote {
+        true => Some(lake_s3::open_remote(dir, &scan)?),
+        false => opened,
+    };
     Ok(scan)
 }
 
@@ -694,7 +703,7 @@ impl MirrorConfig {
 pub struct IngestConfig {
     /// The scan; its selection is every event unless `--select`.
     pub scan: ScanConfig,
-    pub lake: PathBuf,
+    pub lake: LakeTarget,
     /// What `--select` chose, for the manifest (`all` without it).
     pub selected: Vec<String>,
     /// `--select --pattern`: the scan's selection then matches nothing.
@@ -738,14 +747,9 @@ impl IngestConfig {
         if args.commit_objects == 0 {
             bail!("--commit-objects must be at least 1");
         }
-        if args.lake.to_string_lossy().starts_with("s3://") {
-            bail!("--lake {}: a lake on S3 is not written yet; ingest into a local DIR and copy it with `aws s3 sync DIR s3://… --exclude '*.tmp'`", args.lake.display());
-        }
-        std::fs::create_dir_all(&args.lake)
-            .with_context(|| format!("--lake {}", args.lake.display()))?;
         Ok(IngestConfig {
             scan,
-            lake: args.lake.clone(),
+            lake: LakeTarget::from_args(&args.lake, args.lake_staging.as_deref())?,
             selected,
             pattern,
             commit_objects: args.commit_objects,

@@ -1,0 +1,59 @@
+//! `--lake s3://bucket/prefix`: where `ingest` stages a lake on S3, and the
+//! local cache that readers open in its place.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+
+use super::ScanConfig;
+use crate::lake::read::Lake;
+use crate::lake::remote::{cache, is_remote};
+
+/// Where `ingest` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LakeTarget {
+    /// A local lake.
+    Local(PathBuf),
+    /// A lake on S3, staged in `staging` (a new temporary folder when `None`).
+    S3 {
+        url: String,
+        staging: Option<PathBuf>,
+    },
+}
+
+impl LakeTarget {
+    /// Checks `--lake` and `--lake-staging`; creates the local folder so a
+    /// bad path fails early.
+    pub fn from_args(lake: &Path, staging: Option<&Path>) -> Result<LakeTarget> {
+        if is_remote(lake) {
+            crate::source::s3::options::S3Url::parse(&lake.to_string_lossy())
+                .with_context(|| format!("--lake {}", lake.display()))?;
+            if let Some(dir) = staging {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("--lake-staging {}", dir.display()))?;
+            }
+            return Ok(LakeTarget::S3 {
+                url: lake.to_string_lossy().into_owned(),
+                staging: staging.map(Path::to_path_buf),
+            });
+        }
+        if staging.is_some() {
+            bail!("--lake-staging applies to a lake on S3 (--lake s3://…); a local lake is written in place");
+        }
+        std::fs::create_dir_all(lake).with_context(|| format!("--lake {}", lake.display()))?;
+        Ok(LakeTarget::Local(lake.to_path_buf()))
+    }
+}
+
+/// The lake at `url` on S3 as the query of `scan` needs it: its records
+/// and the part files of the partitions the query reads, from the cache.
+pub fn open_remote(url: &Path, scan: &ScanConfig) -> Result<Arc<Lake>> {
+    let (keys, window) = (&scan.prune.select, &scan.window);
+    let dir = cache::fetch(&url.to_string_lossy(), &scan.s3, &|p| {
+        p.selected(keys, window)
+    })?;
+    Lake::open(&dir)
+        .map(Arc::new)
+        .with_context(|| format!("--lake {}", url.display()))
+}

@@ -1,0 +1,102 @@
+//! Reading a lake on S3: its committed records and the part files a query
+//! needs, copied into a local cache folder that the local reader then
+//! reads as a lake of its own.
+//!
+//! Each query LISTs `_ctscan/` once, GETs the fragments it has not cached
+//! yet (a fragment is never rewritten) and the shards' records and locks
+//! (small, and rewritten), then GETs the part files that the manifest
+//! commits, that the query's partitions need, and that are not cached.
+//! A part file's key is never reused for other contents (a rewrite has a
+//! new name), so its name is its version: a second query of the same
+//! partitions GETs no part file. Files no longer in the lake are removed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::stage::download_all;
+use super::RemoteLake;
+use crate::lake::batch::EVENTS_DIR;
+use crate::lake::load_manifest;
+use crate::lake::manifest::MANIFEST_DIR;
+use crate::lake::read::plan::PartFile;
+use crate::source::s3::options::{S3Options, S3Url};
+
+/// Environment variable naming the cache folder of lakes on S3.
+pub const CACHE_ENV: &str = "CTSCAN_LAKE_CACHE";
+
+/// The cache folder of the lake at `url`: below `$CTSCAN_LAKE_CACHE`, else
+/// `$XDG_CACHE_HOME/ctscan/lakes`, else `~/.cache/ctscan/lakes`, by bucket
+/// and prefix.
+pub fn cache_dir(url: &S3Url) -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = env(CACHE_ENV)
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("ctscan/lakes")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/ctscan/lakes")))
+        .unwrap_or_else(|| std::env::temp_dir().join("ctscan-lakes"));
+    base.join(&url.bucket).join(url.prefix.trim_end_matches('/'))
+}
+
+/// Brings the cache of the lake at `url` up to date for a query that
+/// reads the partitions `wanted` accepts; returns the cache folder.
+pub fn fetch(url: &str, opts: &S3Options, wanted: &dyn Fn(&PartFile) -> bool) -> Result<PathBuf> {
+    let lake = RemoteLake::connect(url, opts)?;
+    let dir = cache_dir(lake.url());
+    std::fs::create_dir_all(dir.join(MANIFEST_DIR))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let listed = lake.list("_ctscan/")?;
+    let remote: BTreeSet<&str> = listed.iter().map(|l| l.rel.as_str()).collect();
+    for local in files_below(&dir, "_ctscan")? {
+        if !remote.contains(local.as_str()) {
+            remove(&dir.join(&local))?;
+        }
+    }
+    let fresh = listed.iter().map(|l| l.rel.as_str()).filter(|rel| {
+        !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists())
+    });
+    download_all(&lake, &dir, fresh)?;
+    let manifest = load_manifest(&dir)?;
+    let needed: Vec<&str> = manifest
+        .files
+        .keys()
+        .filter(|rel| {
+            !dir.join(rel).exists()
+                && PartFile::from_relative(&dir, rel).is_none_or(|p| wanted(&p))
+        })
+        .map(String::as_str)
+        .collect();
+    download_all(&lake, &dir, needed.into_iter())?;
+    for local in files_below(&dir, EVENTS_DIR)? {
+        if !manifest.files.contains_key(&local) {
+            remove(&dir.join(&local))?;
+        }
+    }
+    Ok(dir)
+}
+
+/// Every file below `dir/sub`, relative to `dir`.
+fn files_below(dir: &Path, sub: &str) -> Result<Vec<String>> {
+    let top = dir.join(sub);
+    if !top.exists() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(&top) {
+        let e = e.with_context(|| format!("walking {}", top.display()))?;
+        if e.file_type().is_file() {
+            if let Ok(rel) = e.path().strip_prefix(dir) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("removing {}", path.display())),
+    }
+}

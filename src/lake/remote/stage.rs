@@ -1,0 +1,84 @@
+//! Preparing a local staging folder for an ingest into a lake on S3, and
+//! clearing what a killed run uploaded but never committed.
+//!
+//! The staging folder then holds the lake's `_ctscan/` records and the part
+//! files this run must rewrite (its stale ones), so the local ingest reads
+//! the manifest, skips unchanged objects and rewrites stale rows exactly as
+//! in a local lake; every other part file stays on S3 only.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use super::{Listed, RemoteLake};
+use crate::lake::batch::EVENTS_DIR;
+use crate::lake::load_manifest;
+use crate::lake::manifest::MANIFEST_DIR;
+use crate::lake::shards::{owns_file, SHARDS_DIR};
+use crate::source::shard::Shard;
+
+/// Copies the lake's records into `staging` (emptied of any earlier ones),
+/// then the part files `shard` must rewrite; deletes the part keys of
+/// `shard` that no committed fragment names, and returns how many.
+pub fn stage(lake: &RemoteLake, staging: &Path, shard: Option<Shard>) -> Result<u64> {
+    for dir in ["_ctscan", EVENTS_DIR] {
+        let path = staging.join(dir);
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("emptying {}", path.display()))?;
+        }
+    }
+    std::fs::create_dir_all(staging.join(MANIFEST_DIR))
+        .with_context(|| format!("creating {}", staging.display()))?;
+    let records = lake_records(lake)?;
+    download_all(lake, staging, records.iter().map(|l| l.rel.as_str()))?;
+    let manifest = load_manifest(staging)?;
+    let stale: Vec<&str> = manifest
+        .stale
+        .keys()
+        .filter(|rel| owns_file(shard, rel.rsplit('/').next().unwrap_or(rel)))
+        .map(String::as_str)
+        .collect();
+    download_all(lake, staging, stale.into_iter())?;
+    let orphans: Vec<String> = lake
+        .list(&format!("{EVENTS_DIR}/"))?
+        .into_iter()
+        .map(|l| l.rel)
+        .filter(|rel| {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            name.starts_with("part-")
+                && name.ends_with(".parquet")
+                && owns_file(shard, name)
+                && !manifest.files.contains_key(rel)
+        })
+        .collect();
+    orphans.par_iter().try_for_each(|rel| lake.delete(rel))?;
+    Ok(orphans.len() as u64)
+}
+
+/// The committed fragments and finished shards' records of the lake.
+pub fn lake_records(lake: &RemoteLake) -> Result<Vec<Listed>> {
+    let mut out = lake.list("_ctscan/")?;
+    out.retain(|l| {
+        let json = l.rel.ends_with(".json");
+        let name = l.rel.rsplit('/').next().unwrap_or(&l.rel);
+        json && !name.starts_with('.')
+            && (l.rel.starts_with(&format!("{MANIFEST_DIR}/"))
+                || l.rel.starts_with(&format!("{SHARDS_DIR}/")))
+    });
+    Ok(out)
+}
+
+/// GETs every key of `rels` into the same path below `dir`, several at once.
+pub fn download_all<'a>(
+    lake: &RemoteLake,
+    dir: &Path,
+    rels: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    let rels: Vec<&str> = rels.collect();
+    rels.par_iter().try_for_each(|rel| {
+        crate::interrupt::check()?;
+        lake.download(rel, &dir.join(rel)).map(|_| ())
+    })
+}
