@@ -122,10 +122,16 @@ pub fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<Remote<'_>>) -> Re
     };
     if !cfg.scan.quiet {
         let after = load_manifest(root)?;
-        let shown = remote.as_ref().map_or(root.display().to_string(), |r| {
-            r.url.to_string()
-        });
-        print_summary(&shown, &scanned, &records, (batch.rows, batch.files), &after);
+        let shown = remote
+            .as_ref()
+            .map_or(root.display().to_string(), |r| r.url.to_string());
+        print_summary(
+            &shown,
+            &scanned,
+            &records,
+            (batch.rows, batch.files),
+            &after,
+        );
         records.warn_left_out(cfg.scan.duplicates);
     }
     Ok(if scanned.outcome.stats.files.failed > 0 {

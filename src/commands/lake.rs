@@ -41,12 +41,7 @@ pub fn run(cfg: &LakeConfig) -> Result<ExitStatus> {
 }
 
 fn print_status(out: &mut impl Write, cfg: &LakeConfig, st: &Status) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "lake {}: {} shard sweep(s)",
-        cfg.name,
-        st.sweeps.len()
-    )?;
+    writeln!(out, "lake {}: {} shard sweep(s)", cfg.name, st.sweeps.len())?;
     for (count, sweep) in &st.sweeps {
         let list = |v: &[u32]| {
             if v.is_empty() {

@@ -53,7 +53,7 @@ pub fn open_remote(url: &Path, scan: &ScanConfig) -> Result<Arc<Lake>> {
     let dir = cache::fetch(&url.to_string_lossy(), &scan.s3, &|p| {
         p.selected(keys, window)
     })?;
-    Lake::open(&dir)
-        .map(Arc::new)
-        .with_context(|| format!("--lake {}", url.display()))
+    let mut lake = Lake::open(&dir).with_context(|| format!("--lake {}", url.display()))?;
+    lake.name = url.display().to_string();
+    Ok(Arc::new(lake))
 }

@@ -27,22 +27,41 @@ use crate::source::s3::options::{S3Options, S3Url};
 pub const CACHE_ENV: &str = "CTSCAN_LAKE_CACHE";
 
 /// The cache folder of the lake at `url`: below `$CTSCAN_LAKE_CACHE`, else
-/// `$XDG_CACHE_HOME/ctscan/lakes`, else `~/.cache/ctscan/lakes`, by bucket
-/// and prefix.
-pub fn cache_dir(url: &S3Url) -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+/// `$XDG_CACHE_HOME/ctscan/lakes`, else `~/.cache/ctscan/lakes`, by
+/// endpoint (when not AWS's), bucket and prefix.
+pub fn cache_dir(url: &S3Url, endpoint: Option<&str>) -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = env(CACHE_ENV)
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("ctscan/lakes")))
         .or_else(|| env("HOME").map(|d| d.join(".cache/ctscan/lakes")))
         .unwrap_or_else(|| std::env::temp_dir().join("ctscan-lakes"));
-    base.join(&url.bucket).join(url.prefix.trim_end_matches('/'))
+    let base = match endpoint {
+        Some(ep) => base.join(
+            ep.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>(),
+        ),
+        None => base,
+    };
+    base.join(&url.bucket)
+        .join(url.prefix.trim_end_matches('/'))
 }
 
 /// Brings the cache of the lake at `url` up to date for a query that
 /// reads the partitions `wanted` accepts; returns the cache folder.
 pub fn fetch(url: &str, opts: &S3Options, wanted: &dyn Fn(&PartFile) -> bool) -> Result<PathBuf> {
     let lake = RemoteLake::connect(url, opts)?;
-    let dir = cache_dir(lake.url());
+    let dir = cache_dir(lake.url(), opts.endpoint_url.as_deref());
     std::fs::create_dir_all(dir.join(MANIFEST_DIR))
         .with_context(|| format!("creating {}", dir.display()))?;
     let listed = lake.list("_ctscan/")?;
@@ -52,17 +71,17 @@ pub fn fetch(url: &str, opts: &S3Options, wanted: &dyn Fn(&PartFile) -> bool) ->
             remove(&dir.join(&local))?;
         }
     }
-    let fresh = listed.iter().map(|l| l.rel.as_str()).filter(|rel| {
-        !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists())
-    });
+    let fresh = listed
+        .iter()
+        .map(|l| l.rel.as_str())
+        .filter(|rel| !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists()));
     download_all(&lake, &dir, fresh)?;
     let manifest = load_manifest(&dir)?;
     let needed: Vec<&str> = manifest
         .files
         .keys()
         .filter(|rel| {
-            !dir.join(rel).exists()
-                && PartFile::from_relative(&dir, rel).is_none_or(|p| wanted(&p))
+            !dir.join(rel).exists() && PartFile::from_relative(&dir, rel).is_none_or(|p| wanted(&p))
         })
         .map(String::as_str)
         .collect();

@@ -41,9 +41,8 @@ impl RemoteLock<'_> {
                 }
                 return Ok(lock);
             }
-            let holder: Option<Holder> = lake
-                .get(rel)?
-                .and_then(|b| serde_json::from_slice(&b).ok());
+            let holder: Option<Holder> =
+                lake.get(rel)?.and_then(|b| serde_json::from_slice(&b).ok());
             match &holder {
                 Some(h) if h.host == me.host && !process_alive(h.pid) => {
                     eprintln!(

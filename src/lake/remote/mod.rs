@@ -66,7 +66,9 @@ impl RemoteLake {
     pub fn connect(url: &str, opts: &S3Options) -> Result<RemoteLake> {
         let url = S3Url::parse(url)?;
         let mut session = S3Session::new(opts)?;
-        session.connect(&url).with_context(|| format!("--lake {url}"))?;
+        session
+            .connect(&url)
+            .with_context(|| format!("--lake {url}"))?;
         let client = session
             .client(&url.bucket)
             .ok_or_else(|| anyhow!("--lake {url}: not connected"))?;
