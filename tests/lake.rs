@@ -381,10 +381,13 @@ fn select_stores_only_the_selection() {
     let (code, _, err) = ingest(&src, TestDir::new().path(), &["--event", "GetSecretValue"]);
     assert_eq!(code, 2);
     assert!(err.contains("add --select"), "{err}");
-    let (code, _, err) = ingest(&src, Path::new("s3://bucket/lake"), &[]);
+    let (code, _, err) = ingest(&src, TestDir::new().path(), &["--lake-staging", "x"]);
     assert_eq!(code, 2);
-    assert!(err.contains("a lake on S3 is not written yet"), "{err}");
-    assert!(!Path::new("s3:").exists());
+    assert!(
+        err.contains("--lake-staging applies to a lake on S3"),
+        "{err}"
+    );
+    assert!(!Path::new("x").exists());
 }
 
 /// Runs a Python script with `args`; its stdout.

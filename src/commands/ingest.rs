@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::ingest_s3::{prepare, Staged};
 use crate::commands::scan_sources::{scan_sources_skipping, Scanned};
 use crate::config::{IngestConfig, LakeTarget};
 use crate::error::ExitStatus;
@@ -19,7 +20,6 @@ use crate::lake::lock::{Holder, LakeLock};
 use crate::lake::manifest::{Params, Version};
 use crate::lake::pattern::Picker;
 use crate::lake::recover::recover_own;
-use crate::lake::remote::publish::Publisher;
 use crate::lake::shards::{self, lock_path, SHARDS_DIR};
 use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
@@ -31,19 +31,15 @@ use crate::window::format_utc;
 pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     match &cfg.lake {
         LakeTarget::Local(root) => run_in(cfg, root, None),
-        LakeTarget::S3 { url, staging } => super::ingest_s3::run(cfg, url, staging.as_deref()),
+        LakeTarget::S3 { url, staging } => {
+            let staged = prepare(cfg, url, staging.as_deref())?;
+            run_in(cfg, &staged.staging.clone(), Some(&staged))
+        }
     }
 }
 
-/// A lake on S3 that the lake at `root` stages: its URL, and what
-/// publishes each commit there.
-pub struct Remote<'a> {
-    pub url: &'a str,
-    pub publisher: Arc<Publisher>,
-}
-
 /// Runs `ingest` into the lake at `root`, or into the lake on S3 it stages.
-pub fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<Remote<'_>>) -> Result<ExitStatus> {
+fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<&Staged<'_>>) -> Result<ExitStatus> {
     let now = cfg.scan.now;
     let shard = cfg.scan.prune.shard.filter(Shard::splits);
     let _lock = LakeLock::acquire(&lock_path(root, shard), &Holder::this_process(now))?;
@@ -67,7 +63,7 @@ pub fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<Remote<'_>>) -> Re
     }
     let params = params(cfg);
     let mut writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
-    if let Some(r) = &remote {
+    if let Some(r) = remote {
         writer = writer.with_publisher(r.publisher.clone());
     }
     if let Some(pattern) = &cfg.pattern {
@@ -106,7 +102,7 @@ pub fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<Remote<'_>>) -> Re
             rows: batch.rows,
         };
         finished.write(root)?;
-        if let Some(r) = &remote {
+        if let Some(r) = remote {
             let rel = format!("{SHARDS_DIR}/{}.json", shards::tag(shard));
             r.publisher.upload(root, &rel)?;
         }

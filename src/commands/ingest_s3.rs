@@ -3,17 +3,15 @@
 //! [`crate::lake::remote`]).
 //!
 //! Under the lake's lock on S3: copy the lake's records into the staging
-//! folder, delete what a killed run uploaded without committing, then run
-//! the local ingest with every commit published.
+//! folder, delete what a killed run uploaded without committing, then hand the
+//! staging folder to the local ingest, which publishes every commit.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::ingest::{run_in, Remote};
 use crate::config::IngestConfig;
-use crate::error::ExitStatus;
 use crate::lake::lock::Holder;
 use crate::lake::remote::lock::RemoteLock;
 use crate::lake::remote::publish::Publisher;
@@ -22,34 +20,48 @@ use crate::lake::remote::RemoteLake;
 use crate::lake::shards::lock_path;
 use crate::source::shard::Shard;
 
-/// Runs `ingest` into the lake at `url`, staged in `staging` or in a new
-/// temporary folder.
-pub fn run(cfg: &IngestConfig, url: &str, staging: Option<&Path>) -> Result<ExitStatus> {
+/// A lake on S3 staged for an ingest: held while the ingest runs.
+pub struct Staged<'a> {
+    pub url: &'a str,
+    /// The local folder the ingest writes into.
+    pub staging: PathBuf,
+    pub publisher: Arc<Publisher>,
+    _lock: RemoteLock,
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// Takes the lock of the lake at `url`, and stages it in `staging` or in
+/// a new temporary folder.
+pub fn prepare<'a>(cfg: &IngestConfig, url: &'a str, staging: Option<&Path>) -> Result<Staged<'a>> {
     let lake = Arc::new(RemoteLake::connect(url, &cfg.scan.s3)?);
     let shard = cfg.scan.prune.shard.filter(Shard::splits);
-    let temp;
-    let staging: PathBuf = match staging {
-        Some(dir) => dir.to_path_buf(),
-        None => {
-            temp = tempfile::Builder::new()
+    let temp = match staging {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
                 .prefix("ctscan-lake-")
                 .tempdir()
-                .context("creating the lake's staging folder")?;
-            temp.path().to_path_buf()
-        }
+                .context("creating the lake's staging folder")?,
+        ),
+    };
+    let staging: PathBuf = match (&temp, staging) {
+        (Some(t), _) => t.path().to_path_buf(),
+        (None, dir) => dir.unwrap_or(Path::new(".")).to_path_buf(),
     };
     let lock = lock_path(Path::new(""), shard);
     let lock = lock.to_string_lossy().replace('\\', "/");
-    let _lock = RemoteLock::acquire(&lake, &lock, &Holder::this_process(cfg.scan.now))?;
+    let lock = RemoteLock::acquire(&lake, &lock, &Holder::this_process(cfg.scan.now))?;
     let removed = stage(&lake, &staging, shard)?;
     if removed > 0 && !cfg.scan.quiet {
         eprintln!(
             "ctscan: warning: {url}: an earlier ingest was interrupted: {removed} uncommitted file(s) removed"
         );
     }
-    let remote = Remote {
+    Ok(Staged {
         url,
-        publisher: Arc::new(Publisher::new(lake.clone())),
-    };
-    run_in(cfg, &staging, Some(remote))
+        staging,
+        publisher: Arc::new(Publisher::new(lake)),
+        _lock: lock,
+        _temp: temp,
+    })
 }

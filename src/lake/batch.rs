@@ -26,8 +26,7 @@ use crate::read::structural::Tape;
 use crate::scan::{Matched, NoTimeReasons, ObjectDone, ObjectOutcome, RecordVisitor};
 use crate::source::Location;
 
-/// The folder of part files, below the lake's root.
-pub const EVENTS_DIR: &str = "events";
+pub use super::partition::EVENTS_DIR;
 
 /// When a worker commits its batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

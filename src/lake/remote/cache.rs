@@ -17,9 +17,9 @@ use anyhow::{Context, Result};
 
 use super::stage::download_all;
 use super::RemoteLake;
-use crate::lake::batch::EVENTS_DIR;
 use crate::lake::load_manifest;
 use crate::lake::manifest::MANIFEST_DIR;
+use crate::lake::partition::EVENTS_DIR;
 use crate::lake::read::plan::PartFile;
 use crate::source::s3::options::{S3Options, S3Url};
 

@@ -9,6 +9,7 @@
 //! host is never.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 
@@ -16,21 +17,21 @@ use super::RemoteLake;
 use crate::lake::lock::{process_alive, refusal, Holder};
 
 /// A held lock on S3; dropping it deletes the key.
-pub struct RemoteLock<'a> {
-    lake: &'a RemoteLake,
+pub struct RemoteLock {
+    lake: Arc<RemoteLake>,
     rel: String,
 }
 
-impl RemoteLock<'_> {
+impl RemoteLock {
     /// Takes the lock `rel` (relative to the lake's prefix) for `me`.
-    pub fn acquire<'a>(lake: &'a RemoteLake, rel: &str, me: &Holder) -> Result<RemoteLock<'a>> {
+    pub fn acquire(lake: &Arc<RemoteLake>, rel: &str, me: &Holder) -> Result<RemoteLock> {
         let mut body = serde_json::to_vec(me)?;
         body.push(b'\n');
         let shown = PathBuf::from(lake.url().url_of(&lake.key(rel)));
         for _ in 0..2 {
             if lake.put_new(rel, &body)? {
                 let lock = RemoteLock {
-                    lake,
+                    lake: lake.clone(),
                     rel: rel.to_string(),
                 };
                 if lake.put_new(rel, &body)? {
@@ -60,7 +61,7 @@ impl RemoteLock<'_> {
     }
 }
 
-impl Drop for RemoteLock<'_> {
+impl Drop for RemoteLock {
     fn drop(&mut self) {
         if let Err(e) = self.lake.delete(&self.rel) {
             eprintln!("ctscan: warning: releasing the lake's lock: {e:#}");

@@ -12,9 +12,9 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::{Listed, RemoteLake};
-use crate::lake::batch::EVENTS_DIR;
 use crate::lake::load_manifest;
 use crate::lake::manifest::MANIFEST_DIR;
+use crate::lake::partition::EVENTS_DIR;
 use crate::lake::shards::{owns_file, SHARDS_DIR};
 use crate::source::shard::Shard;
 
