@@ -342,3 +342,27 @@ fn three_shards_at_once_into_an_s3_lake_hold_one_ingests_rows() {
     let expected: usize = lake_rows(clean.path(), &ALL).values().sum();
     assert_eq!(rows as usize, expected);
 }
+
+#[test]
+fn a_changed_object_is_read_again_and_its_old_rows_rewritten_on_s3() {
+    use crate::lake::{records, sample_copy, write_log, LOG};
+    let lab = Lab::start();
+    let src = sample_copy();
+    let url = "s3://lake/c";
+    assert_eq!(ingest(&lab, src.path(), url, &[]).0, 0);
+    // One object shrinks to its first three records; a new one arrives.
+    let recs = records(src.path(), LOG);
+    write_log(&src, LOG, &recs[..3]);
+    let new = LOG.replace("VHcaTQzEYlRhHeDe", "NewObjectArrived");
+    write_log(&src, &new, &recs[3..5]);
+    let before = lab.keys("c/events/");
+    let (code, out, err) = ingest(&lab, src.path(), url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("objects: 41 listed: 2 scanned"), "{out}");
+    let after = lab.keys("c/events/");
+    assert_eq!(after, lab.committed("c"));
+    // The files that held the old rows are retired: deleted, not edited.
+    assert!(!before.is_subset(&after));
+    let clean = local_lake(src.path());
+    assert_eq!(lab.rows(url), lake_rows(clean.path(), &ALL));
+}

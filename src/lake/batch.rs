@@ -186,6 +186,15 @@ impl LakeWriter {
         format!("part-{}-{seq:06}.parquet", self.run)
     }
 
+    /// Makes sure the committed part file `rel` is below the root: on S3,
+    /// GETs it into the staging folder.
+    pub fn fetch(&self, rel: &str) -> Result<()> {
+        match &self.publisher {
+            Some(p) => p.fetch(&self.root, rel),
+            None => Ok(()),
+        }
+    }
+
     /// The lake's root.
     pub fn root(&self) -> &Path {
         &self.root

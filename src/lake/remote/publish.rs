@@ -55,6 +55,20 @@ impl Publisher {
         Ok(())
     }
 
+    /// GETs the committed part file `rel` into `root` unless staged there
+    /// already: a file to rewrite that went stale during this run.
+    pub fn fetch(&self, root: &Path, rel: &str) -> Result<()> {
+        let path = root.join(rel);
+        if !path.exists() {
+            anyhow::ensure!(
+                self.lake.download(rel, &path)?,
+                "{}: committed, but not in the bucket",
+                self.lake.url().url_of(&self.lake.key(rel))
+            );
+        }
+        Ok(())
+    }
+
     /// PUTs the file `rel` staged below `root` (a finished shard's record).
     pub fn upload(&self, root: &Path, rel: &str) -> Result<()> {
         self.lake.upload(rel, &root.join(rel))

@@ -19,7 +19,8 @@ use crate::lake::shards::{owns_file, SHARDS_DIR};
 use crate::source::shard::Shard;
 
 /// Copies the lake's records into `staging` (emptied of any earlier ones),
-/// then the part files `shard` must rewrite; deletes the part keys of
+/// then the part files `shard` must rewrite (files that go stale during the
+/// run are fetched when rewritten); deletes the part keys of
 /// `shard` that no committed fragment names, and returns how many.
 pub fn stage(lake: &RemoteLake, staging: &Path, shard: Option<Shard>) -> Result<u64> {
     for dir in ["_ctscan", EVENTS_DIR] {
