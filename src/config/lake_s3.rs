@@ -46,11 +46,28 @@ impl LakeTarget {
     }
 }
 
+/// Environment variable naming the cache folder of lakes on S3.
+pub const CACHE_ENV: &str = "CTSCAN_LAKE_CACHE";
+
+/// Where readers cache lakes on S3: `$CTSCAN_LAKE_CACHE`, else
+/// `$XDG_CACHE_HOME/ctscan/lakes`, else `~/.cache/ctscan/lakes`.
+pub fn cache_base() -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env(CACHE_ENV)
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("ctscan/lakes")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/ctscan/lakes")))
+        .unwrap_or_else(|| std::env::temp_dir().join("ctscan-lakes"))
+}
+
 /// The lake at `url` on S3 as the query of `scan` needs it: its records
 /// and the part files of the partitions the query reads, from the cache.
 pub fn open_remote(url: &Path, scan: &ScanConfig) -> Result<Arc<Lake>> {
     let (keys, window) = (&scan.prune.select, &scan.window);
-    let dir = cache::fetch(&url.to_string_lossy(), &scan.s3, &|p| {
+    let dir = cache::fetch(&url.to_string_lossy(), &scan.s3, &cache_base(), &|p| {
         p.selected(keys, window)
     })?;
     let mut lake = Lake::open(&dir).with_context(|| format!("--lake {}", url.display()))?;

@@ -58,7 +58,12 @@ impl LakeConfig {
         if crate::lake::remote::is_remote(lake) {
             let opts = super::S3Options::from_args(s3, env)?;
             // Status reads the records only, no part file.
-            let dir = crate::lake::remote::cache::fetch(&name, &opts, &|_| false)?;
+            let dir = crate::lake::remote::cache::fetch(
+                &name,
+                &opts,
+                &super::lake_s3::cache_base(),
+                &|_| false,
+            )?;
             return Ok(LakeConfig {
                 lake: dir,
                 name,

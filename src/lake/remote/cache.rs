@@ -23,22 +23,9 @@ use crate::lake::partition::EVENTS_DIR;
 use crate::lake::read::plan::PartFile;
 use crate::source::s3::options::{S3Options, S3Url};
 
-/// Environment variable naming the cache folder of lakes on S3.
-pub const CACHE_ENV: &str = "CTSCAN_LAKE_CACHE";
-
-/// The cache folder of the lake at `url`: below `$CTSCAN_LAKE_CACHE`, else
-/// `$XDG_CACHE_HOME/ctscan/lakes`, else `~/.cache/ctscan/lakes`, by
-/// endpoint (when not AWS's), bucket and prefix.
-pub fn cache_dir(url: &S3Url, endpoint: Option<&str>) -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = env(CACHE_ENV)
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("ctscan/lakes")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache/ctscan/lakes")))
-        .unwrap_or_else(|| std::env::temp_dir().join("ctscan-lakes"));
+/// The cache folder of the lake at `url` below `base` (see
+/// `config::lake_s3`), by endpoint (when not AWS's), bucket and prefix.
+pub fn cache_dir(base: &Path, url: &S3Url, endpoint: Option<&str>) -> PathBuf {
     let base = match endpoint {
         Some(ep) => base.join(
             ep.chars()
@@ -51,17 +38,23 @@ pub fn cache_dir(url: &S3Url, endpoint: Option<&str>) -> PathBuf {
                 })
                 .collect::<String>(),
         ),
-        None => base,
+        None => base.to_path_buf(),
     };
     base.join(&url.bucket)
         .join(url.prefix.trim_end_matches('/'))
 }
 
-/// Brings the cache of the lake at `url` up to date for a query that
-/// reads the partitions `wanted` accepts; returns the cache folder.
-pub fn fetch(url: &str, opts: &S3Options, wanted: &dyn Fn(&PartFile) -> bool) -> Result<PathBuf> {
+/// Brings the cache below `base` of the lake at `url` up to date for a
+/// query that reads the partitions `wanted` accepts; returns the lake's
+/// cache folder.
+pub fn fetch(
+    url: &str,
+    opts: &S3Options,
+    base: &Path,
+    wanted: &dyn Fn(&PartFile) -> bool,
+) -> Result<PathBuf> {
     let lake = RemoteLake::connect(url, opts)?;
-    let dir = cache_dir(lake.url(), opts.endpoint_url.as_deref());
+    let dir = cache_dir(base, lake.url(), opts.endpoint_url.as_deref());
     std::fs::create_dir_all(dir.join(MANIFEST_DIR))
         .with_context(|| format!("creating {}", dir.display()))?;
     let listed = lake.list("_ctscan/")?;
