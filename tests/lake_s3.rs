@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::lake::{lake_rows, ALL};
 use crate::lake_read::assert_same_by;
 use crate::s3::{client, ctscan_s3, runtime, Moto};
-use crate::s3_scale::gen_org;
+use crate::s3_scale::{gen_org, ops, S3lab};
 use crate::util::{outputs, root, shared_data, TestDir};
 
 /// A moto server logging its requests, a bucket `lake`, and a cache folder.
@@ -365,4 +365,98 @@ fn a_changed_object_is_read_again_and_its_old_rows_rewritten_on_s3() {
     assert!(!before.is_subset(&after));
     let clean = local_lake(src.path());
     assert_eq!(lab.rows(url), lake_rows(clean.path(), &ALL));
+}
+
+/// `ctscan ARGS` against s3lab's endpoint, with its own cache.
+fn on_s3lab(lab: &S3lab, cache: &TestDir, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = ctscan_s3(args);
+    cmd.args(["--endpoint-url", &lab.endpoint()])
+        .env("CTSCAN_LAKE_CACHE", cache.path());
+    outputs(&cmd.output().unwrap())
+}
+
+#[test]
+fn on_s3lab_a_rerun_puts_nothing_and_a_server_ignoring_conditions_is_refused() {
+    let lab = S3lab::org(
+        "accounts=1,regions=1,days=1,per_day=1,start=2026-10-01,seed=1",
+        &["--mem", "lake", "--mem-unconditional", "loose"],
+    );
+    let cache = TestDir::new();
+    let src = root().join("sample-logs");
+    let src = src.to_str().unwrap();
+    let ingest = |lake: &str| on_s3lab(&lab, &cache, &["ingest", src, "--lake", lake, "-q"]);
+    let (code, _, err) = ingest("s3://lake/l");
+    assert_eq!(code, 0, "{err}");
+    let first = lab.requests();
+    let is_lock = |r: &&Value| r["key"].as_str().unwrap_or("").ends_with("_ctscan/lock");
+    let put_keys = |log: &[Value]| -> Vec<String> {
+        ops(log, "PutObject")
+            .into_iter()
+            .filter(|r| !is_lock(r))
+            .map(|r| r["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let parts = put_keys(&first)
+        .iter()
+        .filter(|k| k.ends_with(".parquet"))
+        .count();
+    let fragments = put_keys(&first)
+        .iter()
+        .filter(|k| k.contains("/_ctscan/manifest/"))
+        .count();
+    assert!(parts > 0 && fragments > 0);
+    assert_eq!(put_keys(&first).len(), parts + fragments);
+
+    // Nothing new: the lock's two PUTs and its DELETE, no other write.
+    let (code, _, err) = ingest("s3://lake/l");
+    assert_eq!(code, 0, "{err}");
+    let all = lab.requests();
+    let again = &all[first.len()..];
+    assert_eq!(put_keys(again), Vec::<String>::new());
+    assert_eq!(ops(again, "PutObject").len(), 2);
+    assert_eq!(ops(again, "DeleteObject").len(), 1);
+
+    // The same answers as over the raw logs.
+    let (code, lake, err) = on_s3lab(
+        &lab,
+        &cache,
+        &[
+            "events",
+            "--pattern",
+            "GetSecretValue",
+            "--lake",
+            "s3://lake/l",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, raw, err) = outputs(&crate::util::ctscan(&[
+        "events",
+        "--pattern",
+        "GetSecretValue",
+        src,
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lake, raw);
+
+    // A server that ignores If-None-Match cannot hold the lock: refused,
+    // nothing written, the probe's key deleted.
+    let before = lab.requests().len();
+    let (code, out, err) = ingest("s3://loose/l");
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert!(
+        err.contains("--lake s3://loose/l/: the server ignores conditional writes"),
+        "{err}"
+    );
+    let log = lab.requests();
+    let writes: Vec<&str> = log[before..]
+        .iter()
+        .filter(|r| r["op"] == "PutObject" || r["op"] == "DeleteObject")
+        .map(|r| r["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(writes, ["PutObject", "PutObject", "DeleteObject"]);
 }
