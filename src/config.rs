@@ -387,7 +387,13 @@ impl VerifyConfig {
         };
         let mut scan = ScanConfig::from_args(&scan_args, env)?;
         scan.selection = Selection::Events(Vec::new());
-        scan.lake = crate::lake::read::open_arg(args.lake.as_deref())?;
+        scan.lake = match args.lake.as_deref() {
+            Some(l) if crate::lake::remote::is_remote(l) => bail!(
+                "--lake {}: verify reads a local lake, beside its mirror",
+                l.display()
+            ),
+            l => crate::lake::read::open_arg(l)?,
+        };
         for src in &scan.sources {
             let SourceSpec::Local(path) = src else {
                 continue;

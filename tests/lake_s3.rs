@@ -341,6 +341,47 @@ fn three_shards_at_once_into_an_s3_lake_hold_one_ingests_rows() {
     let rows: u64 = finished.iter().map(|f| f["rows"].as_u64().unwrap()).sum();
     let expected: usize = lake_rows(clean.path(), &ALL).values().sum();
     assert_eq!(rows as usize, expected);
+
+    // A query with a fresh cache GETs only the part files of the
+    // partitions its --account, --region and --since keep.
+    let fresh = Lab {
+        cache: TestDir::new(),
+        ..lab
+    };
+    let committed = fresh.committed("org");
+    let account = committed
+        .iter()
+        .find_map(|k| k.split('/').find_map(|p| p.strip_prefix("account=")))
+        .unwrap()
+        .to_string();
+    let wanted: BTreeSet<String> = committed
+        .iter()
+        .filter(|k| k.contains(&format!("/account={account}/")) && k.contains("/region=us-east-1/"))
+        .filter(|k| !k.contains("/date=2026-10-01/"))
+        .map(|k| format!("GET /lake/{k}"))
+        .collect();
+    assert!(!wanted.is_empty());
+    let before = fresh.requests().len();
+    let args = [
+        "report",
+        "--lake",
+        url,
+        "--account",
+        &account,
+        "--region",
+        "us-east-1",
+        "--since",
+        "2026-10-02T00:00:00Z",
+        "-q",
+    ];
+    let (code, _, err) = fresh.run(&args);
+    assert_eq!(code, 0, "{err}");
+    let got: BTreeSet<String> = fresh.requests()[before..]
+        .iter()
+        .filter(|r| r.starts_with("GET ") && r.contains("/events/"))
+        .map(|r| r.split('?').next().unwrap().to_string())
+        .collect();
+    assert_eq!(got, wanted);
 }
 
 #[test]
