@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::stage::download_all;
 use super::RemoteLake;
 use crate::lake::load_manifest;
 use crate::lake::manifest::MANIFEST_DIR;
@@ -66,19 +65,20 @@ pub fn fetch(
     }
     let fresh = listed
         .iter()
-        .map(|l| l.rel.as_str())
-        .filter(|rel| !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists()));
-    download_all(&lake, &dir, fresh)?;
+        .map(|l| l.rel.clone())
+        .filter(|rel| !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists()))
+        .collect();
+    lake.download_all(&dir, fresh)?;
     let manifest = load_manifest(&dir)?;
-    let needed: Vec<&str> = manifest
+    let needed: Vec<String> = manifest
         .files
         .keys()
         .filter(|rel| {
             !dir.join(rel).exists() && PartFile::from_relative(&dir, rel).is_none_or(|p| wanted(&p))
         })
-        .map(String::as_str)
+        .cloned()
         .collect();
-    download_all(&lake, &dir, needed.into_iter())?;
+    lake.download_all(&dir, needed)?;
     for local in files_below(&dir, EVENTS_DIR)? {
         if !manifest.files.contains_key(&local) {
             remove(&dir.join(&local))?;

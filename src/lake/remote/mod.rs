@@ -53,6 +53,51 @@ pub struct RemoteLake {
     shared: Arc<Shared>,
 }
 
+/// GETs one key, with the session's retries.
+async fn get_key(
+    client: Client,
+    bucket: String,
+    key: String,
+    shared: Arc<Shared>,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let s = &shared;
+    let got = with_retries(&s.limiter, &s.counters, s.policy, Op::Get, || {
+        let req = client.get_object().bucket(&bucket).key(&key);
+        async move {
+            let out = match req.send().await {
+                Ok(out) => out,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(Failure::of_sdk(&e)),
+            };
+            let body = out.body.collect().await.map_err(|e| Failure::Transient {
+                message: format!("reading the body: {e}"),
+                connection: true,
+            })?;
+            Ok(Some(body.into_bytes().to_vec()))
+        }
+    })
+    .await?;
+    if let Some(body) = &got {
+        s.counters
+            .bytes
+            .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(got)
+}
+
+/// Writes `body` to `dest` through a temporary name beside it.
+fn write_atomically(dest: &Path, body: &[u8]) -> Result<()> {
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dest.with_file_name(format!(".{name}.{}.download", std::process::id()));
+    std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, dest).with_context(|| format!("writing {}", dest.display()))
+}
+
 /// One listed key of the lake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -149,38 +194,13 @@ impl RemoteLake {
 
     /// The body of `rel`; `None` when there is no such key.
     pub fn get(&self, rel: &str) -> Result<Option<Vec<u8>>> {
-        let key = self.key(rel);
-        let s = &self.shared;
-        let got = self.block_on(with_retries(
-            &s.limiter,
-            &s.counters,
-            s.policy,
-            Op::Get,
-            || {
-                let req = self.client.get_object().bucket(&self.url.bucket).key(&key);
-                async move {
-                    let out = match req.send().await {
-                        Ok(out) => out,
-                        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                            return Ok(None)
-                        }
-                        Err(e) => return Err(Failure::of_sdk(&e)),
-                    };
-                    let body = out.body.collect().await.map_err(|e| Failure::Transient {
-                        message: format!("reading the body: {e}"),
-                        connection: true,
-                    })?;
-                    Ok(Some(body.into_bytes().to_vec()))
-                }
-            },
+        let got = self.block_on(get_key(
+            self.client.clone(),
+            self.url.bucket.clone(),
+            self.key(rel),
+            self.shared.clone(),
         ));
-        let got = got.map_err(|f| self.failed("reading", rel, f))?;
-        if let Some(body) = &got {
-            s.counters
-                .bytes
-                .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-        Ok(got)
+        got.map_err(|f| self.failed("reading", rel, f))
     }
 
     /// GETs `rel` into the file `dest`, through a temporary name beside it;
@@ -189,14 +209,31 @@ impl RemoteLake {
         let Some(body) = self.get(rel)? else {
             return Ok(false);
         };
-        if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let name = dest.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = dest.with_file_name(format!(".{name}.download"));
-        std::fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, dest).with_context(|| format!("writing {}", dest.display()))?;
+        write_atomically(dest, &body)?;
         Ok(true)
+    }
+
+    /// GETs every key of `rels` into the same path below `dir`, as many at
+    /// once as the session's pool of requests allows; a key gone since it
+    /// was listed is skipped.
+    pub fn download_all(&self, dir: &Path, rels: Vec<String>) -> Result<()> {
+        self.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for rel in rels {
+                let (client, bucket) = (self.client.clone(), self.url.bucket.clone());
+                let (key, shared) = (self.key(&rel), self.shared.clone());
+                set.spawn(async move { (get_key(client, bucket, key, shared).await, rel) });
+            }
+            while let Some(done) = set.join_next().await {
+                crate::interrupt::check()?;
+                match done? {
+                    (Ok(Some(body)), rel) => write_atomically(&dir.join(&rel), &body)?,
+                    (Ok(None), _) => {}
+                    (Err(f), rel) => return Err(self.failed("reading", &rel, f)),
+                }
+            }
+            Ok(())
+        })
     }
 
     /// PUTs `body` as `rel`, replacing any object of that key.

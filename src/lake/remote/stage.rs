@@ -33,15 +33,15 @@ pub fn stage(lake: &RemoteLake, staging: &Path, shard: Option<Shard>) -> Result<
     std::fs::create_dir_all(staging.join(MANIFEST_DIR))
         .with_context(|| format!("creating {}", staging.display()))?;
     let records = lake_records(lake)?;
-    download_all(lake, staging, records.iter().map(|l| l.rel.as_str()))?;
+    lake.download_all(staging, records.into_iter().map(|l| l.rel).collect())?;
     let manifest = load_manifest(staging)?;
-    let stale: Vec<&str> = manifest
+    let stale: Vec<String> = manifest
         .stale
         .keys()
         .filter(|rel| owns_file(shard, rel.rsplit('/').next().unwrap_or(rel)))
-        .map(String::as_str)
+        .cloned()
         .collect();
-    download_all(lake, staging, stale.into_iter())?;
+    lake.download_all(staging, stale)?;
     let orphans: Vec<String> = lake
         .list(&format!("{EVENTS_DIR}/"))?
         .into_iter()
@@ -69,17 +69,4 @@ pub fn lake_records(lake: &RemoteLake) -> Result<Vec<Listed>> {
                 || l.rel.starts_with(&format!("{SHARDS_DIR}/")))
     });
     Ok(out)
-}
-
-/// GETs every key of `rels` into the same path below `dir`, several at once.
-pub fn download_all<'a>(
-    lake: &RemoteLake,
-    dir: &Path,
-    rels: impl Iterator<Item = &'a str>,
-) -> Result<()> {
-    let rels: Vec<&str> = rels.collect();
-    rels.par_iter().try_for_each(|rel| {
-        crate::interrupt::check()?;
-        lake.download(rel, &dir.join(rel)).map(|_| ())
-    })
 }
