@@ -718,6 +718,8 @@ pub struct IngestConfig {
     pub lake_buffer: u64,
     /// See `IngestArgs::crash_after_commits`.
     pub crash_after_commits: Option<u64>,
+    /// `--shard auto/N`: the engine runs one worker per index at a time.
+    pub engine_index: bool,
 }
 
 impl IngestConfig {
@@ -761,6 +763,8 @@ impl IngestConfig {
             commit_objects: args.commit_objects,
             lake_buffer: args.lake_buffer,
             crash_after_commits: args.crash_after_commits,
+            engine_index: (args.scan.prune.shard.as_deref())
+                .is_some_and(|s| s.starts_with("auto/")),
         })
     }
 }

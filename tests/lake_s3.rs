@@ -501,3 +501,41 @@ fn on_s3lab_a_rerun_puts_nothing_and_a_server_ignoring_conditions_is_refused() {
         .collect();
     assert_eq!(writes, ["PutObject", "PutObject", "DeleteObject"]);
 }
+
+#[test]
+fn an_engines_retry_of_a_shard_takes_over_the_lock_its_failed_worker_left() {
+    let lab = Lab::start();
+    let holder = serde_json::json!({
+        "pid": 1, "host": "pod-of-the-failed-try", "started": "2026-01-01T00:00:00Z"
+    });
+    lab.put("r/_ctscan/lock.shard-1-of-3", holder.to_string().as_bytes());
+    let src = root().join("sample-logs");
+    let src = src.to_str().unwrap();
+    // An index given by hand: the holder may be running elsewhere.
+    let (code, _, err) = lab.run(&["ingest", src, "--lake", "s3://lake/r", "--shard", "1/3"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is held by process 1 on pod-of-the-failed-try"),
+        "{err}"
+    );
+    // The engine's retry of index 1: its failed worker has ended.
+    let mut cmd = lab.cmd(&[
+        "ingest",
+        src,
+        "--lake",
+        "s3://lake/r",
+        "--shard",
+        "auto/3",
+        "-q",
+    ]);
+    cmd.env("JOB_COMPLETION_INDEX", "1")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX");
+    let (code, _, err) = outputs(&cmd.output().unwrap());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("taking over the lock of process 1 on pod-of-the-failed-try"),
+        "{err}"
+    );
+    assert!(lab.keys("r/_ctscan/lock").is_empty());
+    assert_eq!(lab.keys("r/_ctscan/shards/").len(), 1);
+}

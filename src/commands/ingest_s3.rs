@@ -50,7 +50,9 @@ pub fn prepare<'a>(cfg: &IngestConfig, url: &'a str, staging: Option<&Path>) -> 
     };
     let lock = lock_path(Path::new(""), shard);
     let lock = lock.to_string_lossy().replace('\\', "/");
-    let lock = RemoteLock::acquire(&lake, &lock, &Holder::this_process(cfg.scan.now))?;
+    let me = Holder::this_process(cfg.scan.now);
+    let retry = cfg.engine_index && shard.is_some();
+    let lock = RemoteLock::acquire(&lake, &lock, &me, retry)?;
     let removed = stage(&lake, &staging, shard)?;
     if removed > 0 && !cfg.scan.quiet {
         eprintln!(

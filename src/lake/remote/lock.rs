@@ -23,8 +23,14 @@ pub struct RemoteLock {
 }
 
 impl RemoteLock {
-    /// Takes the lock `rel` (relative to the lake's prefix) for `me`.
-    pub fn acquire(lake: &Arc<RemoteLake>, rel: &str, me: &Holder) -> Result<RemoteLock> {
+    /// Takes the lock `rel` (relative to the lake's prefix) for `me`;
+    /// `retry_of_index`: `me` is an engine's worker for this shard's index.
+    pub fn acquire(
+        lake: &Arc<RemoteLake>,
+        rel: &str,
+        me: &Holder,
+        retry_of_index: bool,
+    ) -> Result<RemoteLock> {
         let mut body = serde_json::to_vec(me)?;
         body.push(b'\n');
         let shown = PathBuf::from(lake.url().url_of(&lake.key(rel)));
@@ -50,6 +56,16 @@ impl RemoteLock {
                         "ctscan: warning: {}: taking over the lock of process {} (started {}), which is no longer running",
                         shown.display(),
                         h.pid,
+                        h.started
+                    );
+                    lake.delete(rel)?;
+                }
+                Some(h) if h.host != me.host && retry_of_index => {
+                    eprintln!(
+                        "ctscan: warning: {}: taking over the lock of process {} on {} (started {}): the array job's engine retries an index only once its worker has ended",
+                        shown.display(),
+                        h.pid,
+                        h.host,
                         h.started
                     );
                     lake.delete(rel)?;
