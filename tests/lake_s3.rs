@@ -397,7 +397,15 @@ fn a_changed_object_is_read_again_and_its_old_rows_rewritten_on_s3() {
     let new = LOG.replace("VHcaTQzEYlRhHeDe", "NewObjectArrived");
     write_log(&src, &new, &recs[3..5]);
     let before = lab.keys("c/events/");
-    let (code, out, err) = ingest(&lab, src.path(), url, &[]);
+    // Staged in a folder that holds another lake's leftovers: emptied first.
+    let staging = TestDir::new();
+    staging.write("_ctscan/manifest/zzz-c000000.json", b"{");
+    staging.write(
+        "events/account=1/region=x/date=2026-01-01/part-x.parquet",
+        b"PAR1",
+    );
+    let st = staging.path().to_str().unwrap();
+    let (code, out, err) = ingest(&lab, src.path(), url, &["--lake-staging", st]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("objects: 41 listed: 2 scanned"), "{out}");
     let after = lab.keys("c/events/");
@@ -406,6 +414,7 @@ fn a_changed_object_is_read_again_and_its_old_rows_rewritten_on_s3() {
     assert!(!before.is_subset(&after));
     let clean = local_lake(src.path());
     assert_eq!(lab.rows(url), lake_rows(clean.path(), &ALL));
+    assert!(!staging.join("_ctscan/manifest/zzz-c000000.json").exists());
 }
 
 /// `ctscan ARGS` against s3lab's endpoint, with its own cache.
