@@ -29,7 +29,7 @@ pub mod lock;
 pub mod publish;
 pub mod stage;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
@@ -85,6 +85,44 @@ async fn get_key(
             .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(got)
+}
+
+/// PUTs one key (only if no object has it, when `only_new`), with the
+/// session's retries; false when `only_new` and one has.
+async fn put_key(
+    client: Client,
+    bucket: String,
+    key: String,
+    body: Arc<[u8]>,
+    only_new: bool,
+    shared: Arc<Shared>,
+) -> Result<bool, Failure> {
+    let s = &shared;
+    with_retries(&s.limiter, &s.counters, s.policy, Op::Put, || {
+        let mut req = client
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(ByteStream::from(body.to_vec()));
+        if only_new {
+            req = req.if_none_match("*");
+        }
+        async move {
+            match req.send().await {
+                Ok(_) => Ok(true),
+                Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
+                    Some(412) if only_new => Ok(false),
+                    // A concurrent conditional write of the same key: try again.
+                    Some(409) if only_new => Err(Failure::Transient {
+                        message: "conditional write conflict".into(),
+                        connection: false,
+                    }),
+                    _ => Err(Failure::of_sdk(&e)),
+                },
+            }
+        }
+    })
+    .await
 }
 
 /// Writes `body` to `dest` through a temporary name beside it.
@@ -248,49 +286,42 @@ impl RemoteLake {
     }
 
     fn put_if(&self, rel: &str, body: &[u8], only_new: bool) -> Result<bool> {
-        let key = self.key(rel);
-        let s = &self.shared;
-        let put = self.block_on(with_retries(
-            &s.limiter,
-            &s.counters,
-            s.policy,
-            Op::Put,
-            || {
-                let mut req = self
-                    .client
-                    .put_object()
-                    .bucket(&self.url.bucket)
-                    .key(&key)
-                    .body(ByteStream::from(body.to_vec()));
-                if only_new {
-                    req = req.if_none_match("*");
-                }
-                async move {
-                    match req.send().await {
-                        Ok(_) => Ok(true),
-                        Err(e) => {
-                            let status = e.raw_response().map(|r| r.status().as_u16());
-                            match status {
-                                Some(412) if only_new => Ok(false),
-                                // A concurrent conditional write of the same key: try again.
-                                Some(409) if only_new => Err(Failure::Transient {
-                                    message: "conditional write conflict".into(),
-                                    connection: false,
-                                }),
-                                _ => Err(Failure::of_sdk(&e)),
-                            }
-                        }
-                    }
-                }
-            },
+        let put = self.block_on(put_key(
+            self.client.clone(),
+            self.url.bucket.clone(),
+            self.key(rel),
+            Arc::from(body),
+            only_new,
+            self.shared.clone(),
         ));
         put.map_err(|f| self.failed("writing", rel, f))
     }
 
-    /// PUTs the file at `path` as `rel`.
-    pub fn upload(&self, rel: &str, path: &Path) -> Result<()> {
-        let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        self.put(rel, &body)
+    /// PUTs each file of `files` (a key relative to the lake, a local
+    /// path), as many at once as the session's pool of requests allows.
+    pub fn upload_all(&self, files: Vec<(String, PathBuf)>) -> Result<()> {
+        let mut bodies = Vec::with_capacity(files.len());
+        for (rel, path) in files {
+            let body =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            bodies.push((rel, Arc::<[u8]>::from(body)));
+        }
+        self.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for (rel, body) in bodies {
+                let (client, bucket) = (self.client.clone(), self.url.bucket.clone());
+                let (key, shared) = (self.key(&rel), self.shared.clone());
+                set.spawn(
+                    async move { (put_key(client, bucket, key, body, false, shared).await, rel) },
+                );
+            }
+            while let Some(done) = set.join_next().await {
+                if let (Err(f), rel) = done? {
+                    return Err(self.failed("writing", &rel, f));
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Deletes `rel` (no error when it is gone already).

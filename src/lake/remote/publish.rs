@@ -26,20 +26,23 @@ impl Publisher {
     }
 
     /// PUTs each part file of `files`, staged below `root` under its final
-    /// name or still under its temporary one, to its final key.
+    /// name or still under its temporary one, to its final key, all at once.
     pub fn upload_parts(&self, root: &Path, files: &[FileEntry]) -> Result<()> {
-        for f in files {
-            crate::interrupt::check()?;
-            let path = root.join(&f.path);
-            let staged = if path.exists() {
-                path
-            } else {
-                let (folder, name) = f.path.rsplit_once('/').unwrap_or(("", &f.path));
-                root.join(folder).join(format!(".{name}.tmp"))
-            };
-            self.lake.upload(&f.path, &staged)?;
-        }
-        Ok(())
+        crate::interrupt::check()?;
+        let staged = files
+            .iter()
+            .map(|f| {
+                let path = root.join(&f.path);
+                let path = if path.exists() {
+                    path
+                } else {
+                    let (folder, name) = f.path.rsplit_once('/').unwrap_or(("", &f.path));
+                    root.join(folder).join(format!(".{name}.tmp"))
+                };
+                (f.path.clone(), path)
+            })
+            .collect();
+        self.lake.upload_all(staged)
     }
 
     /// PUTs the fragment (the commit point), then deletes the part files it
@@ -71,6 +74,7 @@ impl Publisher {
 
     /// PUTs the file `rel` staged below `root` (a finished shard's record).
     pub fn upload(&self, root: &Path, rel: &str) -> Result<()> {
-        self.lake.upload(rel, &root.join(rel))
+        self.lake
+            .upload_all(vec![(rel.to_string(), root.join(rel))])
     }
 }
