@@ -87,7 +87,7 @@ pub fn fetch(
     Ok(dir)
 }
 
-/// Every file below `dir/sub`, relative to `dir`.
+/// Every file below `dir/sub` but dot-files, relative to `dir`.
 fn files_below(dir: &Path, sub: &str) -> Result<Vec<String>> {
     let top = dir.join(sub);
     if !top.exists() {
@@ -96,7 +96,8 @@ fn files_below(dir: &Path, sub: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(&top) {
         let e = e.with_context(|| format!("walking {}", top.display()))?;
-        if e.file_type().is_file() {
+        // Dot-files are downloads in progress, another query's perhaps.
+        if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
             if let Ok(rel) = e.path().strip_prefix(dir) {
                 out.push(rel.to_string_lossy().replace('\\', "/"));
             }
