@@ -74,3 +74,41 @@ pub fn open_remote(url: &Path, scan: &ScanConfig) -> Result<Arc<Lake>> {
     lake.name = url.display().to_string();
     Ok(Arc::new(lake))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lake_and_lake_staging_choose_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join("staging");
+        assert_eq!(
+            LakeTarget::from_args(Path::new("s3://b/p"), Some(&staging)).unwrap(),
+            LakeTarget::S3 {
+                url: "s3://b/p".into(),
+                staging: Some(staging.clone()),
+            }
+        );
+        assert!(staging.is_dir());
+        assert_eq!(
+            LakeTarget::from_args(Path::new("s3://b"), None).unwrap(),
+            LakeTarget::S3 {
+                url: "s3://b".into(),
+                staging: None,
+            }
+        );
+        let err = LakeTarget::from_args(Path::new("s3://"), None).unwrap_err();
+        assert!(format!("{err:#}").contains("no bucket name"), "{err:#}");
+        let local = dir.path().join("lake");
+        assert_eq!(
+            LakeTarget::from_args(&local, None).unwrap(),
+            LakeTarget::Local(local.clone())
+        );
+        assert!(local.is_dir());
+        let err = LakeTarget::from_args(&local, Some(&staging)).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("--lake-staging applies to a lake on S3"));
+    }
+}
