@@ -150,7 +150,7 @@ pub struct ScanArgs {
 /// `--lake DIR`, for the commands that can read an event lake instead of SOURCEs.
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct LakeArgs {
-    /// Read this event lake (made by `ctscan ingest`) instead of SOURCEs.
+    /// Read this event lake (made by `ctscan ingest`), a DIR or s3://bucket/prefix, instead of SOURCEs.
     #[arg(long = "lake", value_name = "DIR", conflicts_with = "sources")]
     pub lake: Option<PathBuf>,
 }
