@@ -6,8 +6,9 @@
 //!
 //! - [`stage`]: `ingest` writes into a local staging folder exactly as into
 //!   a local lake, after copying the lake's `_ctscan/` records (manifest
-//!   fragments, finished shards) and the part files it must rewrite there,
-//!   and deleting the part keys a killed run uploaded but never committed.
+//!   fragments, finished shards) there and deleting the part keys a killed
+//!   run uploaded but never committed; a part file to rewrite is fetched
+//!   when it is rewritten.
 //! - [`publish`]: at each commit, the batch's part files are PUT to their
 //!   final keys first, then the manifest fragment (one PUT: the commit
 //!   point; readers trust only files a committed fragment names), then the

@@ -1,10 +1,10 @@
 //! Preparing a local staging folder for an ingest into a lake on S3, and
 //! clearing what a killed run uploaded but never committed.
 //!
-//! The staging folder then holds the lake's `_ctscan/` records and the part
-//! files this run must rewrite (its stale ones), so the local ingest reads
-//! the manifest, skips unchanged objects and rewrites stale rows exactly as
-//! in a local lake; every other part file stays on S3 only.
+//! The staging folder then holds the lake's `_ctscan/` records, so the
+//! local ingest reads the manifest, skips unchanged objects and rewrites
+//! stale rows exactly as in a local lake (fetching each file it rewrites);
+//! every other part file stays on S3 only.
 
 use std::path::Path;
 
@@ -18,10 +18,10 @@ use crate::lake::partition::EVENTS_DIR;
 use crate::lake::shards::{owns_file, SHARDS_DIR};
 use crate::source::shard::Shard;
 
-/// Copies the lake's records into `staging` (emptied of any earlier ones),
-/// then the part files `shard` must rewrite (files that go stale during the
-/// run are fetched when rewritten); deletes the part keys of
-/// `shard` that no committed fragment names, and returns how many.
+/// Copies the lake's records into `staging` (emptied of any earlier ones;
+/// a part file to rewrite is fetched when it is rewritten); deletes the
+/// part keys of `shard` that no committed fragment names, and returns how
+/// many.
 pub fn stage(lake: &RemoteLake, staging: &Path, shard: Option<Shard>) -> Result<u64> {
     for dir in ["_ctscan", EVENTS_DIR] {
         let path = staging.join(dir);
@@ -35,13 +35,6 @@ pub fn stage(lake: &RemoteLake, staging: &Path, shard: Option<Shard>) -> Result<
     let records = lake_records(lake)?;
     lake.download_all(staging, records.into_iter().map(|l| l.rel).collect())?;
     let manifest = load_manifest(staging)?;
-    let stale: Vec<String> = manifest
-        .stale
-        .keys()
-        .filter(|rel| owns_file(shard, rel.rsplit('/').next().unwrap_or(rel)))
-        .cloned()
-        .collect();
-    lake.download_all(staging, stale)?;
     let orphans: Vec<String> = lake
         .list(&format!("{EVENTS_DIR}/"))?
         .into_iter()
