@@ -548,3 +548,24 @@ fn an_engines_retry_of_a_shard_takes_over_the_lock_its_failed_worker_left() {
     assert!(lab.keys("r/_ctscan/lock").is_empty());
     assert_eq!(lab.keys("r/_ctscan/shards/").len(), 1);
 }
+
+#[test]
+fn a_committed_part_file_missing_from_the_bucket_fails_the_query_by_name() {
+    let lab = Lab::start();
+    let src = root().join("sample-logs");
+    assert_eq!(ingest(&lab, &src, "s3://lake/m", &[]).0, 0);
+    let committed = lab.committed("m");
+    let gone = committed.iter().next().unwrap();
+    let rt = runtime();
+    let c = client(&lab.moto);
+    rt.block_on(c.delete_object().bucket("lake").key(gone).send())
+        .unwrap();
+    let (code, out, err) = lab.run(&["report", "--lake", "s3://lake/m", "-q"]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    let want = format!(
+        "--lake s3://lake/m: 1 committed part file(s) are missing from the bucket, e.g. {}",
+        gone.strip_prefix("m/").unwrap()
+    );
+    assert!(err.contains(&want), "{err}");
+}

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::RemoteLake;
 use crate::lake::load_manifest;
@@ -46,6 +46,10 @@ pub fn cache_dir(base: &Path, url: &S3Url, endpoint: Option<&str>) -> PathBuf {
 /// Brings the cache below `base` of the lake at `url` up to date for a
 /// query that reads the partitions `wanted` accepts; returns the lake's
 /// cache folder.
+///
+/// A part file the manifest named can be gone by the time it is fetched:
+/// an ingest rewrote it and retired it since. The records are then read
+/// again, once, and name its replacement.
 pub fn fetch(
     url: &str,
     opts: &S3Options,
@@ -56,9 +60,29 @@ pub fn fetch(
     let dir = cache_dir(base, lake.url(), opts.endpoint_url.as_deref());
     std::fs::create_dir_all(dir.join(MANIFEST_DIR))
         .with_context(|| format!("creating {}", dir.display()))?;
+    let mut missing = Vec::new();
+    for _ in 0..2 {
+        missing = refresh(&lake, &dir, wanted)?;
+        if missing.is_empty() {
+            return Ok(dir);
+        }
+    }
+    bail!(
+        "--lake {url}: {} committed part file(s) are missing from the bucket, e.g. {}",
+        missing.len(),
+        missing[0]
+    )
+}
+
+/// One pass of [`fetch`]; the part files it could not find.
+fn refresh(
+    lake: &RemoteLake,
+    dir: &Path,
+    wanted: &dyn Fn(&PartFile) -> bool,
+) -> Result<Vec<String>> {
     let listed = lake.list("_ctscan/")?;
     let remote: BTreeSet<&str> = listed.iter().map(|l| l.rel.as_str()).collect();
-    for local in files_below(&dir, "_ctscan")? {
+    for local in files_below(dir, "_ctscan")? {
         if !remote.contains(local.as_str()) {
             remove(&dir.join(&local))?;
         }
@@ -68,23 +92,26 @@ pub fn fetch(
         .map(|l| l.rel.clone())
         .filter(|rel| !(rel.starts_with(&format!("{MANIFEST_DIR}/")) && dir.join(rel).exists()))
         .collect();
-    lake.download_all(&dir, fresh)?;
-    let manifest = load_manifest(&dir)?;
+    lake.download_all(dir, fresh)?;
+    let manifest = load_manifest(dir)?;
     let needed: Vec<String> = manifest
         .files
         .keys()
         .filter(|rel| {
-            !dir.join(rel).exists() && PartFile::from_relative(&dir, rel).is_none_or(|p| wanted(&p))
+            !dir.join(rel).exists() && PartFile::from_relative(dir, rel).is_none_or(|p| wanted(&p))
         })
         .cloned()
         .collect();
-    lake.download_all(&dir, needed)?;
-    for local in files_below(&dir, EVENTS_DIR)? {
+    lake.download_all(dir, needed.clone())?;
+    for local in files_below(dir, EVENTS_DIR)? {
         if !manifest.files.contains_key(&local) {
             remove(&dir.join(&local))?;
         }
     }
-    Ok(dir)
+    Ok(needed
+        .into_iter()
+        .filter(|rel| !dir.join(rel).exists())
+        .collect())
 }
 
 /// Every file below `dir/sub` but dot-files, relative to `dir`.
