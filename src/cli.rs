@@ -150,7 +150,7 @@ pub struct ScanArgs {
 /// `--lake DIR`, for the commands that can read an event lake instead of SOURCEs.
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct LakeArgs {
-    /// Read this event lake (made by `ctscan ingest`) instead of SOURCEs.
+    /// Read this event lake (made by `ctscan ingest`), a DIR or s3://bucket/prefix, instead of SOURCEs.
     #[arg(long = "lake", value_name = "DIR", conflicts_with = "sources")]
     pub lake: Option<PathBuf>,
 }
@@ -225,9 +225,12 @@ pub struct ReportArgs {
 pub struct IngestArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// The lake: a directory, created if missing.
+    /// The lake: a directory, created if missing, or s3://bucket/prefix.
     #[arg(long, value_name = "DIR")]
     pub lake: PathBuf,
+    /// With --lake s3://…: the local folder where commits are staged before their upload (default: a new temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub lake_staging: Option<PathBuf>,
     /// Store only the events the selection matches (the secret reads, --event or --all-events); by default every event is stored.
     #[arg(long)]
     pub select: bool,
@@ -625,11 +628,13 @@ pub struct LakeCommandArgs {
 pub enum LakeAction {
     /// What the lake holds, per shard of each sweep (`ingest --shard I/N`): finished, running, missing.
     Status {
-        /// The lake.
+        /// The lake: a directory or s3://bucket/prefix.
         #[arg(value_name = "DIR")]
         lake: PathBuf,
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        #[command(flatten)]
+        s3: S3Args,
     },
 }

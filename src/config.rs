@@ -20,7 +20,9 @@ use crate::source::select::KeySelect;
 use crate::source::shard::{ArrayIndex, Shard};
 use crate::window::{parse_duration, parse_time_arg, PruneSlack, TimeWindow};
 
+mod lake_s3;
 mod sweep;
+pub use lake_s3::LakeTarget;
 pub use sweep::{LakeConfig, MergeConfig};
 
 /// Environment variable naming the default SOURCE.
@@ -385,7 +387,13 @@ impl VerifyConfig {
         };
         let mut scan = ScanConfig::from_args(&scan_args, env)?;
         scan.selection = Selection::Events(Vec::new());
-        scan.lake = crate::lake::read::open_arg(args.lake.as_deref())?;
+        scan.lake = match args.lake.as_deref() {
+            Some(l) if crate::lake::remote::is_remote(l) => bail!(
+                "--lake {}: verify reads a local lake, beside its mirror",
+                l.display()
+            ),
+            l => crate::lake::read::open_arg(l)?,
+        };
         for src in &scan.sources {
             let SourceSpec::Local(path) = src else {
                 continue;
@@ -456,7 +464,11 @@ fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfi
     if args.prune.shard.is_some() {
         bail!("--shard splits SOURCEs, not a lake: give each worker `ingest --shard`, then read the whole lake with --lake");
     }
-    let opened = crate::lake::read::open_arg(Some(dir))?;
+    let remote = crate::lake::remote::is_remote(dir);
+    let opened = match remote {
+        true => None,
+        false => crate::lake::read::open_arg(Some(dir))?,
+    };
     let sources = vec![dir.display().to_string()];
     let mut scan = ScanConfig::from_args(
         &ScanArgs {
@@ -466,7 +478,10 @@ fn reading_scan(args: &ScanArgs, lake: &LakeArgs, env: &Env) -> Result<ScanConfi
         env,
     )?;
     scan.sources = Vec::new();
-    scan.lake = opened;
+    scan.lake = match remote {
+        true => Some(lake_s3::open_remote(dir, &scan)?),
+        false => opened,
+    };
     Ok(scan)
 }
 
@@ -716,7 +731,7 @@ impl MirrorConfig {
 pub struct IngestConfig {
     /// The scan; its selection is every event unless `--select`.
     pub scan: ScanConfig,
-    pub lake: PathBuf,
+    pub lake: LakeTarget,
     /// What `--select` chose, for the manifest (`all` without it).
     pub selected: Vec<String>,
     /// `--select --pattern` and `--rules`: a record any of them matches is
@@ -726,6 +741,8 @@ pub struct IngestConfig {
     pub lake_buffer: u64,
     /// See `IngestArgs::crash_after_commits`.
     pub crash_after_commits: Option<u64>,
+    /// `--shard auto/N`: the engine runs one worker per index at a time.
+    pub engine_index: bool,
 }
 
 impl IngestConfig {
@@ -759,19 +776,16 @@ impl IngestConfig {
         if args.commit_objects == 0 {
             bail!("--commit-objects must be at least 1");
         }
-        if args.lake.to_string_lossy().starts_with("s3://") {
-            bail!("--lake {}: a lake on S3 is not written yet; ingest into a local DIR and copy it with `aws s3 sync DIR s3://… --exclude '*.tmp'`", args.lake.display());
-        }
-        std::fs::create_dir_all(&args.lake)
-            .with_context(|| format!("--lake {}", args.lake.display()))?;
         Ok(IngestConfig {
             scan,
-            lake: args.lake.clone(),
+            lake: LakeTarget::from_args(&args.lake, args.lake_staging.as_deref())?,
             selected,
             patterns,
             commit_objects: args.commit_objects,
             lake_buffer: args.lake_buffer,
             crash_after_commits: args.crash_after_commits,
+            engine_index: (args.scan.prune.shard.as_deref())
+                .is_some_and(|s| s.starts_with("auto/")),
         })
     }
 }

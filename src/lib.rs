@@ -85,7 +85,7 @@ pub fn run(args: Args, env: &Env) -> Result<ExitStatus> {
         Command::Mirror(a) => commands::mirror::run(&config::MirrorConfig::from_args(&a, env)?),
         Command::Hunt(a) => commands::hunt::run(&config::HuntConfig::from_args(&a, env)?),
         Command::Merge(a) => commands::merge::run(&config::MergeConfig::from_args(&a, env)?),
-        Command::Lake(a) => commands::lake::run(&config::LakeConfig::from_args(&a)?),
+        Command::Lake(a) => commands::lake::run(&config::LakeConfig::from_args(&a, env)?),
         Command::Ingest(a) => commands::ingest::run(&config::IngestConfig::from_args(&a, env)?),
     }
 }

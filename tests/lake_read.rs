@@ -151,6 +151,16 @@ fn same_files(raw: &Path, lake: &Path, what: &str) {
 /// cis` over `sources` and over `lake` with `extra` options, and asserts
 /// the same outputs.
 pub fn assert_same(sources: &[&str], lake: &Path, extra: &[&str]) {
+    assert_same_by(&run, sources, lake, extra)
+}
+
+/// [`assert_same`], each command run by `run`.
+pub fn assert_same_by(
+    run: &dyn Fn(&[&str]) -> String,
+    sources: &[&str],
+    lake: &Path,
+    extra: &[&str],
+) {
     let out = TestDir::new();
     let lake_arg = lake.to_str().unwrap();
     let both = |cmd: &[&str], out_dir: Option<&str>| {

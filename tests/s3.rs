@@ -13,18 +13,18 @@ use aws_sdk_s3::Client;
 use crate::util::*;
 
 /// A moto server on a free loopback port, killed on drop.
-struct Moto {
+pub struct Moto {
     child: Child,
     port: u16,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub fn start() -> Moto {
         Moto::start_logging(Stdio::null())
     }
 
     /// Starts a server whose request log (werkzeug's, on stderr) goes to `log`.
-    fn start_logging(log: Stdio) -> Moto {
+    pub fn start_logging(log: Stdio) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -55,7 +55,7 @@ impl Moto {
         moto
     }
 
-    fn endpoint(&self) -> String {
+    pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -71,7 +71,7 @@ impl Drop for Moto {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -80,7 +80,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// An SDK client for the test server, with dummy credentials.
-fn client(moto: &Moto) -> Client {
+pub fn client(moto: &Moto) -> Client {
     let creds = aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test");
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
@@ -147,7 +147,7 @@ fn files_under(dir: &Path) -> BTreeMap<String, PathBuf> {
 }
 
 /// `ctscan` with dummy credentials and nothing else from the AWS environment.
-fn ctscan_s3(args: &[&str]) -> Command {
+pub fn ctscan_s3(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctscan"));
     cmd.args(args);
     for (k, _) in std::env::vars() {

@@ -12,6 +12,7 @@ mod html;
 mod hunt;
 mod lake;
 mod lake_read;
+mod lake_s3;
 mod lake_shard;
 mod layout;
 mod packaging;

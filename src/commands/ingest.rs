@@ -11,15 +11,16 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::ingest_s3::{prepare, Staged};
 use crate::commands::scan_sources::{scan_sources_skipping, Scanned};
-use crate::config::IngestConfig;
+use crate::config::{IngestConfig, LakeTarget};
 use crate::error::ExitStatus;
 use crate::lake::batch::{mtime_ns, BatchLimits, LakeWriter};
 use crate::lake::lock::{Holder, LakeLock};
 use crate::lake::manifest::{Params, Version};
 use crate::lake::pattern::Picker;
 use crate::lake::recover::recover_own;
-use crate::lake::shards::{self, lock_path};
+use crate::lake::shards::{self, lock_path, SHARDS_DIR};
 use crate::lake::stale::drop_stale;
 use crate::lake::{load_manifest, Manifest};
 use crate::scan::RecordCounts;
@@ -28,7 +29,17 @@ use crate::window::format_utc;
 
 /// Runs `ingest`.
 pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
-    let root = cfg.lake.as_path();
+    match &cfg.lake {
+        LakeTarget::Local(root) => run_in(cfg, root, None),
+        LakeTarget::S3 { url, staging } => {
+            let staged = prepare(cfg, url, staging.as_deref())?;
+            run_in(cfg, &staged.staging.clone(), Some(&staged))
+        }
+    }
+}
+
+/// Runs `ingest` into the lake at `root`, or into the lake on S3 it stages.
+fn run_in(cfg: &IngestConfig, root: &Path, remote: Option<&Staged<'_>>) -> Result<ExitStatus> {
     let now = cfg.scan.now;
     let shard = cfg.scan.prune.shard.filter(Shard::splits);
     let _lock = LakeLock::acquire(&lock_path(root, shard), &Holder::this_process(now))?;
@@ -52,6 +63,9 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     }
     let params = params(cfg);
     let mut writer = LakeWriter::new(root, run.clone(), params.clone(), limits(cfg));
+    if let Some(r) = remote {
+        writer = writer.with_publisher(r.publisher.clone());
+    }
     if !cfg.patterns.is_empty() {
         writer = writer.with_picker(Picker {
             patterns: cfg.patterns.clone(),
@@ -88,6 +102,10 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
             rows: batch.rows,
         };
         finished.write(root)?;
+        if let Some(r) = remote {
+            let rel = format!("{SHARDS_DIR}/{}.json", shards::tag(shard));
+            r.publisher.upload(root, &rel)?;
+        }
     }
     let records = match cfg.patterns.first() {
         Some(_) => RecordCounts::of_visitor(
@@ -100,7 +118,16 @@ pub fn run(cfg: &IngestConfig) -> Result<ExitStatus> {
     };
     if !cfg.scan.quiet {
         let after = load_manifest(root)?;
-        print_summary(root, &scanned, &records, (batch.rows, batch.files), &after);
+        let shown = remote
+            .as_ref()
+            .map_or(root.display().to_string(), |r| r.url.to_string());
+        print_summary(
+            &shown,
+            &scanned,
+            &records,
+            (batch.rows, batch.files),
+            &after,
+        );
         records.warn_left_out(cfg.scan.duplicates);
     }
     Ok(if scanned.outcome.stats.files.failed > 0 {
@@ -146,7 +173,7 @@ fn limits(cfg: &IngestConfig) -> BatchLimits {
 
 /// Every object and record accounted for, and what the lake now holds.
 fn print_summary(
-    root: &Path,
+    shown: &str,
     scanned: &Scanned,
     r: &RecordCounts,
     (rows, files): (u64, u64),
@@ -171,8 +198,7 @@ fn print_summary(
         r.read, r.matched, r.not_matched, r.no_event_time, nt.missing, nt.unparseable
     );
     println!(
-        "lake {}: {rows} rows in {files} files written by this run; {} rows in {} files, {} objects in all",
-        root.display(),
+        "lake {shown}: {rows} rows in {files} files written by this run; {} rows in {} files, {} objects in all",
         after.rows(),
         after.files.len(),
         after.objects.len()

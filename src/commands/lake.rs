@@ -27,7 +27,7 @@ pub fn run(cfg: &LakeConfig) -> Result<ExitStatus> {
                 .map(|(shard, h)| serde_json::json!({"shard": shard, "holds": h}))
                 .collect();
             let doc = serde_json::json!({
-                "lake": cfg.lake.display().to_string(),
+                "lake": cfg.name,
                 "sweeps": st.sweeps,
                 "holdings": holdings,
             });
@@ -41,12 +41,7 @@ pub fn run(cfg: &LakeConfig) -> Result<ExitStatus> {
 }
 
 fn print_status(out: &mut impl Write, cfg: &LakeConfig, st: &Status) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "lake {}: {} shard sweep(s)",
-        cfg.lake.display(),
-        st.sweeps.len()
-    )?;
+    writeln!(out, "lake {}: {} shard sweep(s)", cfg.name, st.sweeps.len())?;
     for (count, sweep) in &st.sweeps {
         let list = |v: &[u32]| {
             if v.is_empty() {

@@ -4,6 +4,7 @@ pub mod alarm;
 pub mod events;
 pub mod hunt;
 pub mod ingest;
+pub mod ingest_s3;
 pub mod lake;
 pub mod merge;
 pub mod mirror;

@@ -44,18 +44,38 @@ impl MergeConfig {
 /// `lake status`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct LakeConfig {
+    /// The lake's folder: a lake on S3's local cache.
     pub lake: PathBuf,
+    /// The lake as named on the command line.
+    pub name: String,
     pub format: OutputFormat,
 }
 
 impl LakeConfig {
-    pub fn from_args(args: &crate::cli::LakeCommandArgs) -> Result<LakeConfig> {
-        let crate::cli::LakeAction::Status { lake, format } = &args.action;
+    pub fn from_args(args: &crate::cli::LakeCommandArgs, env: &Env) -> Result<LakeConfig> {
+        let crate::cli::LakeAction::Status { lake, format, s3 } = &args.action;
+        let name = lake.display().to_string();
+        if crate::lake::remote::is_remote(lake) {
+            let opts = super::S3Options::from_args(s3, env)?;
+            // Status reads the records only, no part file.
+            let dir = crate::lake::remote::cache::fetch(
+                &name,
+                &opts,
+                &super::lake_s3::cache_base(),
+                &|_| false,
+            )?;
+            return Ok(LakeConfig {
+                lake: dir,
+                name,
+                format: *format,
+            });
+        }
         if !lake.is_dir() {
             bail!("{}: not a lake (no such directory)", lake.display());
         }
         Ok(LakeConfig {
             lake: lake.clone(),
+            name,
             format: *format,
         })
     }

@@ -12,21 +12,21 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
 use super::manifest::{self, FileEntry, Fragment, NoTime, ObjectEntry, Outcome, Params};
 use super::partition::Partition;
 use super::pattern::{Pick, Picker};
+use super::remote::publish::Publisher;
 use super::schema::{LakeRow, ACCOUNT_ID, AWS_REGION};
 use super::writer::{sort_rows, write_part, ObjectInfo};
 use crate::read::structural::Tape;
 use crate::scan::{Matched, NoTimeReasons, ObjectDone, ObjectOutcome, RecordVisitor};
 use crate::source::Location;
 
-/// The folder of part files, below the lake's root.
-pub const EVENTS_DIR: &str = "events";
+pub use super::partition::EVENTS_DIR;
 
 /// When a worker commits its batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,8 @@ pub struct BatchLimits {
     /// Bytes of buffered rows, per worker.
     pub bytes: usize,
     /// Ends the process right after this many commit points, before their
-    /// renames: what a kill at the worst moment leaves, for the tests.
+    /// renames (on S3: right before the fragment's PUT, the part files
+    /// uploaded): what a kill at the worst moment leaves, for the tests.
     pub crash_after: Option<u64>,
 }
 
@@ -52,6 +53,8 @@ pub struct LakeWriter {
     error: Mutex<Option<anyhow::Error>>,
     /// `--pattern`: records are picked here, not by the scan's selection.
     picker: Option<Picker>,
+    /// A lake on S3: each commit is uploaded from here, the staging folder.
+    publisher: Option<Arc<Publisher>>,
 }
 
 /// One worker's open batch.
@@ -84,6 +87,7 @@ impl LakeWriter {
             commits: AtomicU64::new(0),
             error: Mutex::new(None),
             picker: None,
+            publisher: None,
         }
     }
 
@@ -91,6 +95,13 @@ impl LakeWriter {
     /// must then match nothing).
     pub fn with_picker(mut self, picker: Picker) -> LakeWriter {
         self.picker = Some(picker);
+        self
+    }
+
+    /// Publishes every commit to a lake on S3, `root` being its staging
+    /// folder.
+    pub fn with_publisher(mut self, publisher: Arc<Publisher>) -> LakeWriter {
+        self.publisher = Some(publisher);
         self
     }
 
@@ -175,6 +186,15 @@ impl LakeWriter {
         format!("part-{}-{seq:06}.parquet", self.run)
     }
 
+    /// Makes sure the committed part file `rel` is below the root: on S3,
+    /// GETs it into the staging folder.
+    pub fn fetch(&self, rel: &str) -> Result<()> {
+        match &self.publisher {
+            Some(p) => p.fetch(&self.root, rel),
+            None => Ok(()),
+        }
+    }
+
     /// The lake's root.
     pub fn root(&self) -> &Path {
         &self.root
@@ -197,11 +217,23 @@ impl LakeWriter {
             files,
             removed,
         };
+        let crash = || {
+            if self.limits.crash_after == Some(commit + 1) {
+                // SAFETY: _exit(2) ends the process without running anything.
+                unsafe { libc::_exit(137) };
+            }
+        };
+        let Some(publisher) = &self.publisher else {
+            manifest::commit_local(&self.root, &fragment)?;
+            crash();
+            return Ok(fragment);
+        };
+        // On S3 the worst moment is after the parts' PUTs, before the
+        // fragment's.
+        publisher.upload_parts(&self.root, &fragment.files)?;
+        crash();
         manifest::commit_local(&self.root, &fragment)?;
-        if self.limits.crash_after == Some(commit + 1) {
-            // SAFETY: _exit(2) ends the process without running anything.
-            unsafe { libc::_exit(137) };
-        }
+        publisher.commit(&fragment)?;
         Ok(fragment)
     }
 

@@ -94,7 +94,7 @@ impl LakeLock {
     }
 }
 
-fn refusal(path: &Path, holder: Option<&Holder>) -> String {
+pub(crate) fn refusal(path: &Path, holder: Option<&Holder>) -> String {
     let who = match holder {
         Some(h) => format!("process {} on {}, started {}", h.pid, h.host, h.started),
         None => "an unknown process (the lock file is unreadable)".to_string(),
@@ -105,12 +105,12 @@ fn refusal(path: &Path, holder: Option<&Holder>) -> String {
     )
 }
 
-fn read_holder(path: &Path) -> Option<Holder> {
+pub(crate) fn read_holder(path: &Path) -> Option<Holder> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// Whether a process of this id runs on this host.
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

@@ -7,7 +7,8 @@
 //! [`batch`] buffers a worker's rows and commits them ([`pattern`] picks
 //! them for `--select --pattern`), [`manifest`] is the
 //! commit record, [`recover`] finishes or clears what a killed run left, [`stale`]
-//! rewrites files holding rows of objects read again since,
+//! rewrites files holding rows of objects read again since, [`remote`]
+//! keeps a lake on S3 (`--lake s3://…`),
 //! [`lock`] keeps a second ingest out, [`shards`] lets the shards of
 //! one sweep write at once, and [`read`] reads the lake back for every
 //! command's `--lake DIR`.
@@ -19,6 +20,7 @@ pub mod partition;
 pub mod pattern;
 pub mod read;
 pub mod recover;
+pub mod remote;
 pub mod schema;
 pub mod shards;
 pub mod stale;

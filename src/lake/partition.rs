@@ -11,6 +11,9 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
+/// The folder of part files, below the lake's root.
+pub const EVENTS_DIR: &str = "events";
+
 /// The folder value of a missing partition key; Hive, Spark, DuckDB and
 /// Athena read it as NULL.
 pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";

@@ -18,6 +18,7 @@ pub fn drop_stale(writer: &LakeWriter, manifest: &Manifest) -> Result<u64> {
     let mut rewritten = 0;
     for (path, keys) in &manifest.stale {
         crate::interrupt::check()?;
+        writer.fetch(path)?;
         let old = writer.root().join(path);
         let df = read_part(&old)?;
         let objects = df

@@ -41,6 +41,9 @@ use rows::{FilePass, Gathered, ObjectScope};
 #[derive(Debug)]
 pub struct Lake {
     pub root: PathBuf,
+    /// As the summary names it: the root, or the `s3://` URL of a lake on
+    /// S3 whose cache `root` is.
+    pub name: String,
     /// Every committed part file.
     pub files: Vec<PartFile>,
     /// Every object ingested, by key order.
@@ -100,6 +103,7 @@ impl Lake {
         }
         Ok(Lake {
             root: root.to_path_buf(),
+            name: root.display().to_string(),
             files,
             objects,
             stale,
@@ -248,7 +252,7 @@ pub fn scan_lake<V: RecordVisitor>(
         state = merge_states(visitor, state, Some(rest));
     }
     let counts = LakeCounts {
-        lake: lake.root.display().to_string(),
+        lake: lake.name.clone(),
         files: chosen.len() as u64,
         files_pruned: (lake.files.len() - chosen.len()) as u64,
         row_groups: gathered.row_groups,

@@ -83,6 +83,9 @@ pub struct Counters {
     pub wanted: AtomicU64,
     pub fetched: AtomicU64,
     pub unlistable: AtomicU64,
+    /// Writes and deletions of a lake on S3 (not in [`S3Counts`]).
+    pub put_requests: AtomicU64,
+    pub delete_requests: AtomicU64,
 }
 
 impl Counters {
@@ -90,6 +93,8 @@ impl Counters {
         match op {
             Op::List => &self.list_requests,
             Op::Get => &self.get_requests,
+            Op::Put => &self.put_requests,
+            Op::Delete => &self.delete_requests,
         }
         .fetch_add(1, Ordering::Relaxed);
     }
@@ -99,7 +104,7 @@ impl Counters {
 pub struct Shared {
     pub counters: Counters,
     pub limiter: Limiter,
-    policy: Policy,
+    pub(crate) policy: Policy,
 }
 
 impl Shared {

@@ -93,6 +93,8 @@ fn is_throttling(status: u16, code: &str) -> bool {
 pub enum Op {
     List,
     Get,
+    Put,
+    Delete,
 }
 
 /// How long a throttled request keeps trying (`--s3-retry-deadline`).

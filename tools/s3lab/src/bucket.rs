@@ -35,4 +35,21 @@ pub trait Bucket: Send + Sync {
     fn meta(&self, key: &str) -> Option<ObjectMeta>;
     /// The object's bytes, `None` when the key does not exist.
     fn body(&self, key: &str) -> Option<Bytes>;
+    /// Stores an object (only if no object has the key, when `only_new`).
+    fn put(&self, _key: &str, _body: Bytes, _only_new: bool) -> Put {
+        Put::ReadOnly
+    }
+    /// Deletes an object; false when the bucket is read-only.
+    fn delete(&self, _key: &str) -> bool {
+        false
+    }
+}
+
+/// What became of a PutObject.
+pub enum Put {
+    /// The bucket takes no writes.
+    ReadOnly,
+    /// `If-None-Match: *` and the key exists.
+    Exists,
+    Done(ObjectMeta),
 }

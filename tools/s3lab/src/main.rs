@@ -10,6 +10,7 @@ mod gen;
 mod hash;
 mod inject;
 mod list;
+mod membucket;
 mod org;
 mod reqlog;
 mod request;
@@ -51,7 +52,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve buckets over HTTP on loopback.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a virtual org bucket's objects to a directory.
     GenOrg {
         spec: String,
@@ -73,6 +74,12 @@ struct ServeArgs {
     /// Serve a virtual org trail bucket generated from SPEC (repeatable).
     #[arg(long = "org", value_name = "BUCKET=SPEC")]
     org_buckets: Vec<String>,
+    /// Serve an empty, writable bucket held in memory (repeatable).
+    #[arg(long = "mem", value_name = "BUCKET")]
+    mem_buckets: Vec<String>,
+    /// As --mem, but PutObject ignores `If-None-Match: *` (repeatable).
+    #[arg(long = "mem-unconditional", value_name = "BUCKET")]
+    mem_unconditional: Vec<String>,
     /// Delay added to every request before answering.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -140,8 +147,14 @@ fn build_lab(args: &ServeArgs) -> Result<Lab> {
         );
         lab.add(Arc::new(bucket));
     }
-    if args.fs_buckets.is_empty() && args.org_buckets.is_empty() {
-        bail!("give at least one --fs BUCKET=DIR or --org BUCKET=SPEC");
+    for name in &args.mem_buckets {
+        lab.add(Arc::new(membucket::MemBucket::new(name, true)));
+    }
+    for name in &args.mem_unconditional {
+        lab.add(Arc::new(membucket::MemBucket::new(name, false)));
+    }
+    if lab.is_empty() {
+        bail!("give at least one --fs BUCKET=DIR, --org BUCKET=SPEC or --mem BUCKET");
     }
     Ok(lab)
 }
@@ -202,7 +215,7 @@ fn gen_org(spec: &str, out: &std::path::Path) -> Result<()> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match (cli.command, cli.gen_org, cli.out) {
-        (Some(Command::Serve(args)), None, None) => serve(args),
+        (Some(Command::Serve(args)), None, None) => serve(*args),
         (Some(Command::GenOrg { spec, out }), None, None) => gen_org(&spec, &out),
         (None, Some(spec), Some(out)) => gen_org(&spec, &out),
         _ => bail!("use `s3lab serve …`, `s3lab gen-org SPEC --out DIR` or `s3lab --gen-org SPEC --out DIR`"),

@@ -17,6 +17,8 @@ pub enum Op {
     HeadBucket,
     GetObject,
     HeadObject,
+    PutObject,
+    DeleteObject,
     Other,
 }
 
@@ -30,6 +32,8 @@ impl Op {
             Op::HeadBucket => "HeadBucket",
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
+            Op::PutObject => "PutObject",
+            Op::DeleteObject => "DeleteObject",
             Op::Other => "Other",
         }
     }
@@ -96,6 +100,8 @@ impl RequestInfo {
             (Some(_), None) if self.is_head => Op::HeadBucket,
             (Some(_), Some(_)) if get => Op::GetObject,
             (Some(_), Some(_)) if self.is_head => Op::HeadObject,
+            (Some(_), Some(_)) if method == Method::PUT => Op::PutObject,
+            (Some(_), Some(_)) if method == Method::DELETE => Op::DeleteObject,
             _ => Op::Other,
         }
     }

@@ -1,4 +1,5 @@
-//! The S3 operations, on top of `s3s`: ListObjectsV2, GetObject,
+//! The S3 operations, on top of `s3s`: ListObjectsV2, GetObject, PutObject
+//! and DeleteObject (`--mem` buckets),
 //! HeadObject, HeadBucket, GetBucketLocation and ListBuckets over the
 //! configured buckets. `s3s` owns the protocol (routing, XML, headers);
 //! this module only maps requests to [`Bucket`]s.
@@ -7,14 +8,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use s3s::dto::{
-    Bucket as BucketEntry, CommonPrefix, ETag, GetBucketLocationInput, GetBucketLocationOutput,
-    GetObjectInput, GetObjectOutput, HeadBucketInput, HeadBucketOutput, HeadObjectInput,
-    HeadObjectOutput, ListBucketsInput, ListBucketsOutput, ListObjectsV2Input, ListObjectsV2Output,
-    Object, ObjectStorageClass, StreamingBlob, Timestamp,
+    Bucket as BucketEntry, CommonPrefix, DeleteObjectInput, DeleteObjectOutput, ETag,
+    ETagCondition, GetBucketLocationInput, GetBucketLocationOutput, GetObjectInput,
+    GetObjectOutput, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput,
+    ListBucketsInput, ListBucketsOutput, ListObjectsV2Input, ListObjectsV2Output, Object,
+    ObjectStorageClass, PutObjectInput, PutObjectOutput, StreamingBlob, Timestamp,
 };
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 
-use crate::bucket::{Bucket, ObjectMeta};
+use crate::bucket::{Bucket, ObjectMeta, Put};
 use crate::list::{list_page, Entry, ListParams, MAX_KEYS};
 
 /// Signature checking for `--verify-secret`: any access key ID, one secret.
@@ -39,6 +41,10 @@ pub struct Lab {
 impl Lab {
     pub fn add(&mut self, bucket: Arc<dyn Bucket>) {
         self.buckets.insert(bucket.name().to_string(), bucket);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
     }
 
     fn bucket(&self, name: &str) -> S3Result<&dyn Bucket> {
@@ -162,6 +168,44 @@ impl S3 for Lab {
             ..Default::default()
         };
         Ok(S3Response::new(output))
+    }
+
+    /// Into a `--mem` bucket; `If-None-Match: *` answered with 412 when the
+    /// key exists (unless the bucket ignores conditions).
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = req.input;
+        let bucket = self.bucket(&input.bucket)?;
+        let mut body = match input.body {
+            Some(b) => s3s::Body::from(b),
+            None => s3s::Body::empty(),
+        };
+        let bytes = body
+            .store_all_limited(1 << 30)
+            .await
+            .map_err(|e| s3_error!(IncompleteBody, "{e}"))?;
+        let only_new = matches!(input.if_none_match, Some(ETagCondition::Any));
+        match bucket.put(&input.key, bytes, only_new) {
+            Put::ReadOnly => Err(s3_error!(AccessDenied, "the bucket is read-only")),
+            Put::Exists => Err(s3_error!(PreconditionFailed)),
+            Put::Done(meta) => Ok(S3Response::new(PutObjectOutput {
+                e_tag: Some(etag(&meta)),
+                ..Default::default()
+            })),
+        }
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let bucket = self.bucket(&req.input.bucket)?;
+        if !bucket.delete(&req.input.key) {
+            return Err(s3_error!(AccessDenied, "the bucket is read-only"));
+        }
+        Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
     async fn head_object(
