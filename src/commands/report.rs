@@ -75,19 +75,16 @@ pub struct AllowJson {
     pub expired: bool,
 }
 
-/// Per entry of `--allow`, what it silenced.
+/// Per entry of `--allow`, what it silenced: `silenced[i]` findings rows
+/// (from [`extra_reports`]) and the Sigma findings.
 fn allowlist_json(
     cfg: &ReportConfig,
-    reports: &[Table],
+    silenced: &[u64],
     sigma: Option<&SigmaResults>,
 ) -> Vec<AllowJson> {
     let Some(allow) = &cfg.allow else {
         return Vec::new();
     };
-    let silenced = reports
-        .iter()
-        .find(|t| t.name == "findings_suppressed")
-        .and_then(|t| t.columns.iter().find(|(n, _)| *n == "allow_entry"));
     let now_us = cfg.scan.now.as_microsecond();
     allow
         .entries
@@ -95,12 +92,7 @@ fn allowlist_json(
         .enumerate()
         .map(|(i, e)| AllowJson {
             name: e.name.clone(),
-            findings: match silenced {
-                Some((_, Column::Str(names))) => (0..names.len())
-                    .filter(|&r| names.get(r) == Some(e.name.as_str()))
-                    .count() as u64,
-                _ => 0,
-            },
+            findings: silenced[i],
             sigma: sigma.map_or(0, |s| s.per_entry[i]),
             expired: e.expired(now_us),
         })
@@ -186,7 +178,8 @@ pub fn write_and_show(
         .map(|g| g.annotate(store))
         .transpose()?;
     let mut reports = all_reports(store);
-    reports.extend(extra_reports(store, geo.as_ref(), cfg));
+    let (extra, silenced) = extra_reports(store, geo.as_ref(), cfg);
+    reports.extend(extra);
     let how = ReplayHow {
         window: cfg.scan.window,
         default_mode: DefaultModeArg::PerEvent,
@@ -198,7 +191,7 @@ pub fn write_and_show(
         reports.push(history_table(&outcomes));
     }
     let summary = Summary {
-        allowlist: allowlist_json(cfg, &reports, sigma.as_ref()),
+        allowlist: allowlist_json(cfg, &silenced, sigma.as_ref()),
         sigma: sigma.as_ref().map(|s| SigmaJson {
             rules_loaded: cfg.sigma.as_ref().map_or(0, |c| c.rules.len()),
             rules_matched: s.rules.rows(),
@@ -296,7 +289,7 @@ fn scan(cfg: &ReportConfig) -> Result<(Scanned, AlarmHits, Option<HuntState>)> {
         )?;
         return Ok((scanned, hits, None));
     };
-    let gate = Gate::new(setup.rules.rules().iter().map(|r| r.route()));
+    let gate = Gate::for_rules(&setup.rules);
     let hunt = HuntVisitor {
         rules: &setup.rules,
         gate: &gate,
@@ -358,12 +351,12 @@ fn timelines(
 
 /// `by_country` and `by_asn` (with `--geoip`), then `findings`; with
 /// `--allow`, the findings it silences go to `findings_suppressed`, with
-/// the entry that silenced each.
+/// the entry that silenced each, and how many each entry silenced.
 fn extra_reports(
     store: &EventStore,
     geo: Option<&Annotations<'_>>,
     cfg: &ReportConfig,
-) -> Vec<Table> {
+) -> (Vec<Table>, Vec<u64>) {
     let mut tables = Vec::new();
     if let Some(g) = geo {
         tables.push(g.by_country(store));
@@ -375,10 +368,11 @@ fn extra_reports(
     let found = findings_with(store, cfg.baseline, countries, &cfg.findings);
     let Some(allow) = &cfg.allow else {
         tables.push(findings_table(found));
-        return tables;
+        return (tables, Vec::new());
     };
     let now_us = cfg.scan.now.as_microsecond();
     let (mut kept, mut silenced, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_entry = vec![0; allow.entries.len()];
     for f in found {
         let subject = Subject {
             rule: f.rule,
@@ -390,6 +384,7 @@ fn extra_reports(
         };
         match allow.allowing(&subject, now_us) {
             Some(entry) => {
+                per_entry[entry] += 1;
                 entries.push(Some(allow.entries[entry].name.as_str()));
                 silenced.push(f);
             }
@@ -403,7 +398,7 @@ fn extra_reports(
         .columns
         .push(("allow_entry", Column::Str(entries.into_iter().collect())));
     tables.push(suppressed);
-    tables
+    (tables, per_entry)
 }
 
 fn print_summary(out: &mut impl Write, scanned: &Scanned, s: &Summary<'_>) -> std::io::Result<()> {

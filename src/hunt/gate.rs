@@ -39,6 +39,11 @@ impl Gate {
         Gate { search }
     }
 
+    /// The gate for every rule of `rules`.
+    pub fn for_rules(rules: &super::sigma::SigmaRuleSet) -> Gate {
+        Gate::new(rules.rules().iter().map(|r| r.route()))
+    }
+
     /// Whether `raw` could hold a record some rule matches.
     pub fn may_match(&self, raw: &[u8]) -> bool {
         self.search.as_ref().is_none_or(|s| s.is_match(raw))

@@ -21,7 +21,7 @@ use crate::events::Duplicates;
 use crate::hunt::allow::Allowlist;
 use crate::hunt::bundled::{RULE_LICENSE_URL, RULE_SET_URL};
 use crate::hunt::gate::Gate;
-use crate::hunt::runs::SortedFindings;
+use crate::hunt::runs::{FindingRuns, SortedFindings};
 use crate::hunt::sigma::SigmaRuleSet;
 use crate::hunt::summary::{Tally, Verdict};
 use crate::hunt::SigmaSetup;
@@ -83,7 +83,7 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
     if let Some(allow) = &cfg.allow {
         allow.warn_expired(now_us);
     }
-    let gate = Gate::new(cfg.rules.rules().iter().map(|r| r.route()));
+    let gate = Gate::for_rules(&cfg.rules);
     let visitor = HuntVisitor {
         rules: &cfg.rules,
         gate: &gate,
@@ -96,10 +96,6 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
         parsed,
         ..
     } = state;
-    if let Some(e) = &findings.spill_error {
-        bail!("keeping findings on disk: {e}");
-    }
-    let mut sorted = findings.into_sorted()?;
     let sink = Sink {
         rules: &cfg.rules,
         allow: cfg.allow.as_deref(),
@@ -108,7 +104,7 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
         duplicates: cfg.scan.duplicates,
         keep: 0,
     };
-    let (tally, _) = emit(&sink, &mut sorted, now_us)?;
+    let (tally, _) = emit(&sink, findings, now_us)?;
     let counts = RecordCounts::of_visitor(
         scanned.outcome.stats.records.read,
         tally.matched_records,
@@ -117,9 +113,6 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
     );
     let summary = summary(cfg, &scanned, &counts, &tally, parsed, now_us);
     if let Some(dir) = &cfg.out {
-        let table = rules_table(&cfg.rules, &tally, false);
-        write_parquet(&table, dir)?;
-        write_csv(&table, dir)?;
         write_json_atomically(&dir.join("summary.json"), &summary)?;
     }
     show(cfg, &scanned, &counts, &tally, &summary)?;
@@ -146,9 +139,8 @@ pub struct SigmaResults {
     pub no_event_time: u64,
 }
 
-/// Ends the Sigma side of `report --sigma`: judges the findings, writes
-/// `hunt_rules`, `hunt_findings` and `suppressed.csv` into `out` as `hunt`
-/// does, and returns the tables the report shows: the rules that matched,
+/// Ends the Sigma side of `report --sigma`: judges the findings and writes
+/// `hunt`'s files into `out` (see [`emit`]), and returns the tables the report shows: the rules that matched,
 /// and the first `keep` findings.
 pub fn finish_for_report(
     setup: &SigmaSetup,
@@ -158,10 +150,6 @@ pub fn finish_for_report(
     now_us: i64,
     keep: usize,
 ) -> Result<SigmaResults> {
-    if let Some(e) = &state.findings.spill_error {
-        bail!("keeping findings on disk: {e}");
-    }
-    let mut sorted = state.findings.into_sorted()?;
     let sink = Sink {
         rules: &setup.rules,
         allow: setup.allow.as_deref(),
@@ -170,14 +158,7 @@ pub fn finish_for_report(
         duplicates,
         keep,
     };
-    let (tally, kept) = emit(&sink, &mut sorted, now_us)?;
-    if let Some(dir) = out {
-        // Every rule, as `hunt --out` writes it: a rule that ran and found
-        // nothing is worth knowing too.
-        let table = rules_table(&setup.rules, &tally, false);
-        write_parquet(&table, dir)?;
-        write_csv(&table, dir)?;
-    }
+    let (tally, kept) = emit(&sink, state.findings, now_us)?;
     Ok(SigmaResults {
         rules: rules_table(&setup.rules, &tally, true),
         sample: Table {
@@ -208,9 +189,26 @@ pub struct Sink<'a> {
 /// A kept finding: time, record index and its text cells.
 pub type FindingRow = (i64, u64, [Option<String>; 17]);
 
-/// Judges every finding in order and streams it where it goes: stdout for
-/// `jsonl`/`csv`, and with `--out` the findings files and `suppressed.csv`.
-fn emit(
+/// Sorts a hunt's findings, judges each in order and streams it where it
+/// goes: stdout for `jsonl`/`csv`, and with `--out` `hunt_findings`,
+/// `suppressed.csv` and then `hunt_rules` (every rule). The one ending of
+/// `hunt` and `report --sigma`.
+fn emit(sink: &Sink<'_>, findings: FindingRuns, now_us: i64) -> Result<(Tally, Vec<FindingRow>)> {
+    if let Some(e) = &findings.spill_error {
+        bail!("keeping findings on disk: {e}");
+    }
+    let (tally, kept) = emit_sorted(sink, &mut findings.into_sorted()?, now_us)?;
+    if let Some(dir) = sink.out {
+        // Every rule: a rule that ran and found nothing is worth knowing too.
+        let table = rules_table(sink.rules, &tally, false);
+        write_parquet(&table, dir)?;
+        write_csv(&table, dir)?;
+    }
+    Ok((tally, kept))
+}
+
+/// [`emit`] over findings already sorted.
+fn emit_sorted(
     sink: &Sink<'_>,
     sorted: &mut SortedFindings,
     now_us: i64,
