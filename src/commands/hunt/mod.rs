@@ -140,8 +140,9 @@ pub struct SigmaResults {
 }
 
 /// Ends the Sigma side of `report --sigma`: judges the findings and writes
-/// `hunt`'s files into `out` (see [`emit`]), and returns the tables the report shows: the rules that matched,
-/// and the first `keep` findings.
+/// `hunt`'s files into `out` (`hunt_findings`, `suppressed.csv`,
+/// `hunt_rules`), and returns the tables the report shows: the rules that
+/// matched, and the first `keep` findings.
 pub fn finish_for_report(
     setup: &SigmaSetup,
     state: HuntState,
