@@ -20,6 +20,7 @@ use crate::error::ExitStatus;
 use crate::events::EventStore;
 use crate::hunt::allow::Subject;
 use crate::hunt::gate::Gate;
+use crate::hunt::project::Projection;
 use crate::report::dashboard::{AlarmTimeline, TABLE_ROWS};
 use crate::report::export::{
     write_csv, write_events_parquet_with, write_json_atomically, write_parquet,
@@ -290,9 +291,11 @@ fn scan(cfg: &ReportConfig) -> Result<(Scanned, AlarmHits, Option<HuntState>)> {
         return Ok((scanned, hits, None));
     };
     let gate = Gate::for_rules(&setup.rules);
+    let projection = Projection::new(&setup.rules);
     let hunt = HuntVisitor {
         rules: &setup.rules,
         gate: &gate,
+        projection: projection.as_ref(),
         window: cfg.scan.window,
     };
     if cfg.rules.is_empty() {

@@ -3,7 +3,6 @@
 //! nothing of rules beyond their position in the set.
 
 use serde::{Deserialize, Serialize};
-use simd_json::BorrowedValue;
 
 use crate::read::record::{principal, JsonView};
 
@@ -23,8 +22,8 @@ pub struct EventFields {
 }
 
 impl EventFields {
-    /// Reads the fields from a parsed record.
-    pub fn of(record: &BorrowedValue<'_>) -> EventFields {
+    /// Reads the fields from a parsed (or projected) record.
+    pub fn of<V: JsonView>(record: &V) -> EventFields {
         let text = |path: &[&str]| {
             path.iter()
                 .try_fold(record, |v, k| v.field(k))

@@ -1,8 +1,10 @@
 //! `hunt`: Sigma rules run over CloudTrail records in the scan's one pass.
 //!
 //! [`sigma`] is the rule engine (loading, routing, evaluation); [`bundled`]
-//! the SigmaHQ CloudTrail rules shipped in the binary; [`gate`] the byte
-//! check that keeps records no rule could match from being parsed;
+//! the SigmaHQ CloudTrail rules shipped in the binary; [`project`] the
+//! fields the rules read, taken from each record's tape instead of a whole
+//! parse; [`gate`] the byte check that keeps records no rule could match
+//! from being parsed where there is no projection;
 //! [`finding`] and [`runs`] the rows a hunt produces and their bounded,
 //! sorted storage; [`summary`] the per-rule totals; [`allow`] the
 //! allowlists. This module neither scans nor writes: `commands::hunt` feeds
@@ -12,6 +14,7 @@ pub mod allow;
 pub mod bundled;
 pub mod finding;
 pub mod gate;
+pub mod project;
 pub mod runs;
 pub mod sigma;
 pub mod summary;

@@ -3,12 +3,14 @@
 //! The runs of every worker are read back merged, in [`Finding::sort_key`]
 //! order.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use anyhow::{Context, Result};
 
-use super::finding::Finding;
+use super::finding::{EventFields, Finding};
 use crate::events::{spill_rows, temp_file};
 
 /// One worker's findings (or several workers', once merged).
@@ -33,12 +35,11 @@ impl FindingRuns {
     }
 
     fn write_run(&mut self) -> Result<File> {
-        self.memory.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.memory.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let file = temp_file().context("creating a temporary file for findings")?;
-        let mut out = BufWriter::new(&file);
+        let mut out = BufWriter::with_capacity(256 << 10, &file);
         for f in self.memory.drain(..) {
-            serde_json::to_writer(&mut out, &f)?;
-            out.write_all(b"\n")?;
+            write_finding(&mut out, &f)?;
         }
         out.flush()?;
         drop(out);
@@ -55,65 +56,178 @@ impl FindingRuns {
 
     /// Every finding, in sort-key order.
     pub fn into_sorted(mut self) -> Result<SortedFindings> {
-        self.memory.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.memory
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut readers = Vec::with_capacity(self.runs.len());
         for mut run in self.runs {
             run.seek(SeekFrom::Start(0))?;
             readers.push(BufReader::with_capacity(64 << 10, run));
         }
-        let mut sorted = SortedFindings {
-            heads: Vec::new(),
+        let mut heads = BinaryHeap::with_capacity(readers.len());
+        for (run, reader) in readers.iter_mut().enumerate() {
+            if let Some(finding) = read_finding(reader)? {
+                heads.push(Reverse(Head { finding, run }));
+            }
+        }
+        Ok(SortedFindings {
+            heads,
             readers,
             memory: self.memory.into_iter().peekable(),
-            line: String::new(),
-        };
-        for i in 0..sorted.readers.len() {
-            let head = sorted.read_one(i)?;
-            sorted.heads.push(head);
-        }
-        Ok(sorted)
+        })
     }
 }
 
 /// The k-way merge of the runs and the in-memory findings.
 pub struct SortedFindings {
     readers: Vec<BufReader<File>>,
-    heads: Vec<Option<Finding>>,
+    /// The next finding of each run that has one, least first.
+    heads: BinaryHeap<Reverse<Head>>,
     memory: std::iter::Peekable<std::vec::IntoIter<Finding>>,
-    line: String,
 }
 
-impl SortedFindings {
-    fn read_one(&mut self, i: usize) -> Result<Option<Finding>> {
-        self.line.clear();
-        if self.readers[i].read_line(&mut self.line)? == 0 {
-            return Ok(None);
-        }
-        Ok(Some(serde_json::from_str(&self.line)?))
-    }
+/// A run's next finding; ordered by sort key, then run, so ties keep the
+/// runs' order.
+struct Head {
+    finding: Finding,
+    run: usize,
+}
 
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.finding.sort_key(), self.run).cmp(&(other.finding.sort_key(), other.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+impl SortedFindings {
     /// The next finding in order, `None` at the end.
     pub fn next_finding(&mut self) -> Result<Option<Finding>> {
-        let from_run = (0..self.heads.len())
-            .filter(|&i| self.heads[i].is_some())
-            .min_by(|&a, &b| {
-                let key = |i: usize| self.heads[i].as_ref().map(Finding::sort_key);
-                key(a).cmp(&key(b)).then(a.cmp(&b))
-            });
-        let memory_first = match (from_run, self.memory.peek()) {
+        let memory_first = match (self.heads.peek(), self.memory.peek()) {
             (None, _) => true,
             (Some(_), None) => false,
-            (Some(i), Some(m)) => {
-                Some(m.sort_key()) < self.heads[i].as_ref().map(Finding::sort_key)
-            }
+            (Some(Reverse(head)), Some(m)) => m.sort_key() < head.finding.sort_key(),
         };
         if memory_first {
             return Ok(self.memory.next());
         }
-        let i = from_run.unwrap_or_default();
-        let next = self.read_one(i)?;
-        Ok(std::mem::replace(&mut self.heads[i], next))
+        let Some(Reverse(head)) = self.heads.pop() else {
+            return Ok(None);
+        };
+        if let Some(next) = read_finding(&mut self.readers[head.run])? {
+            self.heads.push(Reverse(Head {
+                finding: next,
+                run: head.run,
+            }));
+        }
+        Ok(Some(head.finding))
     }
+}
+
+/// Findings on disk: fixed-width numbers, then each text as its length
+/// (`u32::MAX` for none) and bytes. Read back only by this process.
+fn write_finding(out: &mut impl Write, f: &Finding) -> io::Result<()> {
+    out.write_all(&f.time_us.to_le_bytes())?;
+    out.write_all(&f.index.to_le_bytes())?;
+    out.write_all(&f.rule.to_le_bytes())?;
+    let e = &f.event;
+    put_text(out, Some(&f.object))?;
+    put_text(out, Some(&e.principal))?;
+    for text in [
+        &e.event_source,
+        &e.event_name,
+        &e.account_id,
+        &e.region,
+        &e.source_ip,
+        &e.user_agent,
+        &e.error_code,
+        &e.event_id,
+    ] {
+        put_text(out, text.as_deref())?;
+    }
+    Ok(())
+}
+
+fn put_text(out: &mut impl Write, text: Option<&str>) -> io::Result<()> {
+    match text {
+        None => out.write_all(&u32::MAX.to_le_bytes()),
+        Some(t) => {
+            let len = u32::try_from(t.len())
+                .ok()
+                .filter(|&n| n < u32::MAX)
+                .ok_or_else(|| io::Error::other("a finding's text is over 4 GiB"))?;
+            out.write_all(&len.to_le_bytes())?;
+            out.write_all(t.as_bytes())
+        }
+    }
+}
+
+/// The next finding of a run, `None` at its end.
+fn read_finding(r: &mut impl Read) -> io::Result<Option<Finding>> {
+    let mut time = [0u8; 8];
+    // The end of the run is the end of a finding; anywhere else it is cut.
+    let first = loop {
+        match r.read(&mut time) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    if first == 0 {
+        return Ok(None);
+    }
+    r.read_exact(&mut time[first..])?;
+    let mut index = [0u8; 8];
+    r.read_exact(&mut index)?;
+    let mut rule = [0u8; 4];
+    r.read_exact(&mut rule)?;
+    let object = get_text(r)?.unwrap_or_default();
+    let principal = get_text(r)?.unwrap_or_default();
+    let mut next = || get_text(r);
+    let event = EventFields {
+        event_source: next()?,
+        event_name: next()?,
+        principal,
+        account_id: next()?,
+        region: next()?,
+        source_ip: next()?,
+        user_agent: next()?,
+        error_code: next()?,
+        event_id: next()?,
+    };
+    Ok(Some(Finding {
+        time_us: i64::from_le_bytes(time),
+        object,
+        index: u64::from_le_bytes(index),
+        rule: u32::from_le_bytes(rule),
+        event,
+    }))
+}
+
+fn get_text(r: &mut impl Read) -> io::Result<Option<String>> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)?;
+    let len = u32::from_le_bytes(len);
+    if len == u32::MAX {
+        return Ok(None);
+    }
+    let mut bytes = vec![0u8; len as usize];
+    r.read_exact(&mut bytes)?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| io::Error::other("a finding's text on disk is not UTF-8"))
 }
 
 #[cfg(test)]
@@ -153,5 +267,36 @@ mod tests {
             got.push((f.time_us, f.rule));
         }
         assert_eq!(got, [(0, 1), (1, 0), (2, 0), (3, 0), (5, 0), (5, 1)]);
+    }
+
+    #[test]
+    fn a_finding_reads_back_as_written() {
+        let f = Finding {
+            time_us: -7,
+            object: "AWSLogs/1/CloudTrail/é.json.gz".into(),
+            index: u64::MAX,
+            rule: 56,
+            event: EventFields {
+                event_source: Some(String::new()),
+                event_name: Some("ConsoleLogin".into()),
+                principal: "arn:aws:iam::1:user/ü".into(),
+                account_id: None,
+                region: Some("eu-west-1".into()),
+                source_ip: None,
+                user_agent: Some("a\nb\"c".into()),
+                error_code: None,
+                event_id: Some("id".into()),
+            },
+        };
+        let mut bytes = Vec::new();
+        write_finding(&mut bytes, &f).unwrap();
+        write_finding(&mut bytes, &f).unwrap();
+        let mut r = bytes.as_slice();
+        assert_eq!(read_finding(&mut r).unwrap().as_ref(), Some(&f));
+        assert_eq!(read_finding(&mut r).unwrap().as_ref(), Some(&f));
+        assert_eq!(read_finding(&mut r).unwrap(), None);
+        let mut cut = &bytes[..bytes.len() / 2 + 3];
+        read_finding(&mut cut).unwrap();
+        assert!(read_finding(&mut cut).is_err(), "a cut run is an error");
     }
 }

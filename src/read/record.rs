@@ -81,7 +81,7 @@ impl JsonView for simd_json::BorrowedValue<'_> {
 }
 
 /// A boolean that an exporter wrote as text: `true`, `True`, `TRUE`, …
-fn parse_bool_text(s: &str) -> Option<bool> {
+pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
         Some(true)
     } else if s.eq_ignore_ascii_case("false") {

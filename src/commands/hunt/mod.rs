@@ -21,6 +21,7 @@ use crate::events::Duplicates;
 use crate::hunt::allow::Allowlist;
 use crate::hunt::bundled::{RULE_LICENSE_URL, RULE_SET_URL};
 use crate::hunt::gate::Gate;
+use crate::hunt::project::Projection;
 use crate::hunt::runs::{FindingRuns, SortedFindings};
 use crate::hunt::sigma::SigmaRuleSet;
 use crate::hunt::summary::{Tally, Verdict};
@@ -84,9 +85,11 @@ pub fn run(cfg: &HuntConfig) -> Result<ExitStatus> {
         allow.warn_expired(now_us);
     }
     let gate = Gate::for_rules(&cfg.rules);
+    let projection = Projection::new(&cfg.rules);
     let visitor = HuntVisitor {
         rules: &cfg.rules,
         gate: &gate,
+        projection: projection.as_ref(),
         window: cfg.scan.window,
     };
     let (scanned, state) = scan_sources_with(&cfg.scan, &visitor)?;

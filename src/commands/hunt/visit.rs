@@ -1,11 +1,11 @@
-//! The scan's visitor for `hunt`: gates each record on its bytes, parses the
-//! ones some rule could match, and keeps one [`Finding`] per matching rule.
-//! Per-worker state only; workers' findings merge once at the end.
-
-use simd_json::BorrowedValue;
+//! The scan's visitor for `hunt`: judges each record on its projection (the
+//! fields the rules read, from the record's tape), or, without one, gates it
+//! on its bytes and parses it whole; keeps one [`Finding`] per matching
+//! rule. Per-worker state only; workers' findings merge once at the end.
 
 use crate::hunt::finding::{EventFields, Finding};
 use crate::hunt::gate::Gate;
+use crate::hunt::project::Projection;
 use crate::hunt::runs::FindingRuns;
 use crate::hunt::sigma::{RuleIndex, SigmaRuleSet};
 use crate::read::record::JsonView;
@@ -17,6 +17,9 @@ use crate::window::{parse_event_time, TimeWindow};
 pub struct HuntVisitor<'a> {
     pub rules: &'a SigmaRuleSet,
     pub gate: &'a Gate,
+    /// When set, records are judged on their projection, and the gate is
+    /// not asked (the projection costs less than the gate's search).
+    pub projection: Option<&'a Projection>,
     pub window: TimeWindow,
 }
 
@@ -29,9 +32,11 @@ pub struct HuntState {
     /// Records some rule matched but without a usable eventTime, by reason.
     pub no_event_time: NoTimeReasons,
     staged_no_time: NoTimeReasons,
-    /// Records the gate let through to a full parse.
+    /// Records parsed whole (the gate let them through, or their
+    /// projection could not serve every rule routed to them).
     pub parsed: u64,
     scratch: Vec<u8>,
+    routed: Vec<RuleIndex>,
 }
 
 impl RecordVisitor for HuntVisitor<'_> {
@@ -42,36 +47,48 @@ impl RecordVisitor for HuntVisitor<'_> {
     }
 
     fn wants(&self, raw: &[u8]) -> bool {
-        self.gate.may_match(raw)
+        self.projection.is_some() || self.gate.may_match(raw)
     }
 
-    fn visit(&self, state: &mut HuntState, key: &str, index: usize, raw: &[u8], _: Option<&Tape>) {
+    fn tape_depth(&self) -> Option<usize> {
+        self.projection.map(Projection::tape_depth)
+    }
+
+    fn visit(
+        &self,
+        state: &mut HuntState,
+        key: &str,
+        index: usize,
+        raw: &[u8],
+        tape: Option<&Tape>,
+    ) {
+        let at = Place { key, index };
+        if let (Some(projection), Some(tape)) = (self.projection, tape) {
+            if let Some(p) = projection.project(raw, tape) {
+                let doc = p.root();
+                self.rules.route(doc, &mut state.routed);
+                if state
+                    .routed
+                    .iter()
+                    .all(|r| projection.holds_rule(&p, r.0))
+                {
+                    let mut routed = std::mem::take(&mut state.routed);
+                    routed.retain(|r| self.rules.get(*r).matches(doc));
+                    self.keep(state, doc, &routed, at);
+                    state.routed = routed;
+                    return;
+                }
+            }
+        }
         state.parsed += 1;
         state.scratch.clear();
         state.scratch.extend_from_slice(raw);
-        let Ok(doc) = simd_json::to_borrowed_value(&mut state.scratch) else {
-            return;
-        };
-        let hits = self.rules.matching(&doc);
-        if hits.is_empty() {
-            return;
+        let mut scratch = std::mem::take(&mut state.scratch);
+        if let Ok(doc) = simd_json::to_borrowed_value(&mut scratch) {
+            let hits = self.rules.matching(&doc);
+            self.keep(state, &doc, &hits, at);
         }
-        let text = doc.field("eventTime").and_then(JsonView::text);
-        let Some(time) = text.and_then(parse_event_time) else {
-            state.staged_no_time.count(text);
-            return;
-        };
-        if !self.window.contains(time) {
-            return;
-        }
-        stage(
-            &mut state.staged,
-            &doc,
-            hits,
-            time.as_microsecond(),
-            key,
-            index,
-        );
+        state.scratch = scratch;
     }
 
     fn end_object(&self, state: &mut HuntState, _key: &str, ok: bool) {
@@ -96,22 +113,36 @@ impl RecordVisitor for HuntVisitor<'_> {
     }
 }
 
-fn stage(
-    staged: &mut Vec<Finding>,
-    doc: &BorrowedValue<'_>,
-    hits: Vec<RuleIndex>,
-    time_us: i64,
-    key: &str,
+/// Where a record is: its object and position there.
+#[derive(Clone, Copy)]
+struct Place<'k> {
+    key: &'k str,
     index: usize,
-) {
-    let event = EventFields::of(doc);
-    for rule in hits {
-        staged.push(Finding {
-            time_us,
-            object: key.to_string(),
-            index: index as u64,
-            rule: rule.0 as u32,
-            event: event.clone(),
-        });
+}
+
+impl HuntVisitor<'_> {
+    /// Stages one finding per rule in `hits` for a record inside the window.
+    fn keep<V: JsonView>(&self, state: &mut HuntState, doc: &V, hits: &[RuleIndex], at: Place) {
+        if hits.is_empty() {
+            return;
+        }
+        let text = doc.field("eventTime").and_then(JsonView::text);
+        let Some(time) = text.and_then(parse_event_time) else {
+            state.staged_no_time.count(text);
+            return;
+        };
+        if !self.window.contains(time) {
+            return;
+        }
+        let event = EventFields::of(doc);
+        for rule in hits {
+            state.staged.push(Finding {
+                time_us: time.as_microsecond(),
+                object: at.key.to_string(),
+                index: at.index as u64,
+                rule: rule.0 as u32,
+                event: event.clone(),
+            });
+        }
     }
 }

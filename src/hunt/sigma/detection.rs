@@ -63,6 +63,22 @@ impl Detection {
     }
 }
 
+impl Detection {
+    /// Every field path the detection reads, `fieldref` targets included.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut paths = Vec::new();
+        for item in self.selections.iter().flat_map(|s| s.alternatives.iter().flatten()) {
+            paths.push(item.path.clone());
+            if let ItemTest::FieldRef { others, .. } = &item.test {
+                paths.extend(others.iter().cloned());
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
 impl Selection {
     pub fn matches<D: Document + ?Sized>(&self, doc: &D) -> bool {
         self.alternatives

@@ -225,8 +225,14 @@ impl Document for simd_json::BorrowedValue<'_> {
         }
     }
 
+    /// A repeated key means its last value, as with serde_json and Python's
+    /// `json` (and the projection): simd-json keeps every copy in objects
+    /// of up to 32 keys, where `get` would find the first.
     fn member(&self, key: &str) -> Option<&Self> {
         match self {
+            simd_json::BorrowedValue::Object(map) if map.is_vec() => {
+                map.iter().filter(|(k, _)| *k == key).last().map(|(_, v)| v)
+            }
             simd_json::BorrowedValue::Object(map) => map.get(key),
             _ => None,
         }

@@ -61,6 +61,11 @@ impl SigmaRule {
     pub fn matches<D: Document + ?Sized>(&self, doc: &D) -> bool {
         self.detection.matches(doc)
     }
+
+    /// Every field path the rule reads (dotted keys split), sorted.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        self.detection.paths()
+    }
 }
 
 /// All loaded rules plus the routing index over them.
@@ -130,20 +135,27 @@ impl SigmaRuleSet {
     /// Routes `doc` by its own `eventSource` / `eventName` and returns the matching rules.
     /// A record where either field is neither a string nor absent is tested against all.
     pub fn matching<D: Document + ?Sized>(&self, doc: &D) -> Vec<RuleIndex> {
+        let mut rules = Vec::new();
+        self.route(doc, &mut rules);
+        rules.retain(|i| self.get(*i).matches(doc));
+        rules
+    }
+
+    /// The rules `doc` is routed to, into `out` (cleared first): by its own
+    /// `eventSource` / `eventName`, or every rule when either is neither a
+    /// string nor absent.
+    pub fn route<D: Document + ?Sized>(&self, doc: &D, out: &mut Vec<RuleIndex>) {
         let routing_key = |name: &str| match doc.field(&[name]) {
             FieldRef::String(s) => Ok(Some(s)),
             FieldRef::Absent => Ok(None),
             _ => Err(()),
         };
         match (routing_key(EVENT_SOURCE), routing_key(EVENT_NAME)) {
-            (Ok(source), Ok(name)) => self
-                .candidates(source, name)
-                .filter(|i| self.get(*i).matches(doc))
-                .collect(),
-            _ => (0..self.rules.len())
-                .map(RuleIndex)
-                .filter(|i| self.get(*i).matches(doc))
-                .collect(),
+            (Ok(source), Ok(name)) => self.index.candidates_into(source, name, out),
+            _ => {
+                out.clear();
+                out.extend((0..self.rules.len()).map(RuleIndex));
+            }
         }
     }
 }

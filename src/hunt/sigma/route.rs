@@ -184,26 +184,35 @@ impl RouteIndex {
         event_source: Option<&str>,
         event_name: Option<&str>,
     ) -> impl Iterator<Item = RuleIndex> + 'a {
-        let source = event_source.map(|s| fold_case(s).into_owned());
-        let name = event_name.map(fold_case);
-        let by_name = name
-            .and_then(|n| self.by_name.get(n.as_ref()))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let by_source = source
-            .as_deref()
-            .and_then(|s| self.by_source.get(s))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let named = by_name.iter().copied().filter(move |rule| {
-            match (&self.routes[rule.0].event_sources, &source) {
-                (None, _) => true,
-                (Some(sources), Some(s)) => sources.binary_search(s).is_ok(),
-                (Some(_), None) => false,
-            }
-        });
-        named
-            .chain(by_source.iter().copied())
-            .chain(self.unrouted.iter().copied())
+        let mut out = Vec::new();
+        self.candidates_into(event_source, event_name, &mut out);
+        out.into_iter()
+    }
+
+    /// [`RouteIndex::candidates`] into `out` (cleared first), so a caller
+    /// routing every record reuses one buffer.
+    pub fn candidates_into(
+        &self,
+        event_source: Option<&str>,
+        event_name: Option<&str>,
+        out: &mut Vec<RuleIndex>,
+    ) {
+        out.clear();
+        let source = event_source.map(fold_case);
+        if let Some(rules) = event_name.and_then(|n| self.by_name.get(fold_case(n).as_ref())) {
+            out.extend(rules.iter().copied().filter(|rule| {
+                match (&self.routes[rule.0].event_sources, &source) {
+                    (None, _) => true,
+                    (Some(sources), Some(s)) => {
+                        sources.binary_search_by(|v| v.as_str().cmp(s)).is_ok()
+                    }
+                    (Some(_), None) => false,
+                }
+            }));
+        }
+        if let Some(rules) = source.as_deref().and_then(|s| self.by_source.get(s)) {
+            out.extend_from_slice(rules);
+        }
+        out.extend_from_slice(&self.unrouted);
     }
 }

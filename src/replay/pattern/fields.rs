@@ -224,6 +224,15 @@ impl<'a> FieldValues<'a> {
         }
     }
 
+    /// The bytes of the value at `slot` as the record holds them (`None`:
+    /// absent), from [`FieldPlan::raw_on_tape`].
+    pub fn raw(&self, slot: usize) -> Option<&'a [u8]> {
+        match self.slot(slot) {
+            Slot::Raw(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
     /// The number a field-valued metricValue at `slot` emits.
     pub fn metric_value(&self, slot: usize) -> Option<f64> {
         super::metric_number(self.slot(slot).leaf()?)
@@ -328,6 +337,20 @@ impl FieldPlan {
     /// [`FieldPlan::values`] for a record (`{` to `}`, nothing around it)
     /// whose tape the scan already made.
     pub fn values_on_tape<'a>(&self, record: &'a [u8], tape: &Tape) -> Option<FieldValues<'a>> {
+        let mut values = self.raw_on_tape(record, tape)?;
+        for slot in values.slots_mut().iter_mut() {
+            if let Slot::Raw(bytes) = slot {
+                *slot = decode(bytes)?;
+            }
+        }
+        Some(values)
+    }
+
+    /// The bytes each slot's value has in `record` (`{` to `}`, with its
+    /// tape from the scan), undecoded: for readers that build their own
+    /// values. `None` where [`FieldPlan::values_on_tape`] gives `None` for
+    /// the walk (an escaped key, a record the tape does not describe).
+    pub fn raw_on_tape<'a>(&self, record: &'a [u8], tape: &Tape) -> Option<FieldValues<'a>> {
         if tape.depth() < self.depth || tape.is_empty() {
             return None;
         }
@@ -342,13 +365,7 @@ impl FieldPlan {
             _ => return None,
         }
         let mut values = FieldValues::new(self.slots);
-        let slots = values.slots_mut();
-        self.walk(record, tape, 0, 0, slots)?;
-        for slot in slots.iter_mut() {
-            if let Slot::Raw(bytes) = slot {
-                *slot = decode(bytes)?;
-            }
-        }
+        self.walk(record, tape, 0, 0, values.slots_mut())?;
         Some(values)
     }
 

@@ -3,6 +3,7 @@
 
 mod bundled;
 mod oracle;
+mod projection;
 mod routing;
 mod semantics;
 mod support;
