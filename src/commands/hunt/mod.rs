@@ -46,7 +46,8 @@ struct HuntSummary<'a> {
     files: &'a FileCounts,
     failures: &'a [Failure],
     records: &'a RecordCounts,
-    /// Records the byte gate let through to a full parse.
+    /// Records parsed whole: those the projection could not serve (or, with
+    /// no projection, those the byte gate let through).
     records_parsed: u64,
     window: WindowJson,
     rules: RulesJson,
@@ -437,7 +438,7 @@ fn show(
             let s = &scanned.outcome.stats;
             writeln!(
                 out,
-                "\n{} of {} rules matched; {} findings, {} suppressed; {} files scanned, {} failed\n{}\n{} records parsed (the others could match no rule)\nRules: SigmaHQ ({RULE_SET_URL}), Detection Rule License 1.1; authors as above.",
+                "\n{} of {} rules matched; {} findings, {} suppressed; {} files scanned, {} failed\n{}\n{} records parsed whole (the others were judged on the fields the rules read)\nRules: SigmaHQ ({RULE_SET_URL}), Detection Rule License 1.1; authors as above.",
                 table.rows(),
                 cfg.rules.len(),
                 tally.rules.iter().map(|r| r.matches).sum::<u64>(),

@@ -76,6 +76,20 @@ impl TextMatcher {
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             TextMatcher::Glob(re) => re.is_match(text),
+            TextMatcher::Literal { op, needle, cased } if !*cased && text.is_ascii() => {
+                // The needle is lowercase already, and an ASCII text folds to
+                // its ASCII lowercase: compare without building it.
+                let (hay, needle) = (text.as_bytes(), needle.as_bytes());
+                let same = |at: usize| hay[at..at + needle.len()].eq_ignore_ascii_case(needle);
+                let room = hay.len().checked_sub(needle.len());
+                match (op, room) {
+                    (_, None) => false,
+                    (TextOp::Equals, Some(room)) => room == 0 && same(0),
+                    (TextOp::StartsWith, Some(_)) => same(0),
+                    (TextOp::EndsWith, Some(room)) => same(room),
+                    (TextOp::Contains, Some(room)) => (0..=room).any(same),
+                }
+            }
             TextMatcher::Literal { op, needle, cased } => {
                 let hay = if *cased {
                     Cow::Borrowed(text)
@@ -195,6 +209,41 @@ impl ValueMatcher {
                 .trim()
                 .parse::<IpAddr>()
                 .is_ok_and(|ip| net.contains(&ip)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The comparison by folding both sides, as the engine defines it.
+    fn reference(op: TextOp, needle: &str, text: &str) -> bool {
+        let (hay, needle) = (fold_case(text), needle.to_lowercase());
+        match op {
+            TextOp::Equals => hay == needle,
+            TextOp::Contains => hay.contains(&needle),
+            TextOp::StartsWith => hay.starts_with(&needle),
+            TextOp::EndsWith => hay.ends_with(&needle),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_comparisons_fold_case_like_the_reference(
+            needle in "[aAbB\u{212A}kK.]{0,4}",
+            text in "[aAbBkK.]{0,6}",
+            op in prop_oneof![
+                Just(TextOp::Equals),
+                Just(TextOp::Contains),
+                Just(TextOp::StartsWith),
+                Just(TextOp::EndsWith),
+            ],
+        ) {
+            let matcher = TextMatcher::compile(&needle, op, false).unwrap();
+            prop_assert_eq!(matcher.is_match(&text), reference(op, &needle, &text));
         }
     }
 }
