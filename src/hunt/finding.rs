@@ -47,7 +47,7 @@ impl EventFields {
 
 /// A rule's match on one event; rules are named by their position in the
 /// loaded set, metadata is joined at output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// eventTime, microseconds since the epoch, UTC.
     pub time_us: i64,

@@ -10,7 +10,7 @@ use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use anyhow::{Context, Result};
 
-use super::finding::{EventFields, Finding};
+use super::finding::Finding;
 use crate::events::{spill_rows, temp_file};
 
 /// One worker's findings (or several workers', once merged).
@@ -73,6 +73,7 @@ impl FindingRuns {
             heads,
             readers,
             memory: self.memory.into_iter().peekable(),
+            current: None,
         })
     }
 }
@@ -83,6 +84,9 @@ pub struct SortedFindings {
     /// The next finding of each run that has one, least first.
     heads: BinaryHeap<Reverse<Head>>,
     memory: std::iter::Peekable<std::vec::IntoIter<Finding>>,
+    /// The finding last handed out; its buffers are reused for the next
+    /// one read from a run.
+    current: Option<Finding>,
 }
 
 /// A run's next finding; ordered by sort key, then run, so ties keep the
@@ -114,25 +118,28 @@ impl Eq for Head {}
 
 impl SortedFindings {
     /// The next finding in order, `None` at the end.
-    pub fn next_finding(&mut self) -> Result<Option<Finding>> {
+    pub fn next_finding(&mut self) -> Result<Option<&Finding>> {
         let memory_first = match (self.heads.peek(), self.memory.peek()) {
             (None, _) => true,
             (Some(_), None) => false,
             (Some(Reverse(head)), Some(m)) => m.sort_key() < head.finding.sort_key(),
         };
         if memory_first {
-            return Ok(self.memory.next());
+            self.current = self.memory.next();
+            return Ok(self.current.as_ref());
         }
         let Some(Reverse(head)) = self.heads.pop() else {
             return Ok(None);
         };
-        if let Some(next) = read_finding(&mut self.readers[head.run])? {
+        let mut spare = self.current.take().unwrap_or_default();
+        if read_finding_into(&mut self.readers[head.run], &mut spare)? {
             self.heads.push(Reverse(Head {
-                finding: next,
+                finding: spare,
                 run: head.run,
             }));
         }
-        Ok(Some(head.finding))
+        self.current = Some(head.finding);
+        Ok(self.current.as_ref())
     }
 }
 
@@ -176,6 +183,13 @@ fn put_text(out: &mut impl Write, text: Option<&str>) -> io::Result<()> {
 
 /// The next finding of a run, `None` at its end.
 fn read_finding(r: &mut impl Read) -> io::Result<Option<Finding>> {
+    let mut f = Finding::default();
+    Ok(read_finding_into(r, &mut f)?.then_some(f))
+}
+
+/// Reads a run's next finding into `f`, reusing its strings' buffers;
+/// false at the run's end.
+fn read_finding_into(r: &mut impl Read, f: &mut Finding) -> io::Result<bool> {
     let mut time = [0u8; 8];
     // The end of the run is the end of a finding; anywhere else it is cut.
     let first = loop {
@@ -186,48 +200,54 @@ fn read_finding(r: &mut impl Read) -> io::Result<Option<Finding>> {
         }
     };
     if first == 0 {
-        return Ok(None);
+        return Ok(false);
     }
     r.read_exact(&mut time[first..])?;
     let mut index = [0u8; 8];
     r.read_exact(&mut index)?;
     let mut rule = [0u8; 4];
     r.read_exact(&mut rule)?;
-    let object = get_text(r)?.unwrap_or_default();
-    let principal = get_text(r)?.unwrap_or_default();
-    let mut next = || get_text(r);
-    let event = EventFields {
-        event_source: next()?,
-        event_name: next()?,
-        principal,
-        account_id: next()?,
-        region: next()?,
-        source_ip: next()?,
-        user_agent: next()?,
-        error_code: next()?,
-        event_id: next()?,
-    };
-    Ok(Some(Finding {
-        time_us: i64::from_le_bytes(time),
-        object,
-        index: u64::from_le_bytes(index),
-        rule: u32::from_le_bytes(rule),
-        event,
-    }))
+    f.time_us = i64::from_le_bytes(time);
+    f.index = u64::from_le_bytes(index);
+    f.rule = u32::from_le_bytes(rule);
+    let e = &mut f.event;
+    for text in [&mut f.object, &mut e.principal] {
+        let mut slot = Some(std::mem::take(text));
+        get_text_into(r, &mut slot)?;
+        *text = slot.unwrap_or_default();
+    }
+    for text in [
+        &mut e.event_source,
+        &mut e.event_name,
+        &mut e.account_id,
+        &mut e.region,
+        &mut e.source_ip,
+        &mut e.user_agent,
+        &mut e.error_code,
+        &mut e.event_id,
+    ] {
+        get_text_into(r, text)?;
+    }
+    Ok(true)
 }
 
-fn get_text(r: &mut impl Read) -> io::Result<Option<String>> {
+/// Reads one text into `slot`, reusing the buffer it holds.
+fn get_text_into(r: &mut impl Read, slot: &mut Option<String>) -> io::Result<()> {
     let mut len = [0u8; 4];
     r.read_exact(&mut len)?;
     let len = u32::from_le_bytes(len);
     if len == u32::MAX {
-        return Ok(None);
+        *slot = None;
+        return Ok(());
     }
-    let mut bytes = vec![0u8; len as usize];
+    let mut bytes = std::mem::take(slot).unwrap_or_default().into_bytes();
+    bytes.clear();
+    bytes.resize(len as usize, 0);
     r.read_exact(&mut bytes)?;
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| io::Error::other("a finding's text on disk is not UTF-8"))
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io::Error::other("a finding's text on disk is not UTF-8"))?;
+    *slot = Some(text);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -271,6 +291,7 @@ mod tests {
 
     #[test]
     fn a_finding_reads_back_as_written() {
+        use crate::hunt::finding::EventFields;
         let f = Finding {
             time_us: -7,
             object: "AWSLogs/1/CloudTrail/é.json.gz".into(),

@@ -112,7 +112,13 @@ impl Tally {
         if same {
             return;
         }
-        self.current = Some((f.time_us, f.object.clone(), f.index));
+        match &mut self.current {
+            Some((t, o, i)) => {
+                (*t, *i) = (f.time_us, f.index);
+                o.clone_from(&f.object);
+            }
+            None => self.current = Some((f.time_us, f.object.clone(), f.index)),
+        }
         self.matched_records += 1;
         self.current_repeats = f
             .event
