@@ -15,7 +15,7 @@
 mod spill;
 
 use std::fs::File;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use rustc_hash::{FxBuildHasher, FxHashSet};
@@ -612,26 +612,27 @@ fn stash(arena: &mut String, s: Option<&str>) -> Span {
     }
 }
 
-/// A 128-bit key for an event id: two independent 64-bit hashes, so two
-/// different ids collide with negligible probability. Every command that
-/// counts a re-delivered event once tells copies apart by it.
+/// A 128-bit key for an event id (XXH3-128), so two different ids collide
+/// with negligible probability. Every command that counts a re-delivered
+/// event once tells copies apart by it. Keys live in memory only.
 pub fn event_id_key(id: &str) -> u128 {
-    let half = |seed: u64| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
 /// Keys of events already counted, shared by the workers of one scan, for
 /// commands that fold matches as they go (`alarm`) and so cannot drop a
-/// repeated event after sorting, as the event table does. Split into
-/// shards, each behind its own lock, touched once per matching record.
+/// repeated event after sorting, as the event table does.
+///
+/// Keys are kept in small sets per group (a minute of sample time), since
+/// copies of an event share their time: a file's records then touch a few
+/// small sets, which stay in cache, rather than one set as large as the
+/// scan at random. Groups are split into shards, each behind its own lock,
+/// taken once per run of keys in the same shard.
 pub struct SeenEvents {
-    shards: Vec<std::sync::Mutex<FxHashSet<u128>>>,
+    shards: Vec<std::sync::Mutex<SeenShard>>,
 }
+
+type SeenShard = rustc_hash::FxHashMap<i64, FxHashSet<u128>>;
 
 impl Default for SeenEvents {
     fn default() -> Self {
@@ -642,13 +643,29 @@ impl Default for SeenEvents {
 }
 
 impl SeenEvents {
-    /// Whether `key` is new; it is remembered either way.
-    pub fn first_time(&self, key: u128) -> bool {
-        let shard = &self.shards[(key as usize) % self.shards.len()];
-        shard
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key)
+    /// For each `(group, key)` in order, whether `key` is new in `group`,
+    /// told to `each`; it is remembered either way.
+    pub fn first_times(
+        &self,
+        keys: impl IntoIterator<Item = (i64, u128)>,
+        mut each: impl FnMut(bool),
+    ) {
+        let mut held: Option<(usize, std::sync::MutexGuard<'_, SeenShard>)> = None;
+        for (group, key) in keys {
+            let shard = group.rem_euclid(self.shards.len() as i64) as usize;
+            if held.as_ref().is_none_or(|(s, _)| *s != shard) {
+                // The lock held so far is let go before the next is taken.
+                drop(held.take());
+                let guard = self.shards[shard]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                held = Some((shard, guard));
+            }
+            let Some((_, guard)) = held.as_mut() else {
+                unreachable!("a lock was just taken")
+            };
+            each(guard.entry(group).or_default().insert(key));
+        }
     }
 }
 

@@ -88,6 +88,8 @@ pub struct AlarmHits {
     /// Records that matched a rule but have no usable eventTime, by reason.
     pub no_event_time: NoTimeReasons,
     staged_no_time: NoTimeReasons,
+    /// Per keyed hit of the file being folded: whether it is new (scratch).
+    new: Vec<bool>,
 }
 
 /// Matches every record against the rules.
@@ -153,21 +155,20 @@ impl AlarmVisitor<'_> {
         }
     }
 
-    /// Whether an identical copy of this hit (same eventID, sample time and
-    /// matched rules) was already counted. Copies that differ in any of
-    /// those are different observations and both count, so the outcome does
-    /// not depend on which copy a worker reads first.
-    fn is_repeat(&self, hit: &Hit) -> bool {
-        let Some(id) = hit.event_id else {
-            return false;
-        };
+    /// The key under which a matched hit is counted once, with its group
+    /// in [`SeenEvents`] (its minute): an identical copy (same eventID,
+    /// sample time and matched rules) is a repeat. Copies that differ in any
+    /// of those are different observations and both count, so the outcome
+    /// does not depend on which copy a worker reads first.
+    fn repeat_key(hit: &Hit) -> Option<(i64, u128)> {
+        let id = hit.event_id.filter(|_| !hit.rules.is_empty())?;
         let mut h = rustc_hash::FxHasher::default();
         std::hash::Hash::hash(&hit.time, &mut h);
         for r in hit.rules.iter() {
             std::hash::Hash::hash(&r, &mut h);
         }
         let mix = u128::from(std::hash::Hasher::finish(&h));
-        !self.seen.first_time(id ^ (mix << 64 | mix))
+        Some((floor_minute(hit.time), id ^ (mix << 64 | mix)))
     }
 
     fn sample_time(&self, key: &str, event_time: i64) -> i64 {
@@ -237,10 +238,17 @@ impl RecordVisitor for AlarmVisitor<'_> {
     fn end_object(&self, state: &mut AlarmHits, key: &str, ok: bool) {
         if ok {
             let staged = std::mem::take(&mut state.staged);
+            // Whether each keyed hit is new, asked for the whole file at once.
+            let mut new = std::mem::take(&mut state.new);
+            new.clear();
+            self.seen
+                .first_times(staged.iter().filter_map(Self::repeat_key), |n| new.push(n));
+            let mut new_iter = new.iter();
             for hit in &staged {
                 if !hit.rules.is_empty() {
                     state.matched += 1;
-                    if self.is_repeat(hit) {
+                    let keyed = hit.event_id.is_some();
+                    if keyed && new_iter.next() == Some(&false) {
                         state.duplicates += 1;
                         if self.duplicates == Duplicates::CountOnce {
                             continue;
@@ -250,6 +258,7 @@ impl RecordVisitor for AlarmVisitor<'_> {
                 self.fold(state, hit);
             }
             state.staged = staged;
+            state.new = new;
             let delivered = key_time(key).is_none_or(|k| self.window.contains(k.start));
             state.log_files += u64::from(delivered);
             state.no_event_time.add(&state.staged_no_time);

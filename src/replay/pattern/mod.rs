@@ -54,7 +54,7 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
-pub use fields::{FieldPattern, FieldPlan, FieldValues};
+pub use fields::{FieldPattern, FieldPlan, FieldValues, Gate};
 pub use pinned::{Pinned, TextWant};
 pub use prefilter::Prefilter;
 

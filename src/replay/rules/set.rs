@@ -98,6 +98,47 @@ struct FastRules {
     value_slots: Vec<Option<usize>>,
     time_slot: usize,
     id_slot: usize,
+    gates: Vec<SlotGate>,
+}
+
+/// The rules (of the first 64) that gate on one string slot (see
+/// [`crate::replay::pattern::Gate`]), and for each text the ones it lets
+/// through: one lookup per record turns most rules away unevaluated.
+#[derive(Debug, Clone)]
+struct SlotGate {
+    slot: usize,
+    gated: u64,
+    pass: rustc_hash::FxHashMap<Box<str>, u64>,
+}
+
+impl SlotGate {
+    /// One gate per slot, from every pattern's gates.
+    fn all(patterns: &[FieldPattern]) -> Vec<SlotGate> {
+        let mut out: Vec<SlotGate> = Vec::new();
+        for (i, p) in patterns.iter().enumerate().take(64) {
+            for g in p.gates() {
+                let at = match out.iter().position(|o| o.slot == g.slot) {
+                    Some(at) => at,
+                    None => {
+                        out.push(SlotGate {
+                            slot: g.slot,
+                            gated: 0,
+                            pass: Default::default(),
+                        });
+                        out.len() - 1
+                    }
+                };
+                let gate = &mut out[at];
+                // Two gates of one rule on one slot: either's texts pass
+                // (weaker than both, still needed).
+                gate.gated |= 1 << i;
+                for t in g.texts {
+                    *gate.pass.entry(t.into()).or_default() |= 1 << i;
+                }
+            }
+        }
+        out
+    }
 }
 
 impl FastRules {
@@ -119,6 +160,7 @@ impl FastRules {
             .collect::<Option<Vec<_>>>()?;
         Some(FastRules {
             plan,
+            gates: SlotGate::all(&patterns),
             patterns,
             value_slots,
             time_slot,
@@ -133,9 +175,17 @@ impl FastRules {
             Some(tape) => self.plan.values_on_tape(raw, tape)?,
             None => self.plan.values(raw)?,
         };
+        // Rules a gated slot's string turns away.
+        let mut turned_away = 0u64;
+        for g in &self.gates {
+            if let Some(s) = values.str(g.slot) {
+                turned_away |= g.gated & !g.pass.get(s).copied().unwrap_or(0);
+            }
+        }
         let mut rules = RuleMatches::default();
         for i in candidates.iter() {
-            if self.patterns[i].matches(&values) {
+            let away = i < 64 && turned_away & (1 << i) != 0;
+            if !away && self.patterns[i].matches(&values) {
                 rules.set(i);
             }
         }
@@ -431,6 +481,19 @@ impl RuleSet {
             event_id,
             values,
         }
+    }
+
+    /// The ids of the rules a string slot can turn away unevaluated.
+    #[cfg(test)]
+    pub(super) fn gated_rules(&self) -> Vec<&str> {
+        let gates = self.fast.as_ref().map_or(&[][..], |f| &f.gates[..]);
+        let mask = gates.iter().fold(0u64, |m, g| m | g.gated);
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i < 64 && mask & (1 << i) != 0)
+            .map(|(_, r)| r.id.as_str())
+            .collect()
     }
 
     /// Whether every rule reads the record's bytes directly (no JSON tree).

@@ -523,3 +523,21 @@ fn records_the_tape_cannot_read_are_judged_like_the_json_tree() {
         assert_eq!(judge_as_split(&set, raw, false).rules, tree.rules, "{raw}");
     }
 }
+
+/// Every CIS rule but 4.1 (both forms) names the event, source or identity
+/// type it needs, so most records are judged on two rules only.
+#[test]
+fn cis_rules_are_gated_by_the_strings_they_need() {
+    let set = RuleSet::new(cis_rules()).unwrap();
+    let gated = set.gated_rules();
+    assert_eq!(gated.len(), 14, "{gated:?}");
+    assert!(!gated.contains(&"cis-4.1") && !gated.contains(&"cis-4.1-intended"));
+    // A gate only turns rules away: 4.3 still matches on the identity type.
+    let root =
+        r#"{"userIdentity":{"type":"Root"},"eventName":"GetObject","eventType":"AwsApiCall"}"#;
+    let all = RuleMatches::all(set.rules().len());
+    let v = set.judge(root.as_bytes(), None, false);
+    assert_eq!(v.rules, set.judge_tree(root.as_bytes(), &all).rules);
+    let ids: Vec<&str> = v.rules.iter().map(|i| set.rules()[i].id.as_str()).collect();
+    assert_eq!(ids, ["cis-4.1", "cis-4.3"]);
+}
