@@ -132,7 +132,7 @@ pub struct ScanArgs {
     /// Largest decompressed object accepted, in bytes; larger ones fail (gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MAX_DECOMPRESSED)]
     pub max_object_size: u64,
-    /// Inflated bytes all workers may hold at once; an object needing more than this fails by name, however many threads run.
+    /// Inflated bytes all workers may hold at once; an object needing more than this fails by name, however many threads run. With s3:// sources an eighth of it holds the bodies being fetched.
     #[arg(long, value_name = "BYTES", default_value_t = crate::read::inflate::DEFAULT_MEMORY_BUDGET)]
     pub memory_budget: u64,
     /// No progress bar and no terminal tables (errors are still printed).

@@ -381,3 +381,119 @@ fn a_prefix_that_cannot_be_listed_is_a_failure_hiding_an_unknown_number() {
     assert_eq!(tries, 5);
     assert_eq!(s["s3"]["retries"], 4);
 }
+
+/// The most requests of `log` the server held at once, among those `pick`
+/// keeps, each counted when it started.
+fn most_at_once(log: &[Value], pick: impl Fn(&Value) -> bool) -> usize {
+    let span = |r: &Value| {
+        (
+            r["start_us"].as_u64().unwrap(),
+            r["end_us"].as_u64().unwrap(),
+        )
+    };
+    let picked: Vec<(u64, u64)> = log.iter().filter(|r| pick(r)).map(span).collect();
+    picked
+        .iter()
+        .map(|&(start, _)| {
+            picked
+                .iter()
+                .filter(|&&(s, e)| s <= start && start < e)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// 136 regions to list, more than the pool's first 32 places.
+const WIDE: &str = "accounts=8,regions=17,days=2,per_day=4,start=2026-10-01,seed=5";
+
+#[test]
+fn listed_objects_are_fetched_before_more_regions_are_listed() {
+    let lab = S3lab::org(WIDE, &["--latency-ms", "20"]);
+    let (code, stderr, s, _out) = report("s3://org", &["--endpoint-url", &lab.endpoint()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["files"]["scanned"], 8 * 17 * 2 * 4);
+    let log = lab.requests();
+    let regions: Vec<&Value> = ops(&log, "ListObjectsV2")
+        .into_iter()
+        .filter(|r| r["delimiter"].is_null() && r["prefix"].as_str() != Some(""))
+        .collect();
+    assert_eq!(regions.len(), 8 * 17);
+    // GETs take a free place before a waiting LIST: the first region's
+    // objects are asked for while most regions still wait to be listed (in
+    // arrival order, they would wait behind every LIST queued before them).
+    let first_get = ops(&log, "GetObject")[0]["start_us"].as_u64().unwrap();
+    let listed_before = regions
+        .iter()
+        .filter(|r| r["start_us"].as_u64().unwrap() < first_get)
+        .count();
+    assert!(
+        listed_before < regions.len() / 2,
+        "{listed_before} of {} regions listed before the first GET",
+        regions.len()
+    );
+}
+
+#[test]
+fn throttling_slows_the_pool_down_to_a_floor_not_to_a_trickle() {
+    let spec = "accounts=4,regions=3,days=6,per_day=8,start=2026-10-01,seed=13";
+    let args = [
+        "--latency-ms",
+        "50",
+        "--slowdown-rate",
+        "0.2",
+        "--seed",
+        "9",
+    ];
+    let lab = S3lab::org(spec, &args);
+    let (code, stderr, s, out) = report("s3://org", &["--endpoint-url", &lab.endpoint()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["files"]["scanned"], 4 * 3 * 6 * 8);
+    assert_eq!(s["files"]["failed"], 0);
+    let log = lab.requests();
+    let throttled = log.iter().filter(|r| r["status"] == 503).count();
+    assert!(throttled > 50, "only {throttled} SlowDowns");
+    // A fifth of all answers refused, at random: halving on each would hold
+    // the pool at one or two requests. In the second half of the run, it
+    // still has its floor of 16 places (a few may be between attempts).
+    let gets = ops(&log, "GetObject");
+    let half = gets[gets.len() / 2]["start_us"].as_u64().unwrap();
+    let late = |r: &Value| r["start_us"].as_u64().unwrap() >= half;
+    let at_once = most_at_once(&log, late);
+    assert!(
+        at_once >= 12,
+        "at most {at_once} requests at once late in the run"
+    );
+    let (ls, lout) = local_report(&gen_org(spec), &[]);
+    assert_eq!(ls["records"], s["records"]);
+    assert_same_reports(lout.path(), out.path());
+}
+
+#[test]
+fn bodies_in_flight_count_against_the_memory_budget() {
+    // Objects of about 15 KB; 1 MiB of budget leaves 128 KiB for bodies.
+    let spec = "accounts=2,regions=3,days=4,per_day=6,size=20000,start=2026-10-01,seed=17";
+    let lab = S3lab::org(spec, &["--latency-ms", "20"]);
+    let ep = lab.endpoint();
+    let budget = ["--memory-budget", "1048576"];
+    let (code, stderr, s, out) = report(
+        "s3://org",
+        &[&budget[..], &["--endpoint-url", &ep]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["files"]["scanned"], 2 * 3 * 4 * 6);
+    let log = lab.requests();
+    let gets = ops(&log, "GetObject");
+    let smallest = gets
+        .iter()
+        .map(|r| r["bytes"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert!(smallest > 8 << 10, "{smallest}");
+    let fit = (128 << 10) / (smallest.div_ceil(1024) * 1024) as usize;
+    let at_once = most_at_once(&log, |r| r["op"] == "GetObject");
+    assert!(at_once <= fit, "{at_once} bodies at once, {fit} fit");
+    let (ls, lout) = local_report(&gen_org(spec), &budget);
+    assert_eq!(ls["records"], s["records"]);
+    assert_same_reports(lout.path(), out.path());
+}

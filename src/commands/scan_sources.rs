@@ -76,7 +76,10 @@ pub fn scan_sources_skipping<V: RecordVisitor>(
     ctx.unchanged = unchanged;
     ctx.progress = cfg.progress.then(progress_bar);
     ctx.duplicates = cfg.duplicates;
-    ctx.budget = MemoryBudget::new(cfg.memory_budget);
+    ctx.budget = MemoryBudget::new(match &session {
+        Some(_) => cfg.memory_budget - body_budget(cfg.memory_budget),
+        None => cfg.memory_budget,
+    });
     ctx.slack = cfg.prune.slack;
     ctx.keys = cfg.prune.select.clone();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -251,6 +254,13 @@ fn listing_plan(cfg: &ScanConfig) -> Plan {
     }
 }
 
+/// The share of `--memory-budget` that S3 bodies fetched and not yet taken
+/// by a worker may hold; the rest is the scan's, for inflated text.
+/// Compressed bodies are a tenth of their text or less.
+pub fn body_budget(memory_budget: u64) -> u64 {
+    memory_budget / 8
+}
+
 /// Lists the S3 SOURCEs and fetches, as the listing goes, the keys the scan wants.
 fn open_stream(
     session: S3Session,
@@ -268,7 +278,7 @@ fn open_stream(
             && !is_pruned(key, &window, &slack)
             && !unchanged.as_ref().is_some_and(|f| f(obj))
     };
-    session.stream(&s3_urls(cfg), &plan, wants)
+    session.stream(&s3_urls(cfg), &plan, wants, body_budget(cfg.memory_budget))
 }
 
 /// Shows the S3 side on the bar: objects listed and fetched, requests in

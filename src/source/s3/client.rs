@@ -72,16 +72,32 @@ async fn build_client(opts: &S3Options, region: Option<String>) -> Client {
 }
 
 /// Builds the bucket's client, discovering its region unless given, and
-/// probes it with one small LIST.
-pub async fn connect(opts: &S3Options, url: &S3Url) -> Result<Client> {
-    let mut client = build_client(opts, opts.bucket_region.clone()).await;
-    if opts.bucket_region.is_none() {
-        if let Some(region) = bucket_region(&client, &url.bucket).await {
-            if client.config().region().map(|r| r.as_ref()) != Some(region.as_str()) {
-                client = build_client(opts, Some(region)).await;
-            }
-        }
+/// probes it with one small LIST; returns the client and the LISTs sent.
+/// The probe goes out beside HeadBucket, through the client of the region
+/// configured, and again only when the bucket turns out to live elsewhere:
+/// one round trip instead of two before the listing starts.
+pub async fn connect(opts: &S3Options, url: &S3Url) -> Result<(Client, u64)> {
+    let client = build_client(opts, opts.bucket_region.clone()).await;
+    if opts.bucket_region.is_some() {
+        probe(&client, url).await?;
+        return Ok((client, 1));
     }
+    let head = tokio::spawn(bucket_region(client.clone(), url.bucket.clone()));
+    let probed = probe(&client, url).await;
+    let region = head.await.ok().flatten();
+    match region {
+        Some(region) if client.config().region().map(|r| r.as_ref()) != Some(region.as_str()) => {
+            let client = build_client(opts, Some(region)).await;
+            probe(&client, url).await?;
+            Ok((client, 2))
+        }
+        _ => probed.map(|()| (client, 1)),
+    }
+}
+
+/// One small LIST, retried by the SDK (nothing else runs yet to share a
+/// budget with): a wrong endpoint, bucket or credentials fail here.
+async fn probe(client: &Client, url: &S3Url) -> Result<()> {
     let probe = client
         .list_objects_v2()
         .bucket(&url.bucket)
@@ -95,14 +111,14 @@ pub async fn connect(opts: &S3Options, url: &S3Url) -> Result<Client> {
         .send()
         .await;
     match probe {
-        Ok(_) => Ok(client),
+        Ok(_) => Ok(()),
         Err(e) => bail!("{url}: cannot list: {}", describe(&e)),
     }
 }
 
 /// The bucket's region from HeadBucket (`x-amz-bucket-region`, also sent with
 /// redirects and access errors). `None` when the server does not say.
-async fn bucket_region(client: &Client, bucket: &str) -> Option<String> {
+async fn bucket_region(client: Client, bucket: String) -> Option<String> {
     let head = client.head_bucket().bucket(bucket).send().await;
     match head {
         Ok(out) => out.bucket_region().map(str::to_string),

@@ -2,47 +2,71 @@
 //! TCP adapts its window. It starts small and grows by one for each request
 //! that completes while the pool is full (doubling per round trip: slow
 //! start), then by one per round trip past the last cut; a throttling answer
-//! halves it. `--s3-concurrency` is the ceiling. The pool only grows while
-//! it is the limit (requests are waiting for it), so an idle or CPU-bound
-//! run does not inflate it.
+//! halves it, at most once per round trip and never below a floor, so
+//! throttling slows a run down instead of stopping it. `--s3-concurrency` is
+//! the ceiling. The pool only grows while it is the limit (requests are
+//! waiting for it), so an idle or CPU-bound run does not inflate it.
+//!
+//! A free place goes to a waiting GET before a waiting LIST, except that
+//! LISTs keep a small share of the pool: the objects already listed are
+//! fetched first (the first GET does not queue behind a hundred LISTs), and
+//! the listing still runs ahead of the GETs.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, PoisonError};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::oneshot;
 
 /// Requests in flight at the start.
 const INITIAL: usize = 32;
-/// Throttling answers closer together than this count as one congestion
-/// event: the answers to one burst arrive together, and one cut suffices.
-const CUT_INTERVAL: Duration = Duration::from_millis(200);
+/// The pool is never cut below this (or the ceiling): random refusals halve
+/// a pool every round trip, and a pool of one or two would take a bucket
+/// throttled one request in five hours instead of minutes.
+const FLOOR: usize = 16;
+/// LISTs are served before waiting GETs while fewer than `limit / LIST_SHARE`
+/// of them are in flight.
+const LIST_SHARE: usize = 8;
+
+/// Which queue a request waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A GET, PUT or DELETE: served first.
+    Object,
+    /// A LIST: served when no object request waits, or within its share.
+    List,
+}
 
 /// The shared pool of requests in flight.
 pub struct Limiter {
-    permits: Arc<Semaphore>,
     state: Mutex<State>,
     ceiling: usize,
-    in_flight: AtomicU64,
+    floor: usize,
     max_in_flight: AtomicU64,
 }
 
 struct State {
     /// Requests allowed in flight now.
     limit: usize,
+    /// Requests in flight now, and how many of them are LISTs.
+    held: usize,
+    lists: usize,
     /// Below this, grow per request (slow start); above, per round trip.
     threshold: usize,
     /// Completions since the last additive step.
     credit: usize,
-    /// Permits to retire as they come back, after a cut.
-    debt: usize,
-    last_cut: Option<Instant>,
+    /// Cuts so far: a throttled request that started before the last cut
+    /// was answered for the pool as it was, and does not cut it again.
+    epoch: u64,
+    /// Waiting requests, in arrival order: `[Object, List]`.
+    waiting: [VecDeque<oneshot::Sender<()>>; 2],
 }
 
 /// One request's place in the pool; given back on drop.
 pub struct Permit<'a> {
-    permit: Option<OwnedSemaphorePermit>,
     limiter: &'a Limiter,
+    class: Class,
+    epoch: u64,
 }
 
 impl Limiter {
@@ -51,74 +75,52 @@ impl Limiter {
         let ceiling = ceiling.max(1);
         let start = INITIAL.min(ceiling);
         Limiter {
-            permits: Arc::new(Semaphore::new(start)),
             state: Mutex::new(State {
                 limit: start,
+                held: 0,
+                lists: 0,
                 threshold: ceiling,
                 credit: 0,
-                debt: 0,
-                last_cut: None,
+                epoch: 0,
+                waiting: [VecDeque::new(), VecDeque::new()],
             }),
             ceiling,
-            in_flight: AtomicU64::new(0),
+            floor: FLOOR.min(ceiling),
             max_in_flight: AtomicU64::new(0),
         }
     }
 
     /// Waits for a place in the pool.
-    pub async fn acquire(&self) -> Permit<'_> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::Relaxed);
-        Permit {
-            permit: Some(permit),
+    pub async fn acquire(&self, class: Class) -> Permit<'_> {
+        let rx = {
+            let mut s = self.lock();
+            if s.held < s.limit {
+                // Nobody waits while there is room (see `hand_out`).
+                s.take(class);
+                return self.permit(&s, class);
+            }
+            let (tx, rx) = oneshot::channel();
+            s.waiting[class as usize].push_back(tx);
+            rx
+        };
+        let mut wait = Waiting {
+            rx,
             limiter: self,
-        }
+            class,
+        };
+        // The sender lives in the queue until it is handed a place.
+        let _ = (&mut wait.rx).await;
+        let s = self.lock();
+        self.permit(&s, class)
     }
 
-    /// A request succeeded: grow when the pool was the limit.
-    pub fn on_success(&self) {
-        let mut s = self.lock();
-        let busy = self.in_flight.load(Ordering::Relaxed) as usize + 1 >= s.limit;
-        if !busy || s.limit >= self.ceiling {
-            return;
-        }
-        if s.limit < s.threshold {
-            self.grow(&mut s);
-        } else {
-            s.credit += 1;
-            if s.credit >= s.limit {
-                s.credit = 0;
-                self.grow(&mut s);
-            }
-        }
-    }
-
-    /// A request was throttled: halve the pool, once per burst.
-    pub fn on_throttle(&self) {
-        let mut s = self.lock();
-        if s.last_cut.is_some_and(|t| t.elapsed() < CUT_INTERVAL) {
-            return;
-        }
-        s.last_cut = Some(Instant::now());
-        let cut = s.limit - (s.limit / 2).max(1);
-        s.limit -= cut;
-        s.threshold = s.limit;
-        s.credit = 0;
-        s.debt += cut;
-        while s.debt > 0 {
-            match self.permits.try_acquire() {
-                Ok(p) => {
-                    p.forget();
-                    s.debt -= 1;
-                }
-                Err(_) => break,
-            }
+    fn permit(&self, s: &State, class: Class) -> Permit<'_> {
+        self.max_in_flight
+            .fetch_max(s.held as u64, Ordering::Relaxed);
+        Permit {
+            limiter: self,
+            class,
+            epoch: s.epoch,
         }
     }
 
@@ -129,7 +131,7 @@ impl Limiter {
 
     /// Requests in flight now.
     pub fn in_flight(&self) -> u64 {
-        self.in_flight.load(Ordering::Relaxed)
+        self.lock().held as u64
     }
 
     /// The most requests ever in flight at once.
@@ -137,13 +139,11 @@ impl Limiter {
         self.max_in_flight.load(Ordering::Relaxed)
     }
 
-    fn grow(&self, s: &mut State) {
-        s.limit += 1;
-        if s.debt > 0 {
-            s.debt -= 1;
-        } else {
-            self.permits.add_permits(1);
-        }
+    /// Gives a place back and passes free places on to waiting requests.
+    fn release(&self, class: Class) {
+        let mut s = self.lock();
+        s.give_back(class);
+        s.hand_out();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -151,16 +151,98 @@ impl Limiter {
     }
 }
 
+impl State {
+    fn take(&mut self, class: Class) {
+        self.held += 1;
+        if class == Class::List {
+            self.lists += 1;
+        }
+    }
+
+    fn give_back(&mut self, class: Class) {
+        self.held -= 1;
+        if class == Class::List {
+            self.lists -= 1;
+        }
+    }
+
+    /// Hands free places to waiting requests: GETs first, LISTs while under
+    /// their share or when no GET waits.
+    fn hand_out(&mut self) {
+        while self.held < self.limit {
+            let share = (self.limit / LIST_SHARE).max(1);
+            let [objects, lists] = &self.waiting;
+            let class = match (objects.is_empty(), lists.is_empty()) {
+                (true, true) => return,
+                (false, false) if self.lists < share => Class::List,
+                (false, _) => Class::Object,
+                (true, false) => Class::List,
+            };
+            let Some(tx) = self.waiting[class as usize].pop_front() else {
+                return;
+            };
+            // A waiter that gave up has dropped its receiver: skip it.
+            if tx.send(()).is_ok() {
+                self.take(class);
+            }
+        }
+    }
+}
+
+impl Permit<'_> {
+    /// The request succeeded: grow when the pool was the limit.
+    pub fn succeeded(self) {
+        let limiter = self.limiter;
+        let mut s = limiter.lock();
+        let busy = s.held >= s.limit;
+        if busy && s.limit < limiter.ceiling {
+            if s.limit < s.threshold {
+                s.limit += 1;
+            } else {
+                s.credit += 1;
+                if s.credit >= s.limit {
+                    s.credit = 0;
+                    s.limit += 1;
+                }
+            }
+        }
+        drop(s);
+    }
+
+    /// The request was throttled: halve the pool, unless it was cut since
+    /// this request started (one cut per round trip) or is at its floor.
+    pub fn throttled(self) {
+        let limiter = self.limiter;
+        let mut s = limiter.lock();
+        if self.epoch == s.epoch {
+            s.epoch += 1;
+            s.limit = (s.limit / 2).max(limiter.floor);
+            s.threshold = s.limit;
+            s.credit = 0;
+        }
+        drop(s);
+    }
+}
+
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.limiter.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let Some(permit) = self.permit.take() else {
-            return;
-        };
-        let mut s = self.limiter.lock();
-        if s.debt > 0 {
-            s.debt -= 1;
-            permit.forget();
+        self.limiter.release(self.class);
+    }
+}
+
+/// A request waiting for a place; if it is dropped (its task ended) after a
+/// place was handed to it, the place goes back.
+struct Waiting<'a> {
+    rx: oneshot::Receiver<()>,
+    limiter: &'a Limiter,
+    class: Class,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.rx.close();
+        if self.rx.try_recv().is_ok() {
+            self.limiter.release(self.class);
         }
     }
 }
@@ -176,47 +258,84 @@ mod tests {
             .block_on(f)
     }
 
+    async fn hold(l: &Limiter, class: Class, n: usize) -> Vec<Permit<'_>> {
+        let mut v = Vec::new();
+        for _ in 0..n {
+            v.push(l.acquire(class).await);
+        }
+        v
+    }
+
     #[test]
-    fn the_pool_grows_while_full_and_halves_on_throttling() {
+    fn the_pool_grows_while_full_and_halves_once_per_round_trip() {
         run(async {
             let l = Limiter::new(100);
             assert_eq!(l.limit(), INITIAL);
             // Idle completions do not grow it.
-            let p = l.acquire().await;
-            l.on_success();
-            drop(p);
+            l.acquire(Class::Object).await.succeeded();
             assert_eq!(l.limit(), INITIAL);
             // A full pool grows by one per completion (slow start).
-            let held: Vec<_> = futures_join(&l, INITIAL).await;
-            l.on_success();
+            let mut held = hold(&l, Class::Object, INITIAL).await;
+            held.pop().unwrap().succeeded();
             let grown = INITIAL + 1;
             assert_eq!(l.limit(), grown);
-            l.on_throttle();
+            // Requests that started before a cut do not cut again.
+            held.pop().unwrap().throttled();
             assert_eq!(l.limit(), grown / 2);
-            l.on_throttle();
-            assert_eq!(l.limit(), grown / 2, "one cut per burst");
+            held.pop().unwrap().throttled();
+            assert_eq!(l.limit(), grown / 2, "one cut per round trip");
             drop(held);
-            assert_eq!(l.permits.available_permits(), grown / 2);
+            assert_eq!(l.in_flight(), 0);
+            // A request started after the cut cuts again, down to the floor.
+            for _ in 0..4 {
+                l.acquire(Class::Object).await.throttled();
+            }
+            assert_eq!(l.limit(), FLOOR);
             assert_eq!(l.max_in_flight(), INITIAL as u64);
         });
     }
 
-    async fn futures_join(l: &Limiter, n: usize) -> Vec<Permit<'_>> {
-        let mut v = Vec::new();
-        for _ in 0..n {
-            v.push(l.acquire().await);
-        }
-        v
+    #[test]
+    fn a_free_place_goes_to_a_get_before_a_list_past_the_lists_share() {
+        use std::sync::Arc;
+        run(async {
+            let l = Arc::new(Limiter::new(INITIAL));
+            let share = INITIAL / LIST_SHARE;
+            let mut held = hold(&l, Class::List, share).await;
+            held.extend(hold(&l, Class::Object, INITIAL - share).await);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let done = Arc::new(tokio::sync::Notify::new());
+            for class in [Class::List, Class::Object, Class::List] {
+                let (l, tx, done) = (l.clone(), tx.clone(), done.clone());
+                tokio::spawn(async move {
+                    let _p = l.acquire(class).await;
+                    tx.send(class).unwrap();
+                    done.notified().await;
+                });
+                tokio::task::yield_now().await;
+            }
+            // The GET queued after a LIST is served first; then, with LISTs
+            // under their share, the LIST that waited longest.
+            drop(held.pop());
+            tokio::task::yield_now().await;
+            assert_eq!(rx.try_recv().ok(), Some(Class::Object));
+            drop(held.remove(0));
+            tokio::task::yield_now().await;
+            assert_eq!(rx.try_recv().ok(), Some(Class::List));
+            assert!(rx.try_recv().is_err());
+            assert_eq!(l.in_flight(), INITIAL as u64);
+            drop(held);
+            done.notify_waiters();
+        });
     }
 
     #[test]
     fn the_ceiling_bounds_the_pool() {
         run(async {
             let l = Limiter::new(3);
-            let held = futures_join(&l, 3).await;
-            l.on_success();
+            let held = hold(&l, Class::Object, 3).await;
+            held.into_iter().next().unwrap().succeeded();
             assert_eq!(l.limit(), 3);
-            drop(held);
         });
     }
 }

@@ -163,8 +163,8 @@ impl S3Session {
         if self.clients.contains_key(&url.bucket) {
             return Ok(());
         }
-        let client = self.rt.block_on(client::connect(&self.opts, url))?;
-        self.shared.counters.count(Op::List);
+        let (client, probes) = self.rt.block_on(client::connect(&self.opts, url))?;
+        (self.shared.counters.list_requests).fetch_add(probes, Ordering::Relaxed);
         self.clients.insert(url.bucket.clone(), client);
         Ok(())
     }

@@ -12,7 +12,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::describe;
-use super::limiter::Limiter;
+use super::limiter::{Class, Limiter};
 use super::Counters;
 
 /// Attempts of a request that fails with a server or connection error.
@@ -97,6 +97,17 @@ pub enum Op {
     Delete,
 }
 
+impl Op {
+    /// The limiter's queue: objects already listed are fetched before more
+    /// are listed.
+    fn class(self) -> Class {
+        match self {
+            Op::List => Class::List,
+            Op::Get | Op::Put | Op::Delete => Class::Object,
+        }
+    }
+}
+
 /// How long a throttled request keeps trying (`--s3-retry-deadline`).
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -119,22 +130,25 @@ where
     let started = Instant::now();
     let mut failures = 0u32;
     loop {
-        let permit = limiter.acquire().await;
+        let permit = limiter.acquire(op.class()).await;
         counters.count(op);
-        let result = attempt().await;
-        drop(permit);
-        let failure = match result {
+        let failure = match attempt().await {
             Ok(v) => {
-                limiter.on_success();
+                permit.succeeded();
                 return Ok(v);
             }
             Err(f) => f,
         };
         failures += 1;
+        // The place is given back before the backoff.
+        if matches!(failure, Failure::Throttled(_)) {
+            permit.throttled();
+        } else {
+            drop(permit);
+        }
         match &failure {
             Failure::Throttled(_) => {
                 counters.throttled.fetch_add(1, Ordering::Relaxed);
-                limiter.on_throttle();
                 if started.elapsed() >= policy.deadline {
                     return Err(Failure::Throttled(format!(
                         "{} (still throttled after {:?} of retries)",
