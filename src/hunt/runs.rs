@@ -35,7 +35,8 @@ impl FindingRuns {
     }
 
     fn write_run(&mut self) -> Result<File> {
-        self.memory.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.memory
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let file = temp_file().context("creating a temporary file for findings")?;
         let mut out = BufWriter::with_capacity(256 << 10, &file);
         for f in self.memory.drain(..) {

@@ -325,26 +325,26 @@ fn drain(
 ) -> Result<()> {
     while let Some(f) = sorted.next_finding()? {
         let meta = sink.rules.rules()[f.rule as usize].meta();
-        match tally.judge(&f, &meta.id, sink.allow, now_us) {
+        match tally.judge(f, &meta.id, sink.allow, now_us) {
             Verdict::Duplicate => {}
             Verdict::Suppressed(entry) => {
                 if let (Some(files), Some(allow)) = (&mut sinks.files, sink.allow) {
-                    let mut row = cells(&f, meta).to_vec();
+                    let mut row = cells(f, meta).to_vec();
                     row.push(Some(allow.entries[entry].name.clone()));
                     csv_line(files.suppressed, &row)?;
                 }
             }
             Verdict::Reported => {
                 if sinks.kept.len() < sink.keep {
-                    sinks.kept.push((f.time_us, f.index, cells(&f, meta)));
+                    sinks.kept.push((f.time_us, f.index, cells(f, meta)));
                 }
                 match sink.format {
-                    HuntFormat::Jsonl => writeln!(sinks.stdout, "{}", json_row(&f, meta))?,
-                    HuntFormat::Csv => csv_line(sinks.stdout, &cells(&f, meta))?,
+                    HuntFormat::Jsonl => writeln!(sinks.stdout, "{}", json_row(f, meta))?,
+                    HuntFormat::Csv => csv_line(sinks.stdout, &cells(f, meta))?,
                     HuntFormat::Table | HuntFormat::Json => {}
                 }
                 if let Some(files) = &mut sinks.files {
-                    files.reported(f.time_us, f.index, cells(&f, meta))?;
+                    files.reported(f.time_us, f.index, cells(f, meta))?;
                 }
             }
         }

@@ -67,11 +67,7 @@ impl RecordVisitor for HuntVisitor<'_> {
             if let Some(p) = projection.project(raw, tape) {
                 let doc = p.root();
                 self.rules.route(doc, &mut state.routed);
-                if state
-                    .routed
-                    .iter()
-                    .all(|r| projection.holds_rule(&p, r.0))
-                {
+                if state.routed.iter().all(|r| projection.holds_rule(&p, r.0)) {
                     let mut routed = std::mem::take(&mut state.routed);
                     routed.retain(|r| self.rules.get(*r).matches(doc));
                     self.keep(state, doc, &routed, at);

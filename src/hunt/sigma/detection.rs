@@ -67,7 +67,11 @@ impl Detection {
     /// Every field path the detection reads, `fieldref` targets included.
     pub fn paths(&self) -> Vec<Vec<String>> {
         let mut paths = Vec::new();
-        for item in self.selections.iter().flat_map(|s| s.alternatives.iter().flatten()) {
+        for item in self
+            .selections
+            .iter()
+            .flat_map(|s| s.alternatives.iter().flatten())
+        {
             paths.push(item.path.clone());
             if let ItemTest::FieldRef { others, .. } = &item.test {
                 paths.extend(others.iter().cloned());

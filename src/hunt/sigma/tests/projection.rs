@@ -52,12 +52,7 @@ fn check(set: &SigmaRuleSet, projection: &Projection, text: &str, seen: &mut See
         }
         let rule = set.get(r);
         let got = rule.matches(p.root());
-        assert_eq!(
-            got,
-            rule.matches(&full),
-            "{} on {text}",
-            rule.meta().title
-        );
+        assert_eq!(got, rule.matches(&full), "{} on {text}", rule.meta().title);
         seen.judged += 1;
         seen.matched += usize::from(got);
     }
@@ -68,8 +63,15 @@ fn check(set: &SigmaRuleSet, projection: &Projection, text: &str, seen: &mut See
     );
     let time = |v: &dyn Fn() -> Option<String>| v();
     assert_eq!(
-        time(&|| p.root().field("eventTime").and_then(JsonView::text).map(str::to_owned)),
-        time(&|| full.field("eventTime").and_then(JsonView::text).map(str::to_owned)),
+        time(&|| p
+            .root()
+            .field("eventTime")
+            .and_then(JsonView::text)
+            .map(str::to_owned)),
+        time(&|| full
+            .field("eventTime")
+            .and_then(JsonView::text)
+            .map(str::to_owned)),
     );
 }
 
@@ -117,7 +119,10 @@ fn projection_judges_like_the_parsed_record_on_samples_and_fixtures() {
     // of those match: the comparison above is not vacuous.
     assert!(seen.records > 3000, "{seen:?}");
     assert!(seen.projected * 10 > seen.records * 6, "{seen:?}");
-    assert!(seen.matched > 100 && seen.judged > 10 * seen.matched, "{seen:?}");
+    assert!(
+        seen.matched > 100 && seen.judged > 10 * seen.matched,
+        "{seen:?}"
+    );
 }
 
 #[test]
