@@ -159,15 +159,14 @@ impl Projection {
             broken: 0,
         };
         built.root = self.build(0, None, &raw, &mut built.unheld, &mut built.broken)?;
-        let held = |reads: u64, passes: u64| {
-            reads & (built.unheld | built.broken) == 0 && passes & built.broken == 0
-        };
-        held(self.finding_reads, self.finding_passes).then_some(built)
+        built
+            .holds(self.finding_reads, self.finding_passes)
+            .then_some(built)
     }
 
     /// Whether rule `rule` can be judged on `p`.
     pub fn holds_rule(&self, p: &Projected<'_>, rule: usize) -> bool {
-        self.reads[rule] & (p.unheld | p.broken) == 0 && self.passes[rule] & p.broken == 0
+        p.holds(self.reads[rule], self.passes[rule])
     }
 
     /// The value of node `n`, from its bytes (`raw`, `None` for the record).
@@ -266,6 +265,12 @@ impl<'a> Projected<'a> {
     /// The record as a document the rules and findings read.
     pub fn root(&self) -> &Value<'a> {
         &self.root
+    }
+
+    /// Whether the tree holds every value a reader of these nodes needs:
+    /// those it reads whole (`reads`), and no array on its paths (`passes`).
+    fn holds(&self, reads: u64, passes: u64) -> bool {
+        reads & (self.unheld | self.broken) == 0 && passes & self.broken == 0
     }
 }
 

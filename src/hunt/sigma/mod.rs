@@ -129,7 +129,10 @@ impl SigmaRuleSet {
         event_source: Option<&str>,
         event_name: Option<&str>,
     ) -> impl Iterator<Item = RuleIndex> + 'a {
-        self.index.candidates(event_source, event_name)
+        let mut out = Vec::new();
+        self.index
+            .candidates_into(event_source, event_name, &mut out);
+        out.into_iter()
     }
 
     /// Routes `doc` by its own `eventSource` / `eventName` and returns the matching rules.

@@ -178,19 +178,9 @@ impl RouteIndex {
         index
     }
 
-    /// Rules that could match a record with these values (`None`: absent from the record).
-    pub fn candidates<'a>(
-        &'a self,
-        event_source: Option<&str>,
-        event_name: Option<&str>,
-    ) -> impl Iterator<Item = RuleIndex> + 'a {
-        let mut out = Vec::new();
-        self.candidates_into(event_source, event_name, &mut out);
-        out.into_iter()
-    }
-
-    /// [`RouteIndex::candidates`] into `out` (cleared first), so a caller
-    /// routing every record reuses one buffer.
+    /// Rules that could match a record with these values (`None`: absent
+    /// from the record), into `out` (cleared first), so a caller routing
+    /// every record reuses one buffer.
     pub fn candidates_into(
         &self,
         event_source: Option<&str>,

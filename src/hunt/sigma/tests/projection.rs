@@ -61,17 +61,10 @@ fn check(set: &SigmaRuleSet, projection: &Projection, text: &str, seen: &mut See
         EventFields::of(&full),
         "finding fields of {text}"
     );
-    let time = |v: &dyn Fn() -> Option<String>| v();
     assert_eq!(
-        time(&|| p
-            .root()
-            .field("eventTime")
-            .and_then(JsonView::text)
-            .map(str::to_owned)),
-        time(&|| full
-            .field("eventTime")
-            .and_then(JsonView::text)
-            .map(str::to_owned)),
+        p.root().field("eventTime").and_then(JsonView::text),
+        full.field("eventTime").and_then(JsonView::text),
+        "eventTime of {text}"
     );
 }
 
