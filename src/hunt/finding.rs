@@ -2,12 +2,10 @@
 //! fields a responder reads first. Built from the parsed record; knows
 //! nothing of rules beyond their position in the set.
 
-use serde::{Deserialize, Serialize};
-
 use crate::read::record::{principal, JsonView};
 
 /// The fields of a matched event that every finding of it shares.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFields {
     pub event_source: Option<String>,
     pub event_name: Option<String>,
@@ -47,7 +45,7 @@ impl EventFields {
 
 /// A rule's match on one event; rules are named by their position in the
 /// loaded set, metadata is joined at output.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Finding {
     /// eventTime, microseconds since the epoch, UTC.
     pub time_us: i64,
