@@ -20,7 +20,7 @@ use crate::report::sanitize::csv_cell;
 use crate::report::terminal::print_table;
 use crate::report::{Column, Table};
 use crate::scan::{NoTimeReasons, RecordCounts, RecordVisitor};
-use crate::window::{parse_event_time, TimeWindow};
+use crate::window::TimeWindow;
 
 /// One selected record.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,13 +89,9 @@ impl RecordVisitor for EventsVisitor<'_> {
             return;
         }
         let text = rec.get("eventTime").and_then(Value::as_str);
-        let Some(t) = text.and_then(parse_event_time) else {
-            state.staged_no_time.count(text);
+        let Some(t) = state.staged_no_time.time_in(text, &self.window) else {
             return;
         };
-        if !self.window.contains(t) {
-            return;
-        }
         state.staged.push(FoundEvent {
             time_us: t.as_microsecond(),
             object: key.to_string(),

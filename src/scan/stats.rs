@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use jiff::Timestamp;
+
 use crate::events::Duplicates;
+use crate::window::{parse_event_time, TimeWindow};
 
 /// How every listed object ended up; `listed = scanned + pruned + skipped + failed`.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +64,17 @@ impl NoTimeReasons {
             None => self.missing += 1,
             Some(_) => self.unparseable += 1,
         }
+    }
+
+    /// The time of a record some visitor matched, from its `eventTime` text,
+    /// when it is usable and inside `window`; a record without a usable time
+    /// is counted here instead.
+    pub fn time_in(&mut self, text: Option<&str>, window: &TimeWindow) -> Option<Timestamp> {
+        let Some(time) = text.and_then(parse_event_time) else {
+            self.count(text);
+            return None;
+        };
+        window.contains(time).then_some(time)
     }
 
     /// Adds another tally to this one.

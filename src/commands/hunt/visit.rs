@@ -11,7 +11,7 @@ use crate::hunt::sigma::{RuleIndex, SigmaRuleSet};
 use crate::read::record::JsonView;
 use crate::read::structural::Tape;
 use crate::scan::{NoTimeReasons, RecordVisitor};
-use crate::window::{parse_event_time, TimeWindow};
+use crate::window::TimeWindow;
 
 /// Runs a rule set over the records a scan reads.
 pub struct HuntVisitor<'a> {
@@ -123,13 +123,9 @@ impl HuntVisitor<'_> {
             return;
         }
         let text = doc.field("eventTime").and_then(JsonView::text);
-        let Some(time) = text.and_then(parse_event_time) else {
-            state.staged_no_time.count(text);
+        let Some(time) = state.staged_no_time.time_in(text, &self.window) else {
             return;
         };
-        if !self.window.contains(time) {
-            return;
-        }
         let event = EventFields::of(doc);
         for rule in hits {
             state.staged.push(Finding {
